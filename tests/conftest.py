@@ -1,0 +1,48 @@
+"""Session-wide fixtures: one synth per test session (jsii start-up costs seconds)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+STACK_ID = "OrderEvents-dev"
+
+# Tests never talk to AWS: fake credentials, a fixed region, no instance metadata look-ups.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_REGION": "eu-west-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    }
+)
+os.environ.pop("AWS_PROFILE", None)
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(scope="session")
+def cloud_assembly_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cdk.out for the dev stage, synthesized once for the whole session."""
+    from app import build_app
+
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    build_app(outdir=str(outdir)).synth()
+    return outdir
+
+
+@pytest.fixture(scope="session")
+def template(cloud_assembly_dir: Path) -> dict[str, Any]:
+    """The dev stack's CloudFormation template as a dict."""
+    return json.loads((cloud_assembly_dir / f"{STACK_ID}.template.json").read_text())
