@@ -1,0 +1,208 @@
+"""Reading PutEvents entry files; validating each Detail against schemas/<DetailType>.json.
+
+Accepted file shapes (all produce a list of PutEventsRequestEntry dicts):
+- a JSON array of entries (the `aws events put-events --entries file://...` format used in events/);
+- a single entry object;
+- an object {"Entries": [...]} (the `--cli-input-json` shape);
+- NDJSON: one entry object per line.
+
+`Detail` may be a JSON string (as the AWS CLI requires) or an object, which is serialised.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft4Validator
+from jsonschema.exceptions import ValidationError
+
+from ordersctl.errors import InputError
+
+# PutEvents limits (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html)
+MAX_REQUEST_BYTES = 256 * 1024
+ENTRY_FIELDS = frozenset(
+    {"Time", "Source", "Resources", "DetailType", "Detail", "EventBusName", "TraceHeader"}
+)
+REQUIRED_FIELDS = ("Source", "DetailType", "Detail")
+
+
+@dataclass(frozen=True, order=True)
+class EntryRef:
+    """Where an entry came from: the file as the user named it and its 0-based index there."""
+
+    file: str
+    index: int
+
+    def __str__(self) -> str:
+        return f"{self.file}: entry {self.index}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why an entry cannot be sent. `path` is a JSON path into the entry, e.g. Detail.items[0]."""
+
+    ref: EntryRef
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        return f"{self.ref}: {where}{self.message}"
+
+
+@dataclass
+class Entry:
+    """One PutEvents request entry (Detail always a string) and where it came from."""
+
+    ref: EntryRef
+    request: dict[str, Any]
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+    @property
+    def detail_type(self) -> str:
+        return str(self.request.get("DetailType", ""))
+
+
+def entry_size(request: dict[str, Any]) -> int:
+    """The size AWS counts against the 256 KB PutEvents limit (the documented algorithm)."""
+    size = 14 if request.get("Time") is not None else 0
+    for key in ("Source", "DetailType", "Detail"):
+        value = request.get(key)
+        if isinstance(value, str):
+            size += len(value.encode("utf-8"))
+    for resource in request.get("Resources") or []:
+        if isinstance(resource, str):
+            size += len(resource.encode("utf-8"))
+    return size
+
+
+def json_path(parts: Iterable[str | int], root: str = "") -> str:
+    """Render jsonschema's path deque as Detail.items[0].quantity."""
+    text = root
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def read_entry_file(path: Path, *, display: str | None = None) -> list[Any]:
+    """The raw entries of one file. Raises InputError naming the file (and line) when unreadable."""
+    name = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{name}: cannot read: {error}") from error
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        if error.msg == "Extra data":  # more than one document: NDJSON
+            return _read_ndjson(text, name)
+        raise InputError(
+            f"{name}:{error.lineno}:{error.colno}: invalid JSON: {error.msg}"
+        ) from error
+    if isinstance(document, list):
+        return document
+    if isinstance(document, dict) and isinstance(document.get("Entries"), list):
+        return document["Entries"]
+    if isinstance(document, dict):
+        return [document]
+    raise InputError(f"{name}:1: expected a JSON array of entries or an entry object")
+
+
+def _read_ndjson(text: str, name: str) -> list[Any]:
+    entries: list[Any] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            entries.append(json.loads(line))
+        except json.JSONDecodeError as error:
+            raise InputError(
+                f"{name}:{number}:{error.colno}: invalid JSON (NDJSON line): {error.msg}"
+            ) from error
+    return entries
+
+
+def load_entries(paths: Sequence[Path | str]) -> list[Entry]:
+    """Read every file (in order) into Entries, checking their PutEvents shape (not the schema)."""
+    entries: list[Entry] = []
+    for given in paths:
+        path = Path(given)
+        for index, raw in enumerate(read_entry_file(path, display=str(given))):
+            entries.append(_normalise(EntryRef(str(given), index), raw))
+    return entries
+
+
+def _normalise(ref: EntryRef, raw: Any) -> Entry:
+    if not isinstance(raw, dict):
+        return Entry(ref, {}, [Problem(ref, "", "an entry must be a JSON object")])
+    request = dict(raw)
+    problems = [
+        Problem(ref, key, "unknown entry field") for key in request if key not in ENTRY_FIELDS
+    ]
+    problems += [Problem(ref, key, "is required") for key in REQUIRED_FIELDS if key not in request]
+    if isinstance(request.get("Detail"), dict):
+        request["Detail"] = json.dumps(request["Detail"], separators=(",", ":"))
+    for key in ("Source", "DetailType", "Detail", "EventBusName"):
+        if key in request and not isinstance(request[key], str):
+            problems.append(Problem(ref, key, "must be a string"))
+    if entry_size(request) > MAX_REQUEST_BYTES:
+        problems.append(
+            Problem(ref, "", f"entry is {entry_size(request)} bytes; PutEvents allows 262144")
+        )
+    return Entry(ref, request, problems)
+
+
+class SchemaCatalog:
+    """The detail-type schemas of a schemas/ directory (draft-04, with format checks)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._validators: dict[str, Draft4Validator] = {}
+
+    def validator(self, detail_type: str) -> Draft4Validator | None:
+        if detail_type not in self._validators:
+            path = self.directory / f"{detail_type}.json"
+            if not path.is_file() or "/" in detail_type or detail_type.startswith("."):
+                return None
+            schema = json.loads(path.read_text(encoding="utf-8"))
+            self._validators[detail_type] = Draft4Validator(
+                schema, format_checker=Draft4Validator.FORMAT_CHECKER
+            )
+        return self._validators[detail_type]
+
+    def detail_problems(self, entry: Entry) -> list[Problem]:
+        """Schema problems of the entry's Detail, one per violation, in path order."""
+        ref, request = entry.ref, entry.request
+        try:
+            detail = json.loads(request["Detail"])
+        except json.JSONDecodeError as error:
+            return [Problem(ref, "Detail", f"is not valid JSON: {error.msg}")]
+        if not isinstance(detail, dict):
+            return [Problem(ref, "Detail", "must be a JSON object")]
+        validator = self.validator(entry.detail_type)
+        if validator is None:
+            return [
+                Problem(
+                    ref, "DetailType", f"no schema {entry.detail_type}.json in {self.directory}"
+                )
+            ]
+        errors: list[ValidationError] = sorted(
+            validator.iter_errors(detail), key=lambda e: [str(p) for p in e.absolute_path]
+        )
+        return [Problem(ref, json_path(e.absolute_path, "Detail"), e.message) for e in errors]
+
+
+def validate_entries(entries: Sequence[Entry], catalog: SchemaCatalog) -> list[Problem]:
+    """Attach schema problems to each well-formed entry; return every problem found."""
+    for entry in entries:
+        if entry.valid:
+            entry.problems.extend(catalog.detail_problems(entry))
+    return [problem for entry in entries for problem in entry.problems]
