@@ -397,6 +397,12 @@ def _require_str(
 
 
 def _select(value: Any, steps: tuple[_Step, ...]) -> Any:
+    """The value the path selects; a JSON null selects nothing, as a missing path does."""
+    selected = _walk(value, steps)
+    return _MISSING if selected is None else selected
+
+
+def _walk(value: Any, steps: tuple[_Step, ...]) -> Any:
     """Follow the steps; a path with a wildcard yields the list of everything it reaches."""
     for index, step in enumerate(steps):
         if isinstance(step, _Wildcard):
@@ -407,7 +413,7 @@ def _select(value: Any, steps: tuple[_Step, ...]) -> Any:
             else:
                 return _MISSING
             rest = steps[index + 1 :]
-            found = [_select(member, rest) for member in members]
+            found = [_walk(member, rest) for member in members]
             matches = [item for item in found if item is not _MISSING]
             return matches if matches else _MISSING
         if isinstance(step, int):
@@ -418,7 +424,7 @@ def _select(value: Any, steps: tuple[_Step, ...]) -> Any:
             if not isinstance(value, Mapping) or step not in value:
                 return _MISSING
             value = value[step]
-    return _MISSING if value is None else value
+    return value
 
 
 def _predefined_values(

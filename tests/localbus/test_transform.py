@@ -47,6 +47,7 @@ ORDER_CREATED: dict[str, Any] = {
         "currency": "EUR",
         "giftWrap": False,
         "note": None,
+        "tags": ["gift", None],
     },
 }
 
@@ -431,6 +432,7 @@ def test_user_guide_json_templates(template: str, expected: str) -> None:
         ("$.detail.customer.email", '"ada@example.com"'),
         ("$.detail.items[*].quantity", "[2,1]"),
         ("$.detail.customer.*", '["CUST-0042","ada@example.com",3]'),
+        ("$.detail.tags[*]", '["gift",null]'),
     ],
 )
 def test_unquoted_values_in_json_templates_are_json(path: str, expected_json: str) -> None:
