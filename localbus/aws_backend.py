@@ -1,0 +1,311 @@
+"""The AWS the handlers talk to while localbus runs them: moto, in-process, plus a PutEvents hook.
+
+`AwsBackend` starts moto's `mock_aws` with fake credentials (set only while it is active), creates
+the template's DynamoDB tables in it, and routes every EventBridge PutEvents call made through
+boto3 (any session, any client created after moto was imported) to a hook the engine installs,
+so an event a handler publishes re-enters the local bus instead of moto's own event bus.
+Other calls reach moto only from clients created after moto was imported (moto's own rule);
+handlers create theirs during the invocation, so theirs always do.
+
+Only one AwsBackend may be active at a time: moto's backends and the PutEvents patch are
+process-wide. SQS, SNS and other services called directly by handlers are served by plain moto
+(the engine's queues and topics do not see them).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from botocore.client import BaseClient
+from botocore.utils import parse_timestamp
+from botocore.validate import validate_parameters
+from moto import mock_aws
+
+from localbus.intrinsics import Resolver
+from localbus.reporting import Reporter
+
+PutEventsHook = Callable[[list[dict[str, Any]]], dict[str, Any]]
+
+TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
+
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+_DEFAULT_THROUGHPUT = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+
+
+class AwsBackend:
+    """moto for the handlers' AWS calls, with the template's tables and a PutEvents hook."""
+
+    _active: AwsBackend | None = None
+
+    def __init__(
+        self,
+        template: Mapping[str, Any],
+        resolver: Resolver,
+        *,
+        reporter: Reporter | None = None,
+    ) -> None:
+        self.template = template
+        self.resolver = resolver
+        self.reporter = reporter if reporter is not None else resolver.reporter
+        self.region = resolver.region
+        self.tables: dict[str, str] = {}  # logical id -> table name
+        self._hook: PutEventsHook | None = None
+        self._mock: Any = None
+        self._saved_environ: dict[str, str | None] = {}
+        self._original_make_api_call: Any = None
+        self._session: boto3.session.Session | None = None
+        self._clients: dict[str, Any] = {}
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    def __enter__(self) -> AwsBackend:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def active(self) -> bool:
+        return self._mock is not None
+
+    def start(self) -> None:
+        if AwsBackend._active is not None:
+            raise RuntimeError("another AwsBackend is active; moto's state is process-wide")
+        AwsBackend._active = self
+        self._set_environ(
+            {
+                **FAKE_CREDENTIALS,
+                "AWS_DEFAULT_REGION": self.region,
+                "AWS_REGION": self.region,
+                "MOTO_ACCOUNT_ID": self.resolver.account_id,
+                "AWS_EC2_METADATA_DISABLED": "true",
+            }
+        )
+        try:
+            self._mock = mock_aws()
+            self._mock.start()
+            self._patch_put_events()
+            self._session = boto3.session.Session(region_name=self.region)
+            self._create_tables()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        if AwsBackend._active is not self:
+            return
+        self._unpatch_put_events()
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        self._clients.clear()
+        self._session = None
+        self._restore_environ()
+        AwsBackend._active = None
+
+    # ---- PutEvents ---------------------------------------------------------------------------
+
+    def set_put_events_hook(self, hook: PutEventsHook | None) -> None:
+        """Route PutEvents to `hook(entries) -> {"FailedEntryCount", "Entries"}` (None: moto).
+
+        Every boto3 events client's put_events call (validated as botocore validates it) goes to
+        the hook while it is set; entries arrive in boto3's request shape (Source, DetailType,
+        Detail, EventBusName, Resources, Time as an aware UTC datetime, TraceHeader). A
+        ValueError raised by the hook reaches the caller as a ValidationException ClientError.
+        """
+        self._hook = hook
+
+    def _patch_put_events(self) -> None:
+        # Patching the client's API call (not moto's events backend) catches every client, even
+        # one made from a session created before moto was imported or before credentials existed.
+        original = BaseClient._make_api_call
+        self._original_make_api_call = original
+        backend = self
+
+        def _make_api_call(client: BaseClient, operation_name: str, api_params: dict) -> Any:
+            if (
+                backend._hook is None
+                or operation_name != "PutEvents"
+                or client.meta.service_model.service_name != "events"
+            ):
+                return original(client, operation_name, api_params)
+            return backend._put_events(client, api_params)
+
+        BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
+
+    def _put_events(self, client: BaseClient, api_params: dict[str, Any]) -> dict[str, Any]:
+        operation = client.meta.service_model.operation_model("PutEvents")
+        validate_parameters(api_params, operation.input_shape)  # ParamValidationError, as boto3
+        entries = [_request_entry(entry) for entry in api_params.get("Entries") or []]
+        try:
+            response = dict(self._hook(entries))  # type: ignore[misc]
+        except ValueError as error:
+            raise client.exceptions.from_code("ValidationException")(
+                {"Error": {"Code": "ValidationException", "Message": str(error)}}, "PutEvents"
+            ) from error
+        response.setdefault("ResponseMetadata", {"HTTPStatusCode": 200, "RetryAttempts": 0})
+        return response
+
+    def _unpatch_put_events(self) -> None:
+        if self._original_make_api_call is not None:
+            BaseClient._make_api_call = self._original_make_api_call  # type: ignore[method-assign]
+            self._original_make_api_call = None
+
+    # ---- DynamoDB ----------------------------------------------------------------------------
+
+    def client(self, service: str) -> Any:
+        """A boto3 client served by this backend's moto (for the engine and tests)."""
+        if self._session is None:
+            raise RuntimeError("AwsBackend is not active")
+        if service not in self._clients:
+            self._clients[service] = self._session.client(service, region_name=self.region)
+        return self._clients[service]
+
+    def table_name(self, table_logical_id: str) -> str:
+        try:
+            return self.tables[table_logical_id]
+        except KeyError:
+            known = ", ".join(self.tables) or "none"
+            raise KeyError(f"no DynamoDB table {table_logical_id!r} (tables: {known})") from None
+
+    def seed_items(self, table_logical_id: str, items: Iterable[Mapping[str, Any]]) -> None:
+        """Put plain-Python items (floats allowed) into the table created for `table_logical_id`."""
+        table = self._session.resource("dynamodb").Table(self.table_name(table_logical_id))  # type: ignore[union-attr]
+        with table.batch_writer() as batch:
+            for item in items:
+                batch.put_item(Item=_to_dynamodb_numbers(dict(item)))
+
+    def items(self, table_logical_id: str) -> list[dict[str, Any]]:
+        """Every item of the table, numbers as int/float (a full scan)."""
+        table = self._session.resource("dynamodb").Table(self.table_name(table_logical_id))  # type: ignore[union-attr]
+        response = table.scan()
+        found = response["Items"]
+        while "LastEvaluatedKey" in response:
+            response = table.scan(ExclusiveStartKey=response["LastEvaluatedKey"])
+            found.extend(response["Items"])
+        return [_from_dynamodb_numbers(item) for item in found]
+
+    def _create_tables(self) -> None:
+        dynamodb = self.client("dynamodb")
+        for logical_id in self.resolver.resources_of_type(*TABLE_TYPES):
+            request, ttl = self._table_request(logical_id)
+            dynamodb.create_table(**request)
+            if ttl and str(ttl.get("Enabled", "true")).lower() == "true":
+                dynamodb.update_time_to_live(
+                    TableName=request["TableName"],
+                    TimeToLiveSpecification={
+                        "AttributeName": ttl["AttributeName"],
+                        "Enabled": True,
+                    },
+                )
+            self.tables[logical_id] = request["TableName"]
+
+    def _table_request(self, logical_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        properties = self.resolver.properties(logical_id, strict=True)
+        on_demand = properties.get("BillingMode", "PROVISIONED") == "PAY_PER_REQUEST"
+        request: dict[str, Any] = {
+            "TableName": self.resolver.physical_id(logical_id),
+            "AttributeDefinitions": properties["AttributeDefinitions"],
+            "KeySchema": properties["KeySchema"],
+        }
+        if on_demand:
+            request["BillingMode"] = "PAY_PER_REQUEST"
+        else:
+            request["ProvisionedThroughput"] = _throughput(properties.get("ProvisionedThroughput"))
+        indexes = []
+        for index in properties.get("GlobalSecondaryIndexes") or []:
+            gsi = {key: index[key] for key in ("IndexName", "KeySchema", "Projection")}
+            if not on_demand:
+                gsi["ProvisionedThroughput"] = _throughput(index.get("ProvisionedThroughput"))
+            indexes.append(gsi)
+        if indexes:
+            request["GlobalSecondaryIndexes"] = indexes
+        local = [
+            {key: index[key] for key in ("IndexName", "KeySchema", "Projection")}
+            for index in properties.get("LocalSecondaryIndexes") or []
+        ]
+        if local:
+            request["LocalSecondaryIndexes"] = local
+        stream = properties.get("StreamSpecification")
+        if stream and stream.get("StreamViewType"):
+            request["StreamSpecification"] = {
+                "StreamEnabled": True,
+                "StreamViewType": stream["StreamViewType"],
+            }
+            self.reporter.note(
+                "DynamoDB stream",
+                f"Resources.{logical_id}",
+                "the table is created with a stream in moto; nothing consumes it locally",
+            )
+        return request, properties.get("TimeToLiveSpecification")
+
+    # ---- environment -------------------------------------------------------------------------
+
+    def _set_environ(self, values: Mapping[str, str]) -> None:
+        for key, value in values.items():
+            self._saved_environ.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+    def _restore_environ(self) -> None:
+        for key, value in self._saved_environ.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_environ.clear()
+
+
+def _throughput(value: Mapping[str, Any] | None) -> dict[str, int]:
+    if not value:
+        return dict(_DEFAULT_THROUGHPUT)
+    return {
+        "ReadCapacityUnits": int(value.get("ReadCapacityUnits", 5)),
+        "WriteCapacityUnits": int(value.get("WriteCapacityUnits", 5)),
+    }
+
+
+def _request_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The entry as the caller gave it, with Time (datetime, epoch or ISO text) made aware UTC."""
+    result = dict(entry)
+    when = result.get("Time")
+    if when is not None and not isinstance(when, datetime):
+        when = parse_timestamp(when)
+    if isinstance(when, datetime):
+        result["Time"] = when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+    return result
+
+
+def _to_dynamodb_numbers(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {key: _to_dynamodb_numbers(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_dynamodb_numbers(item) for item in value]
+    return value
+
+
+def _from_dynamodb_numbers(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _from_dynamodb_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamodb_numbers(item) for item in value]
+    if isinstance(value, set):
+        return {_from_dynamodb_numbers(item) for item in value}
+    return value
