@@ -1,0 +1,271 @@
+"""EventBridge event-pattern matching with EventBridge's own semantics (AWS Event Ruler's).
+
+    >>> matches({"source": [{"prefix": "com.example."}]}, {"source": "com.example.orders"})
+    True
+
+- ``matches(pattern, event)``: does the event match? Both may be dicts or JSON text.
+- ``validate(pattern)``: raise ``InvalidPatternError`` (a ``ValueError``) naming what is wrong
+  and where, e.g. ``invalid pattern at detail.total: "numeric" expects pairs of operator and
+  number, got [">"]``.
+- ``compile_pattern(pattern)``: a ``CompiledPattern`` whose ``.matches(event)`` skips the
+  pattern look-up. Compiled patterns are kept in a bounded LRU cache keyed by the pattern's
+  canonical JSON, so a pattern seen before is never parsed again.
+
+Semantics, each checked against Event Ruler's source and tests and the EventBridge user guide:
+matching is on leaf values; every field in the pattern must match (AND) and any value listed
+for a field may match (OR); a field missing from the event matches nothing but
+``{"exists": false}``; an array in the event matches if any element does, and fields taken from
+an array of objects must come from the same element. Strings, numbers, booleans and null never
+equal one another; numbers compare as doubles (``300 == 300.0 == 3e2``). ``$or`` takes an array
+of at least two sub-patterns and nests. See ``_patterns_compile`` for what is rejected and
+``_patterns_values`` / ``_patterns_event`` for how values and arrays are matched.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from typing import Any, Generic, TypeVar
+
+from localbus._patterns_compile import (
+    InvalidPatternError,
+    compile_subrules,
+    contains_or_key,
+    load_pattern_text,
+)
+from localbus._patterns_event import (
+    FieldPath,
+    Value,
+    consistent_fields_match,
+    free_field_matches,
+)
+from localbus._patterns_values import FieldMatcher, build_field_matcher
+
+__all__ = [
+    "CACHE_SIZE",
+    "CompiledPattern",
+    "InvalidPatternError",
+    "cache_info",
+    "clear_cache",
+    "compile_pattern",
+    "matches",
+    "validate",
+]
+
+CACHE_SIZE = 1024
+
+InvalidPatternError.__module__ = __name__
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _LRU(Generic[K, V]):
+    """A small thread-safe least-recently-used map."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._data: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is None:
+                self.misses += 1
+            else:
+                self.hits += 1
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self._size:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+class CompiledPattern:
+    """An event pattern parsed once: sub-rules (one per ``$or`` way) of field matchers."""
+
+    __slots__ = ("_paths", "_subrules", "canonical")
+
+    def __init__(
+        self,
+        canonical: str,
+        paths: list[FieldPath],
+        subrules: list[list[tuple[int, FieldMatcher]]],
+    ) -> None:
+        self.canonical = canonical
+        self._paths = paths
+        self._subrules = subrules
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        """The dotted names of the event fields the pattern looks at."""
+        return tuple(path.name for path in self._paths)
+
+    def matches(self, event: dict[str, Any] | str) -> bool:
+        if event.__class__ is not dict:
+            event = _load_event(event)
+        found: list[tuple[list[Value], bool] | None] = [None] * len(self._paths)
+        for subrule in self._subrules:  # noqa: SIM110 - hot path, a loop beats any()
+            if self._subrule_matches(subrule, event, found):
+                return True
+        return False
+
+    def _subrule_matches(
+        self,
+        subrule: list[tuple[int, FieldMatcher]],
+        event: dict[str, Any],
+        found: list[tuple[list[Value], bool] | None],
+    ) -> bool:
+        in_arrays: list[tuple[FieldMatcher, list[Value]]] | None = None
+        for index, matcher in subrule:
+            entry = found[index]
+            if entry is None:
+                entry = found[index] = self._paths[index].values(event)
+            values, constrained = entry
+            if constrained:
+                if in_arrays is None:
+                    in_arrays = []
+                in_arrays.append((matcher, values))
+            elif not free_field_matches(matcher, values):
+                return False
+        return in_arrays is None or consistent_fields_match(in_arrays)
+
+    def __repr__(self) -> str:
+        return f"CompiledPattern({self.canonical})"
+
+
+_by_canonical: _LRU[str, CompiledPattern] = _LRU(CACHE_SIZE)
+_by_text: _LRU[str, CompiledPattern] = _LRU(CACHE_SIZE)
+
+
+def compile_pattern(pattern: dict[str, Any] | str | CompiledPattern) -> CompiledPattern:
+    """The compiled form of ``pattern`` (a dict or JSON text), from the cache when seen before."""
+    if isinstance(pattern, CompiledPattern):
+        return pattern
+    if isinstance(pattern, str):
+        compiled = _by_text.get(pattern)
+        if compiled is None:
+            compiled = _compile_cached(load_pattern_text(pattern))
+            _by_text.put(pattern, compiled)
+        return compiled
+    return _compile_cached(pattern)
+
+
+def matches(pattern: dict[str, Any] | str | CompiledPattern, event: dict[str, Any] | str) -> bool:
+    """Whether ``event`` matches ``pattern``; raises InvalidPatternError for a bad pattern."""
+    return compile_pattern(pattern).matches(event)
+
+
+def validate(pattern: dict[str, Any] | str) -> None:
+    """Raise InvalidPatternError if EventBridge would reject ``pattern``."""
+    compile_pattern(pattern)
+
+
+def clear_cache() -> None:
+    _by_canonical.clear()
+    _by_text.clear()
+
+
+def cache_info() -> dict[str, int]:
+    return {
+        "size": len(_by_canonical),
+        "max_size": CACHE_SIZE,
+        "hits": _by_canonical.hits + _by_text.hits,
+        "misses": _by_canonical.misses,
+    }
+
+
+def _canonical(pattern: Any) -> str:
+    if getattr(pattern, "pairs", None) is not None or _has_duplicate_keys(pattern):
+        # Repeated keys matter to Ruler but not to JSON objects: keep them in the key.
+        return "dup:" + repr(_pairs_form(pattern))
+    try:
+        return json.dumps(pattern, separators=(",", ":"), ensure_ascii=False, allow_nan=True)
+    except (TypeError, ValueError) as exc:
+        raise InvalidPatternError(f"the pattern is not JSON: {exc}") from None
+
+
+def _has_duplicate_keys(node: Any) -> bool:
+    if isinstance(node, dict):
+        return getattr(node, "pairs", None) is not None or any(
+            _has_duplicate_keys(v) for v in node.values()
+        )
+    if isinstance(node, list):
+        return any(_has_duplicate_keys(v) for v in node)
+    return False
+
+
+def _pairs_form(node: Any) -> Any:
+    if isinstance(node, dict):
+        pairs = getattr(node, "pairs", None) or list(node.items())
+        return ("{", tuple((k, _pairs_form(v)) for k, v in pairs))
+    if isinstance(node, list):
+        return ("[", tuple(_pairs_form(v) for v in node))
+    return (type(node).__name__, node)
+
+
+def _compile_cached(pattern: Any) -> CompiledPattern:
+    canonical = _canonical(pattern)
+    compiled = _by_canonical.get(canonical)
+    if compiled is None:
+        compiled = _build_compiled(pattern, canonical)
+        _by_canonical.put(canonical, compiled)
+    return compiled
+
+
+def _build_compiled(pattern: Any, canonical: str) -> CompiledPattern:
+    """Parse and compile a pattern (the cache makes sure this runs once per pattern)."""
+    try:
+        subrules = compile_subrules(pattern)
+    except InvalidPatternError as error:
+        # Ruler falls back to its legacy compiler, where "$or" is an ordinary field name.
+        if not contains_or_key(pattern):
+            raise
+        try:
+            subrules = compile_subrules(pattern, or_enabled=False)
+        except InvalidPatternError:
+            raise error from None
+
+    paths: list[FieldPath] = []
+    index_of: dict[str, int] = {}
+    matchers: dict[int, FieldMatcher] = {}  # terms lists are shared between $or ways
+    compiled_subrules = []
+    for subrule in subrules:
+        fields = []
+        for name in sorted(subrule):  # Ruler walks a rule's fields in name order
+            if name not in index_of:
+                index_of[name] = len(paths)
+                paths.append(FieldPath(name))
+            terms = subrule[name]
+            matcher = matchers.get(id(terms))
+            if matcher is None:
+                matcher = matchers[id(terms)] = build_field_matcher(terms)
+            fields.append((index_of[name], matcher))
+        compiled_subrules.append(fields)
+    return CompiledPattern(canonical, paths, compiled_subrules)
+
+
+def _load_event(event: Any) -> dict[str, Any]:
+    if isinstance(event, str | bytes | bytearray):
+        event = json.loads(event)
+    elif isinstance(event, dict):
+        # Mappings of other classes (OrderedDict, ...): the matcher walks plain JSON types.
+        event = json.loads(json.dumps(event))
+    if not isinstance(event, dict):
+        raise ValueError(f"an event must be a JSON object, got {type(event).__name__}")
+    return event
