@@ -1,0 +1,496 @@
+"""Run a template's real Python Lambda handlers in-process, one isolated "container" per function.
+
+Each function gets what its Lambda execution environment would give it: its own environment
+variables (the template's, resolved, plus the variables the Lambda runtime sets and fake
+credentials), its code folder first on sys.path, its own copy of its modules (a `shared` package
+in two functions is two separate modules), a LambdaContext, and a JSON round trip of the event
+and of the result. The first invocation imports the handler (cold start); later ones reuse it
+(warm), until `reset()`. An exception in the handler becomes `FunctionError` with Lambda's
+errorType / errorMessage; stdout and stderr of each invocation are kept as its logs.
+
+Limits, by design of an in-process emulator:
+- Timeouts and memory limits are NOT enforced: a handler that runs past its Timeout finishes
+  anyway (the record says `exceeded_timeout`); `get_remaining_time_in_millis` counts real time.
+- Layers are not loaded: their packages must be installed in the local virtualenv.
+- Only Python runtimes run; other runtimes and container images are reported and skipped.
+- Third-party packages are shared between functions (as if from a common layer), except those
+  in `isolated_packages` (default: Powertools, which keeps per-container state such as its
+  cold-start flag and metric set); each function imports its own copy of those.
+- X-Ray is off (POWERTOOLS_TRACE_DISABLED=true, no trace header): there is no daemon locally.
+- Single-threaded: invoke only from the thread that created the runtime.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import import_module
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from localbus.assembly import AssetNotFoundError, CloudAssembly, StackArtifact
+from localbus.intrinsics import DEFAULT_REGION, Resolver
+from localbus.reporting import Reporter
+
+if TYPE_CHECKING:
+    from localbus.aws_backend import AwsBackend
+
+DEFAULT_TIMEOUT_S = 3
+DEFAULT_MEMORY_MB = 128
+DEFAULT_ISOLATED_PACKAGES = ("aws_lambda_powertools",)
+
+_FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """What the template says about one AWS::Lambda::Function, resolved."""
+
+    logical_id: str
+    name: str
+    handler: str  # "package.module.function"
+    asset_dir: Path
+    environment: dict[str, str] = field(default_factory=dict)
+    timeout_s: int = DEFAULT_TIMEOUT_S
+    memory_mb: int = DEFAULT_MEMORY_MB
+    arn: str = ""
+    runtime: str = "python3.12"
+    layers: tuple[str, ...] = ()
+
+
+class FunctionError(Exception):
+    """The handler failed: Lambda's "Unhandled" function error (or a Runtime.* error)."""
+
+    def __init__(
+        self,
+        function: str,
+        error_type: str,
+        message: str,
+        *,
+        stack_trace: list[str] | None = None,
+        request_id: str = "",
+    ) -> None:
+        super().__init__(f"{function}: {error_type}: {message}")
+        self.function = function
+        self.error_type = error_type
+        self.message = message
+        self.stack_trace = stack_trace or []
+        self.request_id = request_id
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The error document Lambda returns (what an on-failure destination receives)."""
+        return {
+            "errorMessage": self.message,
+            "errorType": self.error_type,
+            "requestId": self.request_id,
+            "stackTrace": self.stack_trace,
+        }
+
+
+@dataclass
+class InvocationRecord:
+    """One invocation: what went in, what came out, what the handler printed."""
+
+    function: str  # logical id
+    request_id: str
+    cold_start: bool
+    event: Any
+    result: Any = None
+    error: FunctionError | None = None
+    logs: str = ""
+    duration_ms: float = 0.0
+    exceeded_timeout: bool = False
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error is None
+
+
+class LambdaContext:
+    """The context object the Python runtime passes to a handler."""
+
+    def __init__(self, spec: FunctionSpec, request_id: str, log_stream: str) -> None:
+        self.function_name = spec.name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = spec.arn
+        # The real runtime reads it from AWS_LAMBDA_FUNCTION_MEMORY_SIZE: a string.
+        self.memory_limit_in_mb = str(spec.memory_mb)
+        self.aws_request_id = request_id
+        self.log_group_name = f"/aws/lambda/{spec.name}"
+        self.log_stream_name = log_stream
+        self.identity = None
+        self.client_context = None
+        self.tenant_id = None
+        self._deadline = time.monotonic() + spec.timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class _OutputRouter(io.TextIOBase):
+    """Stands in for sys.stdout / sys.stderr; writes go to the running invocation's log.
+
+    Loggers created during a cold start keep a reference to the stream they saw (Powertools'
+    Logger does), so one router object lives for the whole process and switches buffers.
+    """
+
+    def __init__(self, original: Callable[[], Any]) -> None:
+        self._original = original
+
+    def write(self, text: str) -> int:
+        if _LOG_BUFFERS:
+            _LOG_BUFFERS[-1].append(text)
+        else:
+            stream = self._original()
+            (stream if stream is not self else sys.__stdout__).write(text)
+        return len(text)
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+
+_LOG_BUFFERS: list[list[str]] = []
+_STDOUT = _OutputRouter(lambda: sys.stdout)
+_STDERR = _OutputRouter(lambda: sys.stderr)
+
+
+@dataclass
+class _Container:
+    """A function's warm execution environment: its modules and its loaded handler."""
+
+    spec: FunctionSpec
+    scoped_names: frozenset[str]  # top-level module names that belong to this function
+    code_prefixes: tuple[str, ...]  # its code folder (as given and resolved), ending with "/"
+    modules: dict[str, Any] = field(default_factory=dict)
+    handler: Callable[[Any, Any], Any] | None = None
+    log_stream: str = ""
+    busy: bool = False
+
+
+class LambdaRuntime:
+    """Invokes the template's Python functions in-process, each in its own warm container."""
+
+    def __init__(
+        self,
+        specs: Mapping[str, FunctionSpec],
+        backend: AwsBackend | None = None,
+        *,
+        reporter: Reporter | None = None,
+        isolated_packages: tuple[str, ...] = DEFAULT_ISOLATED_PACKAGES,
+    ) -> None:
+        self.specs = dict(specs)
+        self.backend = backend
+        self.reporter = reporter if reporter is not None else Reporter()
+        self.region = backend.region if backend is not None else DEFAULT_REGION
+        self.isolated_packages = tuple(isolated_packages)
+        self.invocations: list[InvocationRecord] = []
+        self._containers: dict[str, _Container] = {}
+        self._owner_thread = threading.get_ident()
+
+    # ---- lookup ------------------------------------------------------------------------------
+
+    def spec_for(self, identifier: str) -> FunctionSpec:
+        """The function whose logical id, name or ARN (qualified or not) is `identifier`."""
+        if identifier in self.specs:
+            return self.specs[identifier]
+        unqualified = identifier.split(":function:", 1)[-1].split(":", 1)[0]
+        for spec in self.specs.values():
+            if identifier == spec.arn or unqualified == spec.name:
+                return spec
+        raise KeyError(f"no Python function {identifier!r} (known: {', '.join(self.specs)})")
+
+    def is_warm(self, logical_id: str) -> bool:
+        container = self._containers.get(logical_id)
+        return container is not None and container.handler is not None
+
+    def reset(self, logical_id: str | None = None) -> None:
+        """Throw away warm containers (the next invocation is a cold start)."""
+        if logical_id is None:
+            self._containers.clear()
+        else:
+            self._containers.pop(logical_id, None)
+
+    @property
+    def last_invocation(self) -> InvocationRecord | None:
+        return self.invocations[-1] if self.invocations else None
+
+    # ---- invoking ----------------------------------------------------------------------------
+
+    def invoke(self, logical_id: str, payload: Any, *, request_id: str | None = None) -> Any:
+        """Run the function with `payload`; its JSON result, or FunctionError if it failed."""
+        record = self.invoke_detailed(logical_id, payload, request_id=request_id)
+        if record.error is not None:
+            raise record.error
+        return record.result
+
+    def invoke_detailed(
+        self, logical_id: str, payload: Any, *, request_id: str | None = None
+    ) -> InvocationRecord:
+        """Run the function and return the whole record (never raises FunctionError)."""
+        if threading.get_ident() != self._owner_thread:
+            raise RuntimeError("LambdaRuntime is single-threaded: invoke from its own thread")
+        if self.backend is not None and not self.backend.active:
+            raise RuntimeError("the AwsBackend given to LambdaRuntime is not active")
+        spec = self.spec_for(logical_id)
+        container = self._container(spec)
+        if container.busy:
+            raise RuntimeError(f"{spec.logical_id} invoked while it is already running")
+        request_id = request_id or str(uuid.uuid4())
+        event = json.loads(json.dumps(payload))  # the handler gets its own copy, as in Lambda
+        record = InvocationRecord(spec.logical_id, request_id, container.handler is None, event)
+        buffer: list[str] = []
+        started = time.perf_counter()
+        container.busy = True
+        try:
+            with self._inside(container, buffer):
+                record.result, record.error = self._run(container, event, request_id)
+        finally:
+            container.busy = False
+        record.duration_ms = (time.perf_counter() - started) * 1000
+        record.exceeded_timeout = record.duration_ms > spec.timeout_s * 1000
+        record.logs = "".join(buffer)
+        self.invocations.append(record)
+        return record
+
+    def _container(self, spec: FunctionSpec) -> _Container:
+        container = self._containers.get(spec.logical_id)
+        if container is None:
+            names = _top_level_names(spec.asset_dir) | set(self.isolated_packages)
+            folder = str(spec.asset_dir)
+            prefixes = tuple(
+                {os.path.join(path, "") for path in (folder, os.path.realpath(folder))}
+            )
+            log_stream = f"2026/01/01/[$LATEST]{uuid.uuid4().hex}"
+            container = _Container(spec, frozenset(names), prefixes, log_stream=log_stream)
+            self._containers[spec.logical_id] = container
+        return container
+
+    def _run(
+        self, container: _Container, event: Any, request_id: str
+    ) -> tuple[Any, FunctionError | None]:
+        spec = container.spec
+        if container.handler is None:
+            handler, error = self._load_handler(spec, request_id)
+            if error is not None:
+                return None, error
+            container.handler = handler
+        context = LambdaContext(spec, request_id, container.log_stream)
+        try:
+            result = container.handler(event, context)  # type: ignore[misc]
+        except SystemExit as exit_:
+            self._containers.pop(spec.logical_id, None)  # Lambda replaces the environment
+            message = f"RequestId: {request_id} Error: Runtime exited with error: {exit_.code}"
+            return None, self._failure(spec, "Runtime.ExitError", message, request_id)
+        except Exception as error:
+            return None, self._exception(spec, error, request_id)
+        try:
+            return json.loads(json.dumps(result)), None
+        except (TypeError, ValueError) as error:
+            message = f"Unable to marshal response: {error}"
+            return None, self._failure(spec, "Runtime.MarshalError", message, request_id)
+
+    def _load_handler(
+        self, spec: FunctionSpec, request_id: str
+    ) -> tuple[Callable[[Any, Any], Any] | None, FunctionError | None]:
+        """Import the handler as the Python runtime does, with its error types."""
+        module_name, _, function_name = spec.handler.replace("/", ".").rpartition(".")
+        if not module_name:
+            message = f"Bad handler '{spec.handler}': not enough values to unpack"
+            return None, self._failure(spec, "Runtime.MalformedHandlerName", message, request_id)
+        try:
+            module = import_module(module_name)
+        except ImportError as error:
+            message = f"Unable to import module '{module_name}': {error}"
+            return None, self._failure(spec, "Runtime.ImportModuleError", message, request_id)
+        except SyntaxError as error:
+            message = f"Syntax error in module '{module_name}': {error}"
+            return None, self._failure(spec, "Runtime.UserCodeSyntaxError", message, request_id)
+        except Exception as error:  # an exception raised while the module initialises
+            return None, self._exception(spec, error, request_id)
+        handler = getattr(module, function_name, None)
+        if not callable(handler):
+            message = f"Handler '{function_name}' missing on module '{module_name}'"
+            return None, self._failure(spec, "Runtime.HandlerNotFound", message, request_id)
+        return handler, None
+
+    def _exception(self, spec: FunctionSpec, error: Exception, request_id: str) -> FunctionError:
+        frames = traceback.extract_tb(error.__traceback__)
+        stack = [line for line in traceback.format_list(frames) if __file__ not in line]
+        return self._failure(spec, type(error).__name__, str(error), request_id, stack)
+
+    def _failure(
+        self,
+        spec: FunctionSpec,
+        error_type: str,
+        message: str,
+        request_id: str,
+        stack: list[str] | None = None,
+    ) -> FunctionError:
+        # The runtime logs the error document, as Lambda does in CloudWatch Logs.
+        print(f"[ERROR] {error_type}: {message}", file=sys.stderr)
+        if stack:
+            print("Traceback (most recent call last):\n" + "".join(stack), file=sys.stderr)
+        return FunctionError(
+            spec.logical_id, error_type, message, stack_trace=stack, request_id=request_id
+        )
+
+    # ---- isolation ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _inside(self, container: _Container, buffer: list[str]) -> Iterator[None]:
+        """Swap in the function's modules, environment, sys.path and log; swap them back out."""
+        saved_modules = dict(sys.modules)
+        saved_environ = dict(os.environ)
+        saved_path = list(sys.path)
+        saved_streams = (sys.stdout, sys.stderr)
+        saved_bytecode = sys.dont_write_bytecode
+        for name in list(sys.modules):
+            if self._belongs(container, name, sys.modules[name]):
+                del sys.modules[name]  # hide the host's (or another function's) copy
+        sys.modules.update(container.modules)
+        os.environ.clear()
+        os.environ.update(self._environment(container, saved_environ))
+        asset_dir = str(container.spec.asset_dir)
+        sys.path[:] = [asset_dir, *(entry for entry in saved_path if entry != asset_dir)]
+        sys.dont_write_bytecode = True  # never write __pycache__ into cdk.out's assets
+        _LOG_BUFFERS.append(buffer)
+        sys.stdout, sys.stderr = _STDOUT, _STDERR
+        try:
+            yield
+        finally:
+            sys.stdout, sys.stderr = saved_streams
+            _LOG_BUFFERS.pop()
+            sys.dont_write_bytecode = saved_bytecode
+            sys.path[:] = saved_path
+            os.environ.clear()
+            os.environ.update(saved_environ)
+            container.modules = {
+                name: module
+                for name, module in sys.modules.items()
+                if saved_modules.get(name) is not module and self._belongs(container, name, module)
+            }
+            for name in container.modules:
+                del sys.modules[name]
+            for name, module in saved_modules.items():
+                if sys.modules.get(name) is not module:
+                    sys.modules[name] = module
+
+    def _belongs(self, container: _Container, name: str, module: Any) -> bool:
+        if name.partition(".")[0] in container.scoped_names:
+            return True
+        location = getattr(module, "__file__", None)
+        return isinstance(location, str) and location.startswith(container.code_prefixes)
+
+    def _environment(self, container: _Container, host: Mapping[str, str]) -> dict[str, str]:
+        spec = container.spec
+        environment = {
+            "PATH": host.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            **spec.environment,
+            # Set by the Lambda runtime (a function cannot override these).
+            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": container.log_stream,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "LAMBDA_TASK_ROOT": str(spec.asset_dir),
+            "_HANDLER": spec.handler,
+            **_FAKE_CREDENTIALS,
+            # Local-only: no X-Ray daemon, no instance metadata, no developer's ~/.aws files.
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        }
+        # moto reads its own settings (account id...) from the environment during the call.
+        environment.update({key: value for key, value in host.items() if key.startswith("MOTO_")})
+        return environment
+
+
+def specs_from_template(
+    template: Mapping[str, Any],
+    resolver: Resolver,
+    assembly: CloudAssembly,
+    stack: StackArtifact | str | None = None,
+) -> dict[str, FunctionSpec]:
+    """A FunctionSpec for every Python AWS::Lambda::Function whose code can be found."""
+    reporter = resolver.reporter
+    specs: dict[str, FunctionSpec] = {}
+    for logical_id in resolver.resources_of_type("AWS::Lambda::Function"):
+        where = f"Resources.{logical_id}"
+        properties = resolver.properties(logical_id, strict=False)
+        runtime = str(properties.get("Runtime", ""))
+        if properties.get("PackageType") == "Image" or not runtime.startswith("python"):
+            kind = "container image" if properties.get("PackageType") == "Image" else runtime
+            reporter.unsupported(f"Lambda runtime {kind or 'unknown'}", where, "not invoked")
+            continue
+        try:
+            asset_dir = assembly.asset_dir(stack, logical_id)
+        except AssetNotFoundError as error:
+            reporter.unsupported("Lambda code", where, str(error))
+            continue
+        layers = tuple(str(layer) for layer in properties.get("Layers") or [])
+        if layers:
+            reporter.note(
+                "Lambda layers ignored",
+                f"{where}.Properties.Layers",
+                "their packages must be installed in the local virtualenv",
+            )
+        variables = (properties.get("Environment") or {}).get("Variables") or {}
+        specs[logical_id] = FunctionSpec(
+            logical_id=logical_id,
+            name=resolver.physical_id(logical_id),
+            handler=str(properties.get("Handler", "")),
+            asset_dir=asset_dir,
+            environment={key: _environment_text(value) for key, value in variables.items()},
+            timeout_s=int(properties.get("Timeout", DEFAULT_TIMEOUT_S)),
+            memory_mb=int(properties.get("MemorySize", DEFAULT_MEMORY_MB)),
+            arn=resolver.arn(logical_id),
+            runtime=runtime,
+            layers=layers,
+        )
+    return specs
+
+
+def _environment_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+def _top_level_names(asset_dir: Path) -> set[str]:
+    """Names `import` can find at the top of the asset folder (packages and modules)."""
+    names = set()
+    for entry in asset_dir.iterdir() if asset_dir.is_dir() else ():
+        if entry.is_dir() and entry.name.isidentifier():
+            names.add(entry.name)
+        elif entry.suffix in (".py", ".so", ".pyd") and entry.name.split(".")[0].isidentifier():
+            names.add(entry.name.split(".")[0])
+    return names
