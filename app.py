@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""CDK entry point: ``npx cdk synth -c stage=prod`` or ``python app.py``.
+
+``build_app`` is what tests use: context is merged over cdk.json's, cdk-nag's AwsSolutions and
+Serverless packs run on every synth (a finding nobody acknowledged fails the synth).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+
+from stacks.config import ConfigError, load_stage_config
+from stacks.constants import STACK_ID_PREFIX
+from stacks.nag_acknowledgements import acknowledge_nag_findings
+from stacks.order_events_stack import OrderEventsStack
+
+CDK_JSON = Path(__file__).resolve().parent / "cdk.json"
+
+
+def cdk_json_context() -> dict[str, Any]:
+    """The "context" block of cdk.json (the CLI reads it too; tests and scripts need it here)."""
+    return dict(json.loads(CDK_JSON.read_text(encoding="utf-8")).get("context", {}))
+
+
+def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) -> cdk.App:
+    """The app with one stack, ``OrderEvents-<stage>``; raises ConfigError on bad stage config."""
+    merged = {**cdk_json_context(), **(context or {})}
+    app = cdk.App(context=merged, outdir=outdir)
+    # Under the CLI, `-c key=value` wins over what we pass: read the effective values back.
+    effective = {key: app.node.try_get_context(key) for key in ("stage", "stages")}
+    config = load_stage_config({key: value for key, value in effective.items() if value})
+    stack = OrderEventsStack(app, f"{STACK_ID_PREFIX}-{config.name}", config=config)
+    acknowledge_nag_findings(stack)
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
+    return app
+
+
+def main() -> int:
+    try:
+        app = build_app()
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    app.synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,205 @@
+"""Stage configuration: read from cdk.json context, validated once into one typed model.
+
+Every stage under context "stages" is validated (a bad prod value fails a dev synth too), then
+the stage named by context "stage" is returned. A bad value stops synth with a message that
+names the key, the value and what is allowed, e.g.
+``stages.dev.pipeBatchSize=0: must be between 1 and 10000``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
+
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
+LOG_RETENTION_DAYS_ALLOWED: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+STAGE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+_EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# An SQS-sourced pipe with a batch above 10 must also wait for a batching window (Pipes API rule).
+SQS_BATCH_SIZE_WITHOUT_WINDOW = 10
+
+
+class ConfigError(ValueError):
+    """The stage configuration is unusable; the message lists every problem found."""
+
+
+def _between(low: float, high: float) -> AfterValidator:
+    def check(value: float) -> float:
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _positive(value: float) -> float:
+    if value <= 0:
+        raise ValueError("must be a number greater than 0")
+    return value
+
+
+def _log_retention(value: int) -> int:
+    if value not in LOG_RETENTION_DAYS_ALLOWED:
+        allowed = ", ".join(str(days) for days in LOG_RETENTION_DAYS_ALLOWED)
+        raise ValueError(f"must be one of CloudWatch Logs' retention periods: {allowed}")
+    return value
+
+
+def _email(value: str) -> str:
+    if not _EMAIL_PATTERN.match(value):
+        raise ValueError("must be an e-mail address like ops@example.com")
+    return value
+
+
+Email = Annotated[StrictStr, AfterValidator(_email)]
+
+
+class StageConfig(BaseModel):
+    """One stage's settings; field aliases are the camelCase keys used in cdk.json."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    _name: str = PrivateAttr(default="")
+    archive_retention_days: Annotated[StrictInt, _between(0, 3650)] = Field(
+        alias="archiveRetentionDays"
+    )
+    high_value_threshold: Annotated[StrictFloat, AfterValidator(_positive)] = Field(
+        alias="highValueThreshold"
+    )
+    new_account_max_age_days: Annotated[StrictInt, _between(1, 3650)] = Field(
+        alias="newAccountMaxAgeDays"
+    )
+    pipe_batch_size: Annotated[StrictInt, _between(1, 10000)] = Field(alias="pipeBatchSize")
+    pipe_batch_window_seconds: Annotated[StrictInt, _between(0, 300)] = Field(
+        alias="pipeBatchWindowSeconds"
+    )
+    max_receive_count: Annotated[StrictInt, _between(1, 1000)] = Field(alias="maxReceiveCount")
+    log_retention_days: Annotated[StrictInt, AfterValidator(_log_retention)] = Field(
+        alias="logRetentionDays"
+    )
+    customer_notification_emails: tuple[Email, ...] = Field(
+        alias="customerNotificationEmails", default=()
+    )
+    fraud_alert_emails: tuple[Email, ...] = Field(alias="fraudAlertEmails", default=())
+    ops_email: Email | None = Field(alias="opsEmail", default=None)
+
+    @model_validator(mode="after")
+    def _batch_window_for_large_batches(self) -> StageConfig:
+        if (
+            self.pipe_batch_size > SQS_BATCH_SIZE_WITHOUT_WINDOW
+            and self.pipe_batch_window_seconds < 1
+        ):
+            raise ValueError(
+                f"pipeBatchSize={self.pipe_batch_size} needs pipeBatchWindowSeconds >= 1 "
+                f"(an SQS pipe may batch more than {SQS_BATCH_SIZE_WITHOUT_WINDOW} messages "
+                "only with a batching window)"
+            )
+        return self
+
+    @property
+    def name(self) -> str:
+        """The stage's name (the key under "stages"), used in resource names."""
+        return self._name
+
+    @property
+    def high_value_threshold_text(self) -> str:
+        """The threshold as the handlers' env var expects it: "1000", not "1000.0"."""
+        value = self.high_value_threshold
+        return str(int(value)) if value.is_integer() else repr(value)
+
+    @property
+    def has_email_subscriptions(self) -> bool:
+        return bool(self.customer_notification_emails or self.fraud_alert_emails or self.ops_email)
+
+
+_TYPE_MESSAGES: dict[str, str] = {
+    "int_type": "must be a whole number",
+    "float_type": "must be a number",
+    "string_type": "must be a string",
+    "tuple_type": "must be a list of e-mail addresses",
+    "list_type": "must be a list of e-mail addresses",
+    "missing": "is required",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+}
+
+
+def _describe(error: Mapping[str, Any], stage: str, known_keys: Callable[[], str]) -> str:
+    """One line per problem: ``stages.<stage>.<key>=<value>: <what is allowed>``."""
+    # pydantic adds the union member ("int", "float") or validator name to loc; drop them.
+    loc = [str(part) for part in error["loc"] if isinstance(part, (str, int))]
+    keys = [part for part in loc if not part.startswith("function-")]
+    key = ".".join(["stages", stage, *keys]) if keys else f"stages.{stage}"
+    kind = error["type"]
+    if kind == "value_error":
+        message = str(error["ctx"]["error"])
+    elif kind == "extra_forbidden":
+        message = f"unknown key; allowed keys: {known_keys()}"
+    else:
+        message = _TYPE_MESSAGES.get(kind, error["msg"])
+    if kind == "missing" or (not keys and kind == "value_error"):
+        return f"{key}: {message}"
+    return f"{key}={json.dumps(error.get('input'))}: {message}"
+
+
+def _allowed_keys() -> str:
+    return ", ".join(str(field.alias) for field in StageConfig.model_fields.values())
+
+
+def validate_stages(stages: Any) -> dict[str, StageConfig]:
+    """Validate every stage; raise ConfigError listing all problems at once."""
+    if not isinstance(stages, Mapping) or not stages:
+        raise ConfigError('context "stages" must be an object with at least one stage')
+    problems: list[str] = []
+    validated: dict[str, StageConfig] = {}
+    for stage, values in stages.items():
+        if not STAGE_NAME_PATTERN.match(str(stage)):
+            problems.append(
+                f"stages.{stage}: stage names must match {STAGE_NAME_PATTERN.pattern} "
+                "(they become part of resource names)"
+            )
+            continue
+        if not isinstance(values, Mapping):
+            problems.append(f"stages.{stage}: must be an object of settings")
+            continue
+        try:
+            config = StageConfig.model_validate(values)
+        except ValidationError as error:
+            for item in error.errors(include_url=False):
+                problem = _describe(item, stage, _allowed_keys)
+                if problem not in problems:
+                    problems.append(problem)
+            continue
+        config._name = stage
+        validated[stage] = config
+    if problems:
+        raise ConfigError("invalid stage configuration:\n  " + "\n  ".join(problems))
+    return validated
+
+
+def load_stage_config(context: Mapping[str, Any]) -> StageConfig:
+    """The selected stage's config from CDK context (keys "stage" and "stages")."""
+    stages = validate_stages(context.get("stages"))
+    stage = context.get("stage", "dev")
+    if stage not in stages:
+        allowed = ", ".join(sorted(stages))
+        raise ConfigError(f"stage={stage}: unknown stage; allowed: {allowed}")
+    return stages[stage]

@@ -1,0 +1,1 @@
+"""The stack's constructs, one per concern: find a behaviour by its name."""

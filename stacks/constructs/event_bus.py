@@ -1,0 +1,93 @@
+"""The custom bus, who may put events on it, its archive and the schema registry."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from aws_cdk import aws_events as events
+from aws_cdk import aws_eventschemas as eventschemas
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from stacks.config import StageConfig
+from stacks.constants import BUS_NAME_PREFIX, SCHEMAS_DIR
+
+SCHEMA_TYPE = "JSONSchemaDraft4"
+
+
+def schema_files(schemas_dir: Path = SCHEMAS_DIR) -> list[Path]:
+    """One JSON Schema per detail-type: schemas/<DetailType>.json, in a stable order."""
+    return sorted(schemas_dir.glob("*.json"))
+
+
+class OrderEventBus(Construct):
+    """Bus ``orders-<stage>``: only this account puts events; every event is archived."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self.bus = self._build_bus()
+        self._build_put_events_policy()
+        self.archive = self._build_archive()
+        self.registry = self._build_schema_registry()
+        self.schemas = self._build_schemas()
+
+    def _build_bus(self) -> events.EventBus:
+        return events.EventBus(
+            self,
+            "Bus",
+            event_bus_name=f"{BUS_NAME_PREFIX}-{self._config.name}",
+            description=f"Order events ({self._config.name})",
+        )
+
+    def _build_put_events_policy(self) -> None:
+        # Same-account callers need IAM permission anyway; the bus policy states that nobody
+        # else (no other account, no service) may put events here.
+        self.bus.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OnlyThisAccountPutsEvents",
+                principals=[iam.AccountRootPrincipal()],
+                actions=["events:PutEvents"],
+                resources=[self.bus.event_bus_arn],
+            )
+        )
+
+    def _build_archive(self) -> events.CfnArchive:
+        # L1 on purpose: without an EventPattern the archive keeps every event on the bus
+        # (the L2 Archive requires a pattern).
+        return events.CfnArchive(
+            self,
+            "Archive",
+            source_arn=self.bus.event_bus_arn,
+            archive_name=f"{BUS_NAME_PREFIX}-{self._config.name}-all-events",
+            description="Every event on the bus, for replay",
+            retention_days=self._config.archive_retention_days,
+        )
+
+    def _build_schema_registry(self) -> eventschemas.CfnRegistry:
+        return eventschemas.CfnRegistry(
+            self,
+            "SchemaRegistry",
+            registry_name=f"order-events-{self._config.name}",
+            description="JSON Schemas of the order events (schemas/ in the repository)",
+        )
+
+    def _build_schemas(self) -> list[eventschemas.CfnSchema]:
+        built = []
+        for path in schema_files():
+            try:
+                content = json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{path}: not valid JSON ({error})") from error
+            schema = eventschemas.CfnSchema(
+                self,
+                f"Schema{path.stem}",
+                registry_name=self.registry.attr_registry_name,
+                schema_name=path.stem,
+                type=SCHEMA_TYPE,
+                content=json.dumps(content, separators=(",", ":"), sort_keys=True),
+                description=f"Detail of {path.stem} events",
+            )
+            built.append(schema)
+        return built

@@ -1,0 +1,173 @@
+"""The three Lambda functions (inventory, audit, risk-scorer), their roles and log groups."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Aws, Duration, SymlinkFollowMode
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from stacks.config import StageConfig
+from stacks.constants import (
+    ASYNC_MAX_EVENT_AGE,
+    ASYNC_RETRY_ATTEMPTS,
+    AUDIT_HANDLER,
+    AUDIT_TIMEOUT,
+    FUNCTION_MEMORY_MB,
+    INVENTORY_HANDLER,
+    INVENTORY_TIMEOUT,
+    LAMBDA_ARCHITECTURE,
+    LAMBDA_ASSET_DIR,
+    LAMBDA_ASSET_EXCLUDES,
+    LAMBDA_RUNTIME,
+    METRICS_NAMESPACE,
+    POWERTOOLS_LAYER_ACCOUNT,
+    POWERTOOLS_LAYER_NAME,
+    POWERTOOLS_LAYER_VERSION,
+    POWERTOOLS_LOG_LEVEL,
+    RISK_SCORER_HANDLER,
+    RISK_SCORER_TIMEOUT,
+    SERVICE_AUDIT,
+    SERVICE_INVENTORY,
+    SERVICE_RISK_SCORER,
+)
+from stacks.constructs.building_blocks import dead_letter_queue, log_group
+from stacks.constructs.tables import OrderTables
+
+
+def powertools_layer_arn() -> str:
+    """The public Powertools layer in the deployment region (resolved by CloudFormation)."""
+    return (
+        f"arn:aws:lambda:{Aws.REGION}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
+        f"{POWERTOOLS_LAYER_NAME}:{POWERTOOLS_LAYER_VERSION}"
+    )
+
+
+class OrderFunctions(Construct):
+    """arm64, X-Ray, JSON logs into explicit log groups, one least-privilege role each."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        bus: events.IEventBus,
+        tables: OrderTables,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self._code = lambda_.Code.from_asset(
+            str(LAMBDA_ASSET_DIR),
+            follow_symlinks=SymlinkFollowMode.ALWAYS,
+            exclude=list(LAMBDA_ASSET_EXCLUDES),
+        )
+        self._layer = lambda_.LayerVersion.from_layer_version_arn(
+            self, "PowertoolsLayer", powertools_layer_arn()
+        )
+        self.roles: dict[str, iam.Role] = {}
+        # Inventory is invoked asynchronously by its rule: failures after retries land here.
+        self.inventory_failure_queue = dead_letter_queue(self, "InventoryFailureQueue")
+        self.inventory = self._build_inventory(bus, tables)
+        self.audit = self._build_audit(tables)
+        self.risk_scorer = self._build_risk_scorer()
+
+    def _build_inventory(self, bus: events.IEventBus, tables: OrderTables) -> lambda_.Function:
+        function = self._build_function(
+            "Inventory",
+            handler=INVENTORY_HANDLER,
+            service=SERVICE_INVENTORY,
+            timeout=INVENTORY_TIMEOUT,
+            environment={
+                "EVENT_BUS_NAME": bus.event_bus_name,
+                "INVENTORY_TABLE_NAME": tables.inventory.table_name,
+                "IDEMPOTENCY_TABLE_NAME": tables.idempotency.table_name,
+            },
+            on_failure=self.inventory_failure_queue,
+        )
+        tables.inventory.grant_read_write_data(function)
+        tables.idempotency.grant_read_write_data(function)
+        bus.grant_put_events_to(function)
+        return function
+
+    def _build_audit(self, tables: OrderTables) -> lambda_.Function:
+        function = self._build_function(
+            "Audit",
+            handler=AUDIT_HANDLER,
+            service=SERVICE_AUDIT,
+            timeout=AUDIT_TIMEOUT,
+            environment={"ORDER_HISTORY_TABLE_NAME": tables.order_history.table_name},
+        )
+        tables.order_history.grant_write_data(function)
+        return function
+
+    def _build_risk_scorer(self) -> lambda_.Function:
+        return self._build_function(
+            "RiskScorer",
+            handler=RISK_SCORER_HANDLER,
+            service=SERVICE_RISK_SCORER,
+            timeout=RISK_SCORER_TIMEOUT,
+            environment={
+                "HIGH_VALUE_THRESHOLD": self._config.high_value_threshold_text,
+                "NEW_ACCOUNT_MAX_AGE_DAYS": str(self._config.new_account_max_age_days),
+            },
+        )
+
+    def _build_function(
+        self,
+        name: str,
+        *,
+        handler: str,
+        service: str,
+        timeout: Duration,
+        environment: Mapping[str, str],
+        on_failure: sqs.IQueue | None = None,
+    ) -> lambda_.Function:
+        logs = log_group(self, f"{name}Logs", config=self._config)
+        # Own role, no AWS managed policy: log writes are granted on this log group only.
+        role = iam.Role(
+            self,
+            f"{name}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"order-events {self._config.name} {service} function",
+        )
+        logs.grant_write(role)
+        self.roles[name] = role
+        async_invoke = (
+            {
+                "retry_attempts": ASYNC_RETRY_ATTEMPTS,
+                "max_event_age": ASYNC_MAX_EVENT_AGE,
+                "on_failure": destinations.SqsDestination(on_failure),
+            }
+            if on_failure is not None
+            else {}
+        )
+        return lambda_.Function(
+            self,
+            name,
+            description=f"order-events {service} ({self._config.name})",
+            runtime=LAMBDA_RUNTIME,
+            architecture=LAMBDA_ARCHITECTURE,
+            handler=handler,
+            code=self._code,
+            layers=[self._layer],
+            memory_size=FUNCTION_MEMORY_MB,
+            timeout=timeout,
+            tracing=lambda_.Tracing.ACTIVE,
+            logging_format=lambda_.LoggingFormat.JSON,
+            log_group=logs,
+            role=role,
+            environment={
+                "POWERTOOLS_SERVICE_NAME": service,
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                "POWERTOOLS_LOG_LEVEL": POWERTOOLS_LOG_LEVEL,
+                "STAGE": self._config.name,
+                **environment,
+            },
+            **async_invoke,
+        )

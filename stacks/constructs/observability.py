@@ -1,0 +1,70 @@
+"""Alarms that page ops: a message in any dead-letter queue, a failed pipe execution."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from stacks.constants import ALARM_PERIOD, PIPES_EXECUTION_FAILED_METRIC, PIPES_METRIC_NAMESPACE
+
+
+class Observability(Construct):
+    """One alarm per DLQ and one for the pipe, all notifying the ops topic."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        ops_topic: sns.ITopic,
+        dead_letter_queues: Mapping[str, sqs.IQueue],
+        pipe_name: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._action = cloudwatch_actions.SnsAction(ops_topic)
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+        for name, queue in dead_letter_queues.items():
+            self._build_dead_letter_alarm(name, queue)
+        self._build_pipe_failure_alarm(pipe_name)
+
+    def _build_dead_letter_alarm(self, name: str, queue: sqs.IQueue) -> None:
+        metric = queue.metric_approximate_number_of_messages_visible(
+            period=ALARM_PERIOD, statistic=cloudwatch.Stats.MAXIMUM
+        )
+        self._alarm(
+            f"{name}NotEmpty",
+            metric,
+            f"{name} holds messages that could not be delivered or processed: inspect and redrive",
+        )
+
+    def _build_pipe_failure_alarm(self, pipe_name: str) -> None:
+        metric = cloudwatch.Metric(
+            namespace=PIPES_METRIC_NAMESPACE,
+            metric_name=PIPES_EXECUTION_FAILED_METRIC,
+            dimensions_map={"PipeName": pipe_name},
+            statistic=cloudwatch.Stats.SUM,
+            period=ALARM_PERIOD,
+        )
+        self._alarm(
+            "RiskReviewPipeFailed",
+            metric,
+            f"Pipe {pipe_name} failed executions: messages return to the queue, then its DLQ",
+        )
+
+    def _alarm(self, construct_id: str, metric: cloudwatch.IMetric, description: str) -> None:
+        alarm = metric.create_alarm(
+            self,
+            construct_id,
+            alarm_description=description,
+            threshold=0,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(self._action)
+        self.alarms[construct_id] = alarm

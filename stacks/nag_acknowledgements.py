@@ -1,0 +1,76 @@
+"""Every cdk-nag finding this project accepts, with the reason, in one place.
+
+cdk-nag 3 reads acknowledgements from construct metadata (``Validations.of(c).acknowledge``)
+on the flagged resource or any of its ancestors. Each one here names the specific construct it
+applies to; nothing is acknowledged stack-wide.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, Validations
+from constructs import IConstruct
+
+from stacks.order_events_stack import OrderEventsStack
+
+DLQ_REASON = (
+    "{name} is a dead-letter queue: the last stop for messages that failed elsewhere. "
+    "It has no consumer to fail, so no DLQ of its own; an alarm on "
+    "ApproximateNumberOfMessagesVisible > 0 notifies the ops topic and messages are redriven "
+    "by hand."
+)
+XRAY_REASON = (
+    "X-Ray tracing (Tracing.ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords do "
+    "not support resource-level permissions, so their resource must be '*'."
+)
+LAMBDA_DLQ_REASONS = {
+    "Inventory": (
+        "Invoked asynchronously by the inventory rule; failures after 2 retries go to the "
+        "EventInvokeConfig on-failure destination (InventoryFailureQueue), which supersedes "
+        "DeadLetterConfig and keeps the error context."
+    ),
+    "Audit": (
+        "Invoked synchronously by the SQS event source mapping: failed records return to the "
+        "audit queue and move to AuditDlq through its redrive policy; a function DLQ would "
+        "never receive anything."
+    ),
+    "RiskScorer": (
+        "Invoked synchronously by the risk-review pipe as its enrichment: failed batches return "
+        "to the risk-review queue and move to RiskReviewDlq through its redrive policy; a "
+        "function DLQ would never receive anything."
+    ),
+}
+ESM_DESTINATION_REASON = (
+    "SQS event source mappings do not support OnFailure destinations (only stream and Kafka "
+    "sources do); the audit queue's redrive policy to AuditDlq is the failure destination."
+)
+
+
+def _acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
+    Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason))
+
+
+def acknowledge_nag_findings(stack: OrderEventsStack) -> None:
+    """Acknowledge, resource by resource, the findings the design accepts."""
+    for name, queue in stack.dead_letter_queues.items():
+        _acknowledge(queue, "Serverless-SQSRedrivePolicy", DLQ_REASON.format(name=name))
+        # A queue named in another queue's redrive policy already passes AwsSolutions-SQS3;
+        # queues behind rule targets, async destinations and subscriptions are not seen as DLQs.
+        if name not in stack.routing.work_dead_letter_queues:
+            _acknowledge(queue, "AwsSolutions-SQS3", DLQ_REASON.format(name=name))
+
+    for role in stack.functions.roles.values():
+        _acknowledge(role, "AwsSolutions-IAM5[Resource::*]", XRAY_REASON)
+
+    functions = {
+        "Inventory": stack.functions.inventory,
+        "Audit": stack.functions.audit,
+        "RiskScorer": stack.functions.risk_scorer,
+    }
+    for name, function in functions.items():
+        _acknowledge(function, "Serverless-LambdaDLQ", LAMBDA_DLQ_REASONS[name])
+
+    _acknowledge(
+        stack.functions.audit,
+        "Serverless-LambdaEventSourceMappingDestination",
+        ESM_DESTINATION_REASON,
+    )
