@@ -1,0 +1,1 @@
+"""Inventory function: reserves stock for new orders and releases it for cancelled ones."""

@@ -1,0 +1,70 @@
+"""Builds the inventory function's collaborators once, on the first invocation.
+
+Nothing here runs at import time: settings are read and boto3 clients created when the first
+event arrives, so tests set the environment and start moto before anything touches AWS.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from inventory.service import InventoryService
+from inventory.settings import InventorySettings
+from inventory.stock_table import StockTable
+from shared.publisher import EventPublisher
+
+EVENT_SOURCE = "com.example.inventory"
+# EventBridge retries a target for up to 24 hours: remember processed event ids that long.
+IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
+
+
+class InventoryRuntime:
+    def __init__(self, settings: InventorySettings, logger: Logger, metrics: Metrics) -> None:
+        dynamodb = boto3.client("dynamodb")
+        self.settings = settings
+        self._metrics = metrics
+        self.service = InventoryService(
+            stock=StockTable(dynamodb, settings.inventory_table_name),
+            publisher=EventPublisher(boto3.client("events"), settings.event_bus_name, EVENT_SOURCE),
+            logger=logger,
+            metrics=metrics,
+        )
+        self._idempotency = IdempotencyConfig(
+            event_key_jmespath="id",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
+        )
+        persistence = DynamoDBPersistenceLayer(
+            table_name=settings.idempotency_table_name, boto3_client=dynamodb
+        )
+        # Keyed on the EventBridge event id: a redelivered event returns the first result.
+        self._handle_once = idempotent_function(
+            data_keyword_argument="event",
+            persistence_store=persistence,
+            config=self._idempotency,
+        )(self._handle)
+        metrics.set_default_dimensions(stage=settings.stage)
+
+    @classmethod
+    def from_env(cls, logger: Logger, metrics: Metrics) -> InventoryRuntime:
+        return cls(InventorySettings.from_env(), logger, metrics)
+
+    def process(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        # Counted before the idempotency check, so redeliveries show in the numbers too.
+        self._metrics.add_metric(name="EventsReceived", unit=MetricUnit.Count, value=1)
+        # Lets idempotency expire an in-progress record if this invocation times out.
+        self._idempotency.register_lambda_context(context)
+        return self._handle_once(event=event)
+
+    def _handle(self, event: dict[str, Any]) -> dict[str, Any]:
+        return self.service.handle(event)

@@ -1,0 +1,106 @@
+"""Validate events against the JSON Schemas in ``schemas/``, the single source of truth.
+
+Uses fastjsonschema, which the Powertools layer ships (``jsonschema`` is not available in
+AWS). A schema is read and compiled the first time its detail-type is validated, then cached.
+Schemas are found next to the code: ``lambdas/schemas`` is a symlink to the repository's
+``schemas/`` folder and a real folder inside the Lambda asset.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import fastjsonschema
+
+from shared.errors import InvalidEventError
+
+SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
+
+# The EventBridge envelope is AWS's shape, not one of ours, so it is not in schemas/: this
+# states only what every consumer relies on.
+ENVELOPE_SCHEMA: dict[str, Any] = {
+    "$schema": "http://json-schema.org/draft-04/schema#",
+    "type": "object",
+    "required": ["id", "detail-type", "source", "time", "detail"],
+    "properties": {
+        "id": {"type": "string", "minLength": 1},
+        "detail-type": {"type": "string", "minLength": 1},
+        "source": {"type": "string", "minLength": 1},
+        "time": {"type": "string", "format": "date-time"},
+        "detail": {
+            "type": "object",
+            "required": ["orderId"],
+            "properties": {"orderId": {"type": "string", "minLength": 1}},
+        },
+    },
+}
+
+Validator = Callable[[Any], Any]
+
+
+def schema_path(detail_type: str) -> Path:
+    return SCHEMAS_DIR / f"{detail_type}.json"
+
+
+def has_schema(detail_type: str) -> bool:
+    # Detail-types are PascalCase words; anything else never names a schema file.
+    return detail_type.isalnum() and schema_path(detail_type).is_file()
+
+
+def validate_detail(detail_type: str, detail: Any) -> None:
+    """Raise InvalidEventError unless ``detail`` matches ``schemas/<detail_type>.json``."""
+    if not has_schema(detail_type):
+        raise InvalidEventError(
+            "event", "detail-type", f"no schema for detail-type {detail_type!r}", "schema"
+        )
+    _validate(_detail_validator(detail_type), detail, f"{detail_type} event", "detail")
+
+
+def validate_envelope(event: Any) -> None:
+    """Raise InvalidEventError unless ``event`` has the EventBridge fields consumers rely on."""
+    _validate(_envelope_validator(), event, "EventBridge event", "event")
+
+
+@cache
+def _detail_validator(detail_type: str) -> Validator:
+    schema = json.loads(schema_path(detail_type).read_text(encoding="utf-8"))
+    # use_default=False: validation must never change the event it reads.
+    return fastjsonschema.compile(schema, use_default=False)
+
+
+@cache
+def _envelope_validator() -> Validator:
+    return fastjsonschema.compile(ENVELOPE_SCHEMA, use_default=False)
+
+
+def _validate(validator: Validator, data: Any, subject: str, root: str) -> None:
+    try:
+        validator(data)
+    except fastjsonschema.JsonSchemaValueException as error:
+        field, problem = _describe(error, root)
+        raise InvalidEventError(subject, field, problem, error.rule or "schema") from error
+
+
+def _describe(error: fastjsonschema.JsonSchemaValueException, root: str) -> tuple[str, str]:
+    """Field path (``detail.items[0].quantity``) and what is wrong with it."""
+    name = error.name or "data"
+    field = root + name.removeprefix("data")
+    problem = error.message.removeprefix(name).strip()
+    value = error.value
+    definition = error.definition if isinstance(error.definition, Mapping) else {}
+    # For object rules fastjsonschema names the object; name the offending property instead.
+    if error.rule == "required" and isinstance(value, Mapping):
+        missing = [key for key in definition.get("required", []) if key not in value]
+        if missing:
+            return f"{field}.{missing[0]}", "is required but missing"
+    if error.rule == "additionalProperties" and isinstance(value, Mapping):
+        extra = sorted(set(value) - set(definition.get("properties", {})))
+        if extra:
+            return f"{field}.{extra[0]}", "is not an allowed property"
+    if error.rule == "enum":
+        problem = f"{value!r} is not one of the allowed values"
+    return field, problem
