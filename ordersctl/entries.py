@@ -197,7 +197,29 @@ class SchemaCatalog:
         errors: list[ValidationError] = sorted(
             validator.iter_errors(detail), key=lambda e: [str(p) for p in e.absolute_path]
         )
-        return [Problem(ref, json_path(e.absolute_path, "Detail"), e.message) for e in errors]
+        return [Problem(ref, json_path(e.absolute_path, "Detail"), concise(e)) for e in errors]
+
+
+MAX_MESSAGE = 160
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def concise(error: ValidationError) -> str:
+    """jsonschema's message, unless it would quote a whole enum or array: then a short one."""
+    if len(error.message) <= MAX_MESSAGE:
+        return error.message
+    instance, expected = error.instance, error.validator_value
+    if error.validator == "enum":
+        return f"{_short(instance)} is not one of the {len(expected)} allowed values"
+    if error.validator == "maxItems":
+        return f"has {len(instance)} items, more than the maximum of {expected}"
+    if error.validator == "minItems":
+        return f"has {len(instance)} items, fewer than the minimum of {expected}"
+    return error.message.replace(repr(instance), _short(instance))[:MAX_MESSAGE]
 
 
 def validate_entries(entries: Sequence[Entry], catalog: SchemaCatalog) -> list[Problem]:
