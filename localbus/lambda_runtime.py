@@ -231,6 +231,24 @@ class LambdaRuntime:
         else:
             self._containers.pop(logical_id, None)
 
+    def warm(self, logical_id: str) -> str:
+        """Run the function's init (import its handler) without invoking it; its init logs.
+
+        Raises FunctionError when the import fails, as the first invocation would report it.
+        """
+        self._check_ready()
+        spec = self.spec_for(logical_id)
+        container = self._container(spec)
+        if container.handler is not None:
+            return ""
+        buffer: list[str] = []
+        with self._inside(container, buffer):
+            handler, error = self._load_handler(spec, "init")
+        if error is not None:
+            raise error
+        container.handler = handler
+        return "".join(buffer)
+
     @property
     def last_invocation(self) -> InvocationRecord | None:
         return self.invocations[-1] if self.invocations else None
@@ -248,10 +266,7 @@ class LambdaRuntime:
         self, logical_id: str, payload: Any, *, request_id: str | None = None
     ) -> InvocationRecord:
         """Run the function and return the whole record (never raises FunctionError)."""
-        if threading.get_ident() != self._owner_thread:
-            raise RuntimeError("LambdaRuntime is single-threaded: invoke from its own thread")
-        if self.backend is not None and not self.backend.active:
-            raise RuntimeError("the AwsBackend given to LambdaRuntime is not active")
+        self._check_ready()
         spec = self.spec_for(logical_id)
         container = self._container(spec)
         if container.busy:
@@ -272,6 +287,13 @@ class LambdaRuntime:
         record.logs = "".join(buffer)
         self.invocations.append(record)
         return record
+
+    def _check_ready(self) -> None:
+        # sys.modules, os.environ and sys.stdout are swapped per invocation: one thread only.
+        if threading.get_ident() != self._owner_thread:
+            raise RuntimeError("LambdaRuntime is single-threaded: invoke from its own thread")
+        if self.backend is not None and not self.backend.active:
+            raise RuntimeError("the AwsBackend given to LambdaRuntime is not active")
 
     def _container(self, spec: FunctionSpec) -> _Container:
         container = self._containers.get(spec.logical_id)

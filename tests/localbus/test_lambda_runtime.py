@@ -1,0 +1,360 @@
+"""localbus.lambda_runtime: real handlers, run in-process, each in its own warm container."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import types
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localbus.assembly import CloudAssembly
+from localbus.aws_backend import AwsBackend
+from localbus.intrinsics import Resolver
+from localbus.lambda_runtime import FunctionError, LambdaRuntime, specs_from_template
+from localbus.reporting import Reporter
+
+FIXTURES = Path(__file__).parent / "fixtures" / "runtime"
+STACK = "Fixture-test"
+
+
+@pytest.fixture
+def assembly() -> Iterator[CloudAssembly]:
+    with CloudAssembly.from_template(FIXTURES / "template.json", stack_name=STACK) as loaded:
+        yield loaded
+
+
+@pytest.fixture
+def resolver(assembly: CloudAssembly) -> Resolver:
+    stack = assembly.stack()
+    return Resolver(stack.template, stack_name=stack.name, reporter=Reporter())
+
+
+@pytest.fixture
+def specs(assembly: CloudAssembly, resolver: Resolver) -> dict[str, Any]:
+    stack = assembly.stack()
+    return specs_from_template(stack.template, resolver, assembly, stack)
+
+
+@pytest.fixture
+def backend(assembly: CloudAssembly, resolver: Resolver) -> Iterator[AwsBackend]:
+    with AwsBackend(assembly.stack().template, resolver) as started:
+        yield started
+
+
+@pytest.fixture
+def runtime(specs: dict[str, Any], backend: AwsBackend, resolver: Resolver) -> LambdaRuntime:
+    return LambdaRuntime(specs, backend, reporter=resolver.reporter)
+
+
+# ---- specs from the template -------------------------------------------------------------------
+
+
+def test_specs_resolve_names_environment_and_settings(specs: dict[str, Any], resolver: Resolver):
+    # Given the fixture template  When its functions are read
+    alpha, publisher = specs["CounterA"], specs["Publisher"]
+
+    # Then names, ARNs and settings are the template's, resolved
+    assert alpha.name == resolver.physical_id("CounterA")
+    assert alpha.arn == f"arn:aws:lambda:eu-west-1:123456789012:function:{alpha.name}"
+    assert alpha.handler == "app.handler"
+    assert alpha.asset_dir == FIXTURES / "alpha"
+    assert (alpha.timeout_s, alpha.memory_mb) == (3, 128)
+    assert (publisher.timeout_s, publisher.memory_mb) == (10, 256)
+    # And environment values are resolved; a Fn::If to AWS::NoValue removes the variable
+    assert alpha.environment == {
+        "GREETING": "alpha",
+        "ONLY_A": "yes",
+        "EVENT_BUS_NAME": "orders-test",
+        "TABLE_NAME": resolver.physical_id("Table"),
+    }
+
+
+def test_specs_skip_other_runtimes_and_note_layers(specs: dict[str, Any], resolver: Resolver):
+    # Given a Node.js function and a Python function with a layer  When specs are read
+    messages = resolver.reporter.messages()
+
+    # Then the Node.js function is reported, not silently dropped
+    assert "NodeFunction" not in specs
+    assert any("Resources.NodeFunction" in m and "nodejs20.x" in m for m in messages)
+    # And the layer is noted as ignored; the function itself still runs
+    assert specs["Publisher"].layers and specs["Publisher"].layers[0].startswith("arn:aws:lambda:")
+    assert any("Resources.Publisher.Properties.Layers" in m for m in messages)
+    # And inline code gets a folder of its own holding index.py
+    assert (specs["Inline"].asset_dir / "index.py").read_text().startswith("def handler")
+
+
+# ---- isolation and warm containers -------------------------------------------------------------
+
+
+def test_functions_get_their_own_modules_and_environment(runtime: LambdaRuntime):
+    # Given two functions whose code both has a module `shared` with a module-level counter
+    # When they are invoked interleaved
+    first_a = runtime.invoke("CounterA", {"n": 1})
+    first_b = runtime.invoke("CounterB", {"n": 1})
+    second_a = runtime.invoke("CounterA", {"n": 2})
+    second_b = runtime.invoke("CounterB", {"n": 2})
+
+    # Then each sees its own `shared` module, whose state survives between its invocations
+    assert (first_a["origin"], first_a["count"], second_a["count"]) == ("alpha", 1, 2)
+    assert (first_b["origin"], first_b["count"], second_b["count"]) == ("beta", 1, 2)
+    # And only its own environment variables
+    assert (first_a["greeting"], first_a["only_a"], first_a["only_b"]) == ("alpha", "yes", None)
+    assert (first_b["greeting"], first_b["only_a"], first_b["only_b"]) == ("beta", None, "yes")
+
+
+def test_invocation_leaves_the_host_process_untouched(
+    runtime: LambdaRuntime, monkeypatch: pytest.MonkeyPatch
+):
+    # Given the host has its own module named `shared` and an environment variable of its own
+    host_shared = types.ModuleType("shared")
+    monkeypatch.setitem(sys.modules, "shared", host_shared)
+    monkeypatch.setenv("LOCALBUS_TEST_HOST_MARKER", "host")
+    environ_before, path_before = dict(os.environ), list(sys.path)
+
+    # When a function is invoked
+    result = runtime.invoke("CounterA", {"n": 1})
+
+    # Then the function saw neither the host's module nor its variables
+    assert result["origin"] == "alpha"
+    assert result["host_marker"] is None
+    assert result["code_first_on_path"] == str(FIXTURES / "alpha")
+    # And the host gets back exactly its modules, environment and sys.path
+    assert sys.modules["shared"] is host_shared
+    assert "app" not in sys.modules
+    assert dict(os.environ) == environ_before
+    assert sys.path == path_before
+
+
+def test_first_invocation_is_a_cold_start_later_ones_are_warm(runtime: LambdaRuntime):
+    # Given a function never invoked  When it is invoked twice, reset, and invoked again
+    runtime.invoke("CounterA", {})
+    runtime.invoke("CounterA", {})
+    runtime.reset("CounterA")
+    after_reset = runtime.invoke("CounterA", {})
+
+    # Then only the first and the one after the reset are cold starts, with fresh module state
+    assert [record.cold_start for record in runtime.invocations] == [True, False, True]
+    assert after_reset["count"] == 1
+
+
+def test_warm_imports_the_handler_before_any_invocation(runtime: LambdaRuntime):
+    # Given a function  When it is warmed (init only)
+    runtime.warm("CounterB")
+
+    # Then it is warm, and its first invocation is not a cold start
+    assert runtime.is_warm("CounterB")
+    runtime.invoke("CounterB", {})
+    assert runtime.last_invocation is not None and not runtime.last_invocation.cold_start
+
+
+def test_handler_gets_lambda_environment_and_context(runtime: LambdaRuntime, specs: dict[str, Any]):
+    # Given a function  When it is invoked with a request id
+    result = runtime.invoke("CounterA", {"n": 1}, request_id="req-1")
+
+    # Then it sees the variables the Lambda runtime sets, fake credentials and no tracing
+    spec = specs["CounterA"]
+    assert result["function_name_env"] == spec.name
+    assert (result["memory_env"], result["region_env"]) == ("128", "eu-west-1")
+    assert result["trace_disabled"] == "true"
+    assert result["has_credentials"] is True
+    # And a context like the Python runtime's (memory_limit_in_mb is a string there too)
+    assert result["context"] == {
+        "function_name": spec.name,
+        "memory_limit_in_mb": "128",
+        "invoked_function_arn": spec.arn,
+        "aws_request_id": "req-1",
+        "has_time_left": True,
+    }
+
+
+def test_event_and_result_make_a_json_round_trip(runtime: LambdaRuntime):
+    # Given an event the handler mutates and a result holding a tuple
+    event = {"n": 1}
+
+    # When invoked
+    result = runtime.invoke("CounterA", event)
+
+    # Then the caller's event is untouched and the result is what JSON gives back
+    assert event == {"n": 1}
+    assert result["as_tuple"] == [1, 2]
+    assert runtime.last_invocation is not None and runtime.last_invocation.event["mutated"]
+
+
+def test_handler_output_is_kept_as_the_invocations_logs(
+    runtime: LambdaRuntime, capsys: pytest.CaptureFixture[str]
+):
+    # Given a handler that prints  When invoked
+    runtime.invoke("CounterA", {"n": 7})
+
+    # Then the print is in the invocation's logs, not on the host's stdout
+    assert runtime.last_invocation is not None
+    assert "alpha handling 7" in runtime.last_invocation.logs
+    assert "alpha handling" not in capsys.readouterr().out
+
+
+def test_a_function_is_found_by_logical_id_name_or_arn(runtime: LambdaRuntime):
+    # Given a function's spec
+    spec = runtime.specs["Writer"]
+
+    # When looked up by each identifier  Then the same spec comes back
+    assert runtime.spec_for(spec.name) is spec
+    assert runtime.spec_for(spec.arn) is spec
+    assert runtime.spec_for(f"{spec.arn}:$LATEST") is spec
+    with pytest.raises(KeyError):
+        runtime.spec_for("nope")
+
+
+# ---- failures ----------------------------------------------------------------------------------
+
+
+def test_an_exception_becomes_a_function_error(runtime: LambdaRuntime):
+    # Given a handler that raises  When invoked
+    with pytest.raises(FunctionError) as raised:
+        runtime.invoke("Failing", {"orderId": "ORD-1"}, request_id="req-9")
+
+    # Then the error carries Lambda's errorType and errorMessage, and a stack trace
+    error = raised.value
+    assert (error.function, error.error_type) == ("Failing", "OrderRejectedError")
+    assert error.message == "order ORD-1 rejected"
+    assert any("failing.py" in line for line in error.stack_trace)
+    assert error.payload["errorType"] == "OrderRejectedError"
+    assert error.payload["requestId"] == "req-9"
+    # And the runtime logged it, as Lambda does
+    record = runtime.last_invocation
+    assert record is not None and not record.succeeded
+    assert "[ERROR] OrderRejectedError: order ORD-1 rejected" in record.logs
+
+
+@pytest.mark.parametrize(
+    ("function", "error_type", "message_part"),
+    [
+        ("Unmarshallable", "Runtime.MarshalError", "Unable to marshal response"),
+        ("MissingHandler", "Runtime.HandlerNotFound", "Handler 'nope' missing on module"),
+        ("BrokenImport", "Runtime.ImportModuleError", "Unable to import module 'broken'"),
+        ("Exits", "Runtime.ExitError", "Runtime exited with error"),
+    ],
+)
+def test_runtime_errors_use_lambdas_error_types(
+    runtime: LambdaRuntime, function: str, error_type: str, message_part: str
+):
+    # Given a handler that cannot be loaded or answered  When invoked
+    with pytest.raises(FunctionError) as raised:
+        runtime.invoke(function, {})
+
+    # Then the error type is the one the Python runtime reports
+    assert raised.value.error_type == error_type
+    assert message_part in raised.value.message
+
+
+def test_a_failed_import_is_retried_on_the_next_invocation(runtime: LambdaRuntime):
+    # Given a function whose module cannot be imported  When invoked twice
+    for _ in range(2):
+        with pytest.raises(FunctionError):
+            runtime.invoke("BrokenImport", {})
+
+    # Then both invocations were cold starts (nothing was cached)
+    assert [record.cold_start for record in runtime.invocations] == [True, True]
+    assert not runtime.is_warm("BrokenImport")
+
+
+def test_invoking_from_another_thread_is_refused(runtime: LambdaRuntime):
+    # Given a runtime created on this thread  When another thread invokes
+    errors: list[BaseException] = []
+
+    def invoke() -> None:
+        try:
+            runtime.invoke("CounterA", {})
+        except BaseException as error:
+            errors.append(error)
+
+    worker = threading.Thread(target=invoke)
+    worker.start()
+    worker.join()
+
+    # Then it is refused
+    assert len(errors) == 1 and isinstance(errors[0], RuntimeError)
+
+
+# ---- handlers calling AWS ----------------------------------------------------------------------
+
+
+def test_put_events_from_a_handler_reaches_the_hook(runtime: LambdaRuntime, backend: AwsBackend):
+    # Given the engine's hook on PutEvents
+    received: list[list[dict[str, Any]]] = []
+
+    def hook(entries: list[dict[str, Any]]) -> dict[str, Any]:
+        received.append(entries)
+        return {"FailedEntryCount": 0, "Entries": [{"EventId": "evt-1"}]}
+
+    backend.set_put_events_hook(hook)
+
+    # When a handler publishes through its module-level boto3 client, cold and then warm
+    first = runtime.invoke("Publisher", {"orderId": "ORD-1"})
+    second = runtime.invoke("Publisher", {"orderId": "ORD-2"})
+
+    # Then each call reached the hook with the handler's entry, and the hook's answer came back
+    assert [batch[0]["EventBusName"] for batch in received] == ["orders-test", "orders-test"]
+    assert received[1][0]["Detail"] == '{"orderId": "ORD-2"}'
+    assert first == second == {"failed": 0, "entries": [{"EventId": "evt-1"}]}
+
+
+def test_a_handler_writes_to_the_table_created_from_the_template(
+    runtime: LambdaRuntime, backend: AwsBackend
+):
+    # Given the template's table in moto  When the writer handler runs
+    runtime.invoke("Writer", {"pk": "ORDER#1", "total": 12.5})
+
+    # Then the item is in the table
+    assert backend.items("Table") == [{"pk": "ORDER#1", "sk": "v1", "total": 12.5}]
+
+
+def test_an_inactive_backend_is_refused(specs: dict[str, Any], resolver: Resolver):
+    # Given a backend that was never started
+    backend = AwsBackend(resolver.template, resolver)
+
+    # When a function is invoked through it  Then the runtime refuses
+    with pytest.raises(RuntimeError, match="not active"):
+        LambdaRuntime(specs, backend).invoke("CounterA", {})
+
+
+# ---- the real app (needs app.py, stacks/ and lambdas/ from the other workers) -----------------
+
+
+def test_real_app_functions_resolve_and_import(cloud_assembly_dir: Path):
+    # Given the synthesized order-events app
+    reporter = Reporter()
+    loaded = CloudAssembly.load(cloud_assembly_dir, reporter=reporter)
+    stack = loaded.stack()
+    resolver = Resolver(stack.template, stack_name=stack.name, reporter=reporter)
+
+    # When its functions are read
+    specs = specs_from_template(stack.template, resolver, loaded, stack)
+
+    # Then the three Python handlers are there with resolved environments
+    handlers = sorted(spec.handler for spec in specs.values())
+    assert handlers == [
+        "audit.handler.handler",
+        "inventory.handler.handler",
+        "risk_scorer.handler.handler",
+    ]
+    by_handler = {spec.handler: spec for spec in specs.values()}
+    inventory = by_handler["inventory.handler.handler"].environment
+    assert inventory["EVENT_BUS_NAME"] == "orders-dev"
+    assert inventory["INVENTORY_TABLE_NAME"] == resolver.physical_id(
+        resolver.logical_id_for(inventory["INVENTORY_TABLE_NAME"]) or ""
+    )
+    assert by_handler["audit.handler.handler"].environment["STAGE"] == "dev"
+    for spec in specs.values():
+        assert not any("unresolved" in value for value in spec.environment.values()), spec
+    # And every handler module imports in its own container, with moto serving AWS
+    with AwsBackend(stack.template, resolver) as backend:
+        runtime = LambdaRuntime(specs, backend, reporter=reporter)
+        for logical_id in specs:
+            runtime.warm(logical_id)
+            assert runtime.is_warm(logical_id)
+    loaded.close()
