@@ -1,0 +1,146 @@
+"""Lambda event source mappings from SQS (AWS::Lambda::EventSourceMapping).
+
+Emulated: BatchSize (default 10), MaximumBatchingWindowInSeconds (default 0), Enabled,
+FilterCriteria (records that match no filter are deleted: they count as processed; a JSON body
+is matched under `body`), FunctionResponseTypes ReportBatchItemFailures (only the reported
+message ids stay on the queue; an empty or null `batchItemFailures` means success; a response
+naming an unknown or empty id fails the whole batch), whole-batch failure when the handler
+raises. Failed messages are not deleted: they become visible again after the queue's visibility
+timeout, their receive count grows, and the queue's redrive policy moves them to the DLQ.
+Not emulated: scaling (one batch at a time), the 6 MB payload limit, Kinesis/DynamoDB/Kafka
+sources (reported as unsupported).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from localbus.patterns import InvalidPatternError, compile_pattern
+from localbus.queues import Message, Queue, QueueConsumer, filter_view
+from localbus.targets import ResourceRef
+
+if TYPE_CHECKING:
+    from localbus.bus import LocalBus
+
+DEFAULT_BATCH_SIZE = 10
+
+
+def compile_filters(bus: LocalBus, criteria: Any, where: str) -> list[Any]:
+    """FilterCriteria.Filters[].Pattern (JSON strings) compiled once."""
+    compiled = []
+    for item in (criteria or {}).get("Filters") or []:
+        pattern = item.get("Pattern")
+        try:
+            compiled.append(
+                compile_pattern(json.loads(pattern) if isinstance(pattern, str) else pattern)
+            )
+        except (InvalidPatternError, ValueError) as error:
+            bus.report_unsupported("invalid filter pattern", where, str(error))
+    return compiled
+
+
+class SqsEventSourceMapping(QueueConsumer):
+    def __init__(
+        self,
+        bus: LocalBus,
+        ref: ResourceRef,
+        queue: Queue,
+        function: ResourceRef,
+        props: dict[str, Any],
+    ) -> None:
+        super().__init__(
+            bus,
+            queue,
+            batch_size=int(props.get("BatchSize", DEFAULT_BATCH_SIZE)),
+            window_s=float(props.get("MaximumBatchingWindowInSeconds", 0)),
+            label=f"esm {ref.logical_id}",
+        )
+        self.ref = ref
+        self.function = function
+        self.report_failures = "ReportBatchItemFailures" in (
+            props.get("FunctionResponseTypes") or []
+        )
+        self.filters = compile_filters(bus, props.get("FilterCriteria"), ref.logical_id)
+
+    def process(self, messages: list[Message]) -> None:
+        bus = self._bus
+        queue = self.queue
+        batch: list[tuple[Message, dict[str, Any]]] = []
+        for message in messages:
+            record = queue.to_lambda_record(message)
+            if self.filters and not any(f.matches(filter_view(record)) for f in self.filters):
+                queue.delete(message)
+                bus.record(
+                    "filtered-out",
+                    message.cause,
+                    self.ref,
+                    message_id=message.message_id,
+                    reason="FilterCriteria",
+                )
+                continue
+            batch.append((message, record))
+        if not batch:
+            return
+        cause = tuple(dict.fromkeys(e for message, _ in batch for e in message.cause))
+        outcome = bus.lambdas.invoke_sync(
+            self.function.logical_id, {"Records": [r for _, r in batch]}, cause=cause
+        )
+        common = {
+            "via": self.ref.logical_id,
+            "request_id": outcome.request_id,
+            "batch_size": len(batch),
+            "produced_event_ids": outcome.produced or None,
+        }
+        if not outcome.ok:
+            for message, record in batch:
+                bus.record(
+                    "failed",
+                    message.cause,
+                    self.function,
+                    error=outcome.error,
+                    message_id=message.message_id,
+                    attempt=message.receive_count,
+                    input=record,
+                    **common,
+                )
+            return
+        failed_ids, problem = self._failed_ids(outcome.result, {m.message_id for m, _ in batch})
+        for message, record in batch:
+            if problem is not None:
+                error = f"InvalidBatchItemFailures: {problem}; the whole batch is retried"
+            elif message.message_id in failed_ids:
+                error = "BatchItemFailure: the handler reported this message as failed"
+            else:
+                error = None
+            if error is None:
+                queue.delete(message)
+            bus.record(
+                "failed" if error else "delivered",
+                message.cause,
+                self.function,
+                error=error,
+                message_id=message.message_id,
+                attempt=message.receive_count,
+                input=record,
+                **common,
+            )
+
+    def _failed_ids(self, result: Any, batch_ids: set[str]) -> tuple[set[str], str | None]:
+        """The message ids to keep, or a reason the response is invalid (whole batch fails)."""
+        if not self.report_failures or result in (None, "", {}):
+            return set(), None
+        if not isinstance(result, dict):
+            return set(), f"the response is not an object: {result!r:.80}"
+        failures = result.get("batchItemFailures")
+        if failures in (None, []):
+            return set(), None
+        if not isinstance(failures, list):
+            return set(), "batchItemFailures is not a list"
+        ids: set[str] = set()
+        for item in failures:
+            identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
+            if not isinstance(identifier, str) or not identifier or identifier not in batch_ids:
+                return set(), f"invalid itemIdentifier {identifier!r}"
+            ids.add(identifier)
+        return ids, None
