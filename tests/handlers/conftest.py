@@ -110,6 +110,12 @@ def eventbridge_event_from(
 
 
 @pytest.fixture
+def event_from_entry() -> Callable[..., dict[str, Any]]:
+    """``event_from_entry(entry, event_id)``: the event EventBridge makes of an entry."""
+    return eventbridge_event_from
+
+
+@pytest.fixture
 def sample_event() -> Callable[..., dict[str, Any]]:
     """EventBridge event for the first (or ``index``-th) entry of a sample file."""
 

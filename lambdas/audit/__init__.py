@@ -1,0 +1,1 @@
+"""Audit function: writes every com.example.* event to the order-history table."""

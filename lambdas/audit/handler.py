@@ -1,0 +1,28 @@
+"""Lambda entry point ``audit.handler.handler`` (SQS event source, ReportBatchItemFailures)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from audit.runtime import AuditRuntime
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@cache
+def _runtime() -> AuditRuntime:
+    return AuditRuntime.from_env(logger, metrics)
+
+
+# Each record sets the correlation id to its own EventBridge event id (see AuditService).
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return _runtime().process(event, context)
