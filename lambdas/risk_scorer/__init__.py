@@ -1,0 +1,1 @@
+"""Risk scorer: the risk-review pipe's enrichment, scoring new accounts' high-value orders."""

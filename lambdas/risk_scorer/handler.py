@@ -1,0 +1,28 @@
+"""Lambda entry point ``risk_scorer.handler.handler`` (EventBridge Pipes enrichment)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from risk_scorer.runtime import RiskScorerRuntime
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@cache
+def _runtime() -> RiskScorerRuntime:
+    return RiskScorerRuntime.from_env(logger, metrics)
+
+
+# The input is a batch; each record sets the correlation id to its own event id.
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: list[dict[str, Any]], context: LambdaContext) -> list[dict[str, Any]]:
+    return _runtime().process(event)
