@@ -23,6 +23,7 @@ of at least two sub-patterns and nests. See ``_patterns_compile`` for what is re
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections import OrderedDict
@@ -71,14 +72,16 @@ class _LRU(Generic[K, V]):
         self.hits = self.misses = 0
 
     def get(self, key: K) -> V | None:
-        with self._lock:
-            value = self._data.get(key)
-            if value is None:
-                self.misses += 1
-            else:
-                self.hits += 1
-                self._data.move_to_end(key)
-            return value
+        # Reads take no lock: each OrderedDict call is atomic under the GIL, and a key evicted
+        # between the two calls only means it is not moved to the end.
+        value = self._data.get(key)
+        if value is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        with contextlib.suppress(KeyError):
+            self._data.move_to_end(key)
+        return value
 
     def put(self, key: K, value: V) -> None:
         with self._lock:
@@ -160,10 +163,11 @@ def compile_pattern(pattern: dict[str, Any] | str | CompiledPattern) -> Compiled
     if isinstance(pattern, str):
         compiled = _by_text.get(pattern)
         if compiled is None:
-            compiled = _compile_cached(load_pattern_text(pattern))
+            parsed = load_pattern_text(pattern)
+            compiled = _compile_cached(parsed, _canonical_of_parsed_text(parsed))
             _by_text.put(pattern, compiled)
         return compiled
-    return _compile_cached(pattern)
+    return _compile_cached(pattern, _canonical(pattern))
 
 
 def matches(pattern: dict[str, Any] | str | CompiledPattern, event: dict[str, Any] | str) -> bool:
@@ -190,12 +194,17 @@ def cache_info() -> dict[str, int]:
     }
 
 
-def _canonical(pattern: Any) -> str:
-    if getattr(pattern, "pairs", None) is not None or _has_duplicate_keys(pattern):
+def _canonical_of_parsed_text(pattern: Any) -> str:
+    if _has_duplicate_keys(pattern):
         # Repeated keys matter to Ruler but not to JSON objects: keep them in the key.
         return "dup:" + repr(_pairs_form(pattern))
+    return _canonical(pattern)
+
+
+def _canonical(pattern: Any) -> str:
     try:
-        return json.dumps(pattern, separators=(",", ":"), ensure_ascii=False, allow_nan=True)
+        # json.dumps with default arguments reuses one C encoder: the cheapest canonical form.
+        return json.dumps(pattern)
     except (TypeError, ValueError) as exc:
         raise InvalidPatternError(f"the pattern is not JSON: {exc}") from None
 
@@ -219,8 +228,7 @@ def _pairs_form(node: Any) -> Any:
     return (type(node).__name__, node)
 
 
-def _compile_cached(pattern: Any) -> CompiledPattern:
-    canonical = _canonical(pattern)
+def _compile_cached(pattern: Any, canonical: str) -> CompiledPattern:
     compiled = _by_canonical.get(canonical)
     if compiled is None:
         compiled = _build_compiled(pattern, canonical)
