@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from localbus._patterns_compile import compile_subrules
 from localbus.patterns import InvalidPatternError, matches, validate
 
 # README.md "Ruler by Example": the sample EC2 event.
@@ -914,3 +915,78 @@ def test_ruler_duplicate_keys_in_pattern_text_are_all_kept() -> None:
     assert matches(rule, event) is True
     other_element = json.loads(json.dumps(event).replace('"index0"', '"indexX"'))
     assert matches(rule, other_element) is False
+
+
+# JsonRuleCompilerTest.java testMoreCaseOfOrRelationshipRules over data/orRelationshipRules.json:
+# the field names of each sub-rule Ruler compiles the "$or" rules into.
+OR_RULES: list[tuple[dict[str, Any], list[list[str]]]] = [
+    (
+        {"$or": [{"metricName": ["CPUUtilization"]}, {"namespace": ["AWS/EC2", "AWS/ES"]}]},
+        [["metricName"], ["namespace"]],
+    ),
+    (
+        {
+            "$or": [{"metricName": ["CPUUtilization"]}, {"namespace": ["AWS/EC2"]}],
+            "detail": {
+                "$or": [
+                    {"source": ["aws.cloudwatch"]},
+                    {"detail-type": ["CloudWatch Alarm State Change"]},
+                ]
+            },
+        },
+        [
+            ["detail.source", "metricName"],
+            ["detail.source", "namespace"],
+            ["detail.detail-type", "metricName"],
+            ["detail.detail-type", "namespace"],
+        ],
+    ),
+    (
+        {
+            "source": ["aws.cloudwatch"],
+            "$or": [
+                {"metricName": ["CPUUtilization"]},
+                {
+                    "metricType": ["MetricType"],
+                    "namespace": ["AWS/EC2"],
+                    "$or": [{"metricId": [1234]}, {"spaceId": [1000]}],
+                },
+                {"scope": ["Service"]},
+            ],
+        },
+        [
+            ["metricName", "source"],
+            ["metricId", "metricType", "namespace", "source"],
+            ["metricType", "namespace", "source", "spaceId"],
+            ["scope", "source"],
+        ],
+    ),
+    (
+        {
+            "source": ["aws.cloudwatch"],
+            "detail": {"state": {"value": ["ALARM"]}},
+            "$or": [
+                {
+                    "withConfiguration": {
+                        "metrics": {"metricStat": {"metric": {"namespace": ["x"]}}}
+                    }
+                },
+                {"withoutConfiguration": {"metric": {"name": ["AWS/Default"]}}},
+            ],
+        },
+        [
+            [
+                "detail.state.value",
+                "source",
+                "withConfiguration.metrics.metricStat.metric.namespace",
+            ],
+            ["detail.state.value", "source", "withoutConfiguration.metric.name"],
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("pattern", "expected"), OR_RULES)
+def test_ruler_or_expansion(pattern: dict[str, Any], expected: list[list[str]]) -> None:
+    # Given a pattern with "$or" / When compiled / Then it has Ruler's sub-rules, field for field
+    assert [sorted(subrule) for subrule in compile_subrules(pattern)] == expected
