@@ -167,7 +167,9 @@ def compile_pattern(pattern: dict[str, Any] | str | CompiledPattern) -> Compiled
             compiled = _compile_cached(parsed, _canonical_of_parsed_text(parsed))
             _by_text.put(pattern, compiled)
         return compiled
-    return _compile_cached(pattern, _canonical(pattern))
+    # On a miss, compile what the JSON says (tuples are arrays, keys are strings), so that two
+    # Python objects with one canonical form can never compile differently.
+    return _compile_cached(None, _canonical(pattern))
 
 
 def matches(pattern: dict[str, Any] | str | CompiledPattern, event: dict[str, Any] | str) -> bool:
@@ -229,8 +231,12 @@ def _pairs_form(node: Any) -> Any:
 
 
 def _compile_cached(pattern: Any, canonical: str) -> CompiledPattern:
+    """The cached compiled form of ``canonical``; ``pattern`` (None: parse ``canonical``) is
+    compiled on a miss."""
     compiled = _by_canonical.get(canonical)
     if compiled is None:
+        if pattern is None:
+            pattern = json.loads(canonical)
         compiled = _build_compiled(pattern, canonical)
         _by_canonical.put(canonical, compiled)
     return compiled

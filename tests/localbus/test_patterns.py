@@ -505,3 +505,11 @@ def test_invalid_patterns_are_not_cached(monkeypatch: pytest.MonkeyPatch) -> Non
     for _ in range(2):
         with pytest.raises(InvalidPatternError):
             compile_pattern({"a": "not-an-array"})
+
+
+def test_python_containers_in_a_pattern_mean_what_their_json_means() -> None:
+    # Given patterns written with tuples and OrderedDicts
+    # When matched / Then they behave as the JSON they serialise to
+    assert matches({"a": ("x", "y")}, {"a": "y"}) is True
+    assert matches(OrderedDict(a=OrderedDict(b=["x"])), {"a": {"b": "x"}}) is True
+    assert compile_pattern({"a": ("x",)}) is compile_pattern({"a": ["x"]})
