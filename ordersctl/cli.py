@@ -161,6 +161,64 @@ def test_event_pattern(
     _run(lambda: patterns.run(event_pattern, event))
 
 
+@app.command(
+    "routes",
+    epilog="""**Examples**
+
+    ordersctl routes
+
+    ordersctl routes --event events/order-created-high-risk.json
+
+    ordersctl routes --mermaid > diagram.mmd
+
+    ordersctl routes --mermaid --write-docs
+
+**Exit codes**: 0 printed; 2 the cloud assembly or the event file cannot be read.""",
+)
+def routes(
+    cdk_out: CdkOut = Path("cdk.out"),
+    stack: Annotated[
+        str | None, typer.Option("--stack", help="Stack in the assembly (default: the first).")
+    ] = None,
+    event: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--event", help="Entry file or event JSON: which rules match it, and why not."
+        ),
+    ] = None,
+    mermaid: Annotated[
+        bool, typer.Option("--mermaid", help="Print the architecture diagram (Mermaid).")
+    ] = False,
+    write_docs: Annotated[
+        bool,
+        typer.Option(
+            "--write-docs", help="With --mermaid: refresh the diagram in docs/architecture.md."
+        ),
+    ] = False,
+    docs: Annotated[Path, typer.Option("--docs", help="The document --write-docs updates.")] = Path(
+        "docs/architecture.md"
+    ),
+) -> None:
+    """Show the rules (patterns, input transformers, targets with retry policy and DLQ) and the
+    pipe (source, filter, enrichment, target), read from the synthesized template.
+
+    With `--event`, say for each rule whether the event matches, and if not, the first pattern
+    field that did not match. With `--mermaid`, print the architecture diagram that
+    `docs/architecture.md` embeds.
+    """
+    from ordersctl import routes_command
+
+    _run(
+        lambda: routes_command.run(
+            cdk_out=cdk_out,
+            stack=stack,
+            event_files=list(event or []),
+            mermaid=mermaid,
+            write_docs_path=docs if write_docs else None,
+        )
+    )
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -137,7 +137,9 @@ def first_mismatch(pattern: dict[str, Any], event: dict[str, Any]) -> Mismatch |
 
     if matches(pattern, event):
         return None
-    return _first_failing(pattern, event, [], matches) or Mismatch(
+    # Envelope fields first: "wrong detail-type" explains more than a detail field of another type.
+    ordered = dict(sorted(pattern.items(), key=lambda item: item[0] in ("detail", "$or")))
+    return _first_failing(ordered, event, [], matches) or Mismatch(
         "(pattern)", pattern, event, True
     )
 
