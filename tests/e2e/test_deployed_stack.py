@@ -1,0 +1,87 @@
+"""End-to-end checks against a deployed stack.
+
+Skipped unless ORDER_EVENTS_E2E_STAGE names a deployed stage (e.g. `dev`) and AWS credentials are
+available: these are the only tests that talk to AWS.
+
+    ORDER_EVENTS_E2E_STAGE=dev AWS_PROFILE=my-profile .venv/bin/python -m pytest tests/e2e
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+STAGE = os.environ.get("ORDER_EVENTS_E2E_STAGE")
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not STAGE, reason="set ORDER_EVENTS_E2E_STAGE to run against a deployed stack"
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def aws_session() -> Any:
+    # The root conftest installs fake credentials for offline tests; e2e needs the caller's own.
+    import boto3
+
+    for key in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SECURITY_TOKEN",
+        "AWS_SESSION_TOKEN",
+    ):
+        if os.environ.get(key) == "testing":
+            os.environ.pop(key)
+    session = boto3.Session(profile_name=os.environ.get("ORDER_EVENTS_E2E_PROFILE"))
+    if session.get_credentials() is None:
+        pytest.skip("no AWS credentials for the e2e stage")
+    return session
+
+
+@pytest.fixture(scope="module")
+def outputs(aws_session: Any) -> dict[str, str]:
+    stack = aws_session.client("cloudformation").describe_stacks(StackName=f"OrderEvents-{STAGE}")
+    return {o["OutputKey"]: o["OutputValue"] for o in stack["Stacks"][0].get("Outputs", [])}
+
+
+def _order_entry(bus_name: str) -> dict[str, Any]:
+    entries = json.loads((ROOT / "events" / "order-created.json").read_text())
+    entry = dict(entries[0])
+    detail = json.loads(entry["Detail"])
+    detail["orderId"] = f"ORD-{time.strftime('%Y%m%d')}-E2E{uuid.uuid4().hex[:6].upper()}"
+    entry["Detail"] = json.dumps(detail)
+    entry["EventBusName"] = bus_name
+    return entry
+
+
+def test_an_order_put_on_the_bus_reaches_the_order_history(
+    aws_session: Any, outputs: dict[str, str]
+) -> None:
+    # Given an order with a fresh id
+    entry = _order_entry(outputs["EventBusName"])
+    order_id = json.loads(entry["Detail"])["orderId"]
+
+    # When it is put on the deployed bus
+    response = aws_session.client("events").put_events(Entries=[entry])
+
+    # Then it is accepted, and the audit consumer writes its history within a minute
+    assert response["FailedEntryCount"] == 0
+    table = aws_session.resource("dynamodb").Table(outputs["OrderHistoryTableName"])
+    deadline = time.monotonic() + 60
+    items: list[dict[str, Any]] = []
+    while time.monotonic() < deadline and not items:
+        items = table.query(
+            KeyConditionExpression="orderId = :o", ExpressionAttributeValues={":o": order_id}
+        )["Items"]
+        if not items:
+            time.sleep(3)
+    assert [item["detailType"] for item in items] == ["OrderCreated"]
