@@ -50,7 +50,7 @@ class CloudAssembly:
     def __init__(
         self, directory: Path, stacks: list[StackArtifact], reporter: Reporter | None = None
     ) -> None:
-        self.directory = directory
+        self.directory = directory.absolute()  # asset paths must survive a chdir
         self.stacks = stacks
         self.reporter = reporter if reporter is not None else Reporter()
         self._extracted: dict[tuple[str, str], Path] = {}
@@ -59,7 +59,7 @@ class CloudAssembly:
     @classmethod
     def load(cls, cdk_out: str | Path, *, reporter: Reporter | None = None) -> CloudAssembly:
         """Load every stack artifact listed in `<cdk_out>/manifest.json`."""
-        directory = Path(cdk_out)
+        directory = Path(cdk_out).absolute()
         reporter = reporter if reporter is not None else Reporter()
         manifest = _read_json(directory / "manifest.json")
         artifacts: dict[str, Any] = manifest.get("artifacts") or {}
@@ -95,8 +95,8 @@ class CloudAssembly:
         reporter: Reporter | None = None,
     ) -> CloudAssembly:
         """One hand-written template; asset paths are relative to `base_dir` (its folder)."""
-        path = Path(template_path)
-        directory = Path(base_dir) if base_dir is not None else path.parent
+        path = Path(template_path).absolute()
+        directory = Path(base_dir).absolute() if base_dir is not None else path.parent
         name = stack_name or path.name.split(".")[0]
         assets_manifest = path.with_name(f"{name}.assets.json")
         asset_files = _asset_files(directory, assets_manifest) if assets_manifest.exists() else {}

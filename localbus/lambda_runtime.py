@@ -180,8 +180,10 @@ class _Container:
     """A function's warm execution environment: its modules and its loaded handler."""
 
     spec: FunctionSpec
-    scoped_names: frozenset[str]  # top-level module names that belong to this function
-    code_prefixes: tuple[str, ...]  # its code folder (as given and resolved), ending with "/"
+    # Top-level module names that belong to this function: what its code folder holds (any
+    # module imported from there has one of these names) and the isolated packages.
+    scoped_names: frozenset[str]
+    code_dir: str  # absolute: the working directory changes during invocations
     modules: dict[str, Any] = field(default_factory=dict)
     handler: Callable[[Any, Any], Any] | None = None
     log_stream: str = ""
@@ -299,12 +301,9 @@ class LambdaRuntime:
         container = self._containers.get(spec.logical_id)
         if container is None:
             names = _top_level_names(spec.asset_dir) | set(self.isolated_packages)
-            folder = str(spec.asset_dir)
-            prefixes = tuple(
-                {os.path.join(path, "") for path in (folder, os.path.realpath(folder))}
-            )
             log_stream = f"2026/01/01/[$LATEST]{uuid.uuid4().hex}"
-            container = _Container(spec, frozenset(names), prefixes, log_stream=log_stream)
+            code_dir = os.path.abspath(spec.asset_dir)
+            container = _Container(spec, frozenset(names), code_dir, log_stream=log_stream)
             self._containers[spec.logical_id] = container
         return container
 
@@ -387,15 +386,16 @@ class LambdaRuntime:
         saved_path = list(sys.path)
         saved_streams = (sys.stdout, sys.stderr)
         saved_bytecode = sys.dont_write_bytecode
-        for name in list(sys.modules):
-            if self._belongs(container, name, sys.modules[name]):
-                del sys.modules[name]  # hide the host's (or another function's) copy
+        saved_cwd = os.getcwd()
+        scoped = container.scoped_names
+        for name in [name for name in sys.modules if name.partition(".")[0] in scoped]:
+            del sys.modules[name]  # hide the host's (or another function's) copy
         sys.modules.update(container.modules)
-        os.environ.clear()
-        os.environ.update(self._environment(container, saved_environ))
-        asset_dir = str(container.spec.asset_dir)
+        _replace_environ(self._environment(container, saved_environ))
+        asset_dir = container.code_dir
         sys.path[:] = [asset_dir, *(entry for entry in saved_path if entry != asset_dir)]
         sys.dont_write_bytecode = True  # never write __pycache__ into cdk.out's assets
+        os.chdir(asset_dir)  # Lambda runs handlers from LAMBDA_TASK_ROOT
         _LOG_BUFFERS.append(buffer)
         sys.stdout, sys.stderr = _STDOUT, _STDERR
         try:
@@ -404,25 +404,19 @@ class LambdaRuntime:
             sys.stdout, sys.stderr = saved_streams
             _LOG_BUFFERS.pop()
             sys.dont_write_bytecode = saved_bytecode
+            os.chdir(saved_cwd)
             sys.path[:] = saved_path
-            os.environ.clear()
-            os.environ.update(saved_environ)
+            _replace_environ(saved_environ)
             container.modules = {
                 name: module
                 for name, module in sys.modules.items()
-                if saved_modules.get(name) is not module and self._belongs(container, name, module)
+                if name.partition(".")[0] in scoped and saved_modules.get(name) is not module
             }
             for name in container.modules:
                 del sys.modules[name]
             for name, module in saved_modules.items():
                 if sys.modules.get(name) is not module:
                     sys.modules[name] = module
-
-    def _belongs(self, container: _Container, name: str, module: Any) -> bool:
-        if name.partition(".")[0] in container.scoped_names:
-            return True
-        location = getattr(module, "__file__", None)
-        return isinstance(location, str) and location.startswith(container.code_prefixes)
 
     def _environment(self, container: _Container, host: Mapping[str, str]) -> dict[str, str]:
         spec = container.spec
@@ -435,12 +429,13 @@ class LambdaRuntime:
             "AWS_LAMBDA_FUNCTION_NAME": spec.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
             "AWS_LAMBDA_LOG_STREAM_NAME": container.log_stream,
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
-            "LAMBDA_TASK_ROOT": str(spec.asset_dir),
+            "LAMBDA_TASK_ROOT": container.code_dir,
             "_HANDLER": spec.handler,
             **_FAKE_CREDENTIALS,
             # Local-only: no X-Ray daemon, no instance metadata, no developer's ~/.aws files.
@@ -497,6 +492,15 @@ def specs_from_template(
             layers=layers,
         )
     return specs
+
+
+def _replace_environ(target: Mapping[str, str]) -> None:
+    """Make os.environ equal to `target`, touching only the keys that differ (putenv is slow)."""
+    for key in [key for key in os.environ if key not in target]:
+        del os.environ[key]
+    for key, value in target.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
 
 
 def _environment_text(value: Any) -> str:

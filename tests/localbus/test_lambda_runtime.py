@@ -115,6 +115,7 @@ def test_invocation_leaves_the_host_process_untouched(
     monkeypatch.setitem(sys.modules, "shared", host_shared)
     monkeypatch.setenv("LOCALBUS_TEST_HOST_MARKER", "host")
     environ_before, path_before = dict(os.environ), list(sys.path)
+    modules_before, cwd_before = dict(sys.modules), os.getcwd()
 
     # When a function is invoked
     result = runtime.invoke("CounterA", {"n": 1})
@@ -122,12 +123,13 @@ def test_invocation_leaves_the_host_process_untouched(
     # Then the function saw neither the host's module nor its variables
     assert result["origin"] == "alpha"
     assert result["host_marker"] is None
-    assert result["code_first_on_path"] == str(FIXTURES / "alpha")
+    assert result["code_first_on_path"] == result["cwd"] == str((FIXTURES / "alpha").absolute())
     # And the host gets back exactly its modules, environment and sys.path
     assert sys.modules["shared"] is host_shared
-    assert "app" not in sys.modules
+    assert sys.modules.get("app") is modules_before.get("app")  # the host's CDK app.py, if any
     assert dict(os.environ) == environ_before
     assert sys.path == path_before
+    assert os.getcwd() == cwd_before
 
 
 def test_first_invocation_is_a_cold_start_later_ones_are_warm(runtime: LambdaRuntime):
