@@ -47,6 +47,8 @@ class AuditRuntime:
         )
 
     def _record(self, record: SQSRecord) -> bool:
+        # The service sets the record's event id once the body is read; until then, none.
+        self._logger.set_correlation_id(None)
         try:
             return self.service.record(record.body)
         except InvalidEventError as error:

@@ -34,6 +34,7 @@ class RiskScorerRuntime:
 
     def process(self, batch: Any) -> list[dict[str, Any]]:
         """One OrderRiskAssessed detail per record, in the records' order."""
+        self._logger.set_correlation_id(None)  # set per record below, once it is read
         records = records_of(batch)
         self._metrics.add_metric(name="RecordsReceived", unit=MetricUnit.Count, value=len(records))
         # Read every record first: one bad record fails the batch before anything is scored.

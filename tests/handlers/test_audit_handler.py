@@ -138,23 +138,30 @@ def test_bad_record_is_logged_with_the_field_and_rule(
     lambda_context: Any,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    # Given a message whose detail breaks the OrderCreated schema, next to a good one
+    # Given a message whose detail breaks the OrderCreated schema, after a good one and
+    # before a message that is not JSON at all
     batch = sqs_batch(
-        ("bad", sample_event("invalid/order-created-bad-currency.json", "evt-c")),
         ("good", sample_event("order-created.json", "evt-1")),
+        ("bad", sample_event("invalid/order-created-bad-currency.json", "evt-c")),
+        ("garbled", "{{"),
     )
 
     # When it is consumed
     audit.handler(batch, lambda_context)
 
-    # Then the rejection is logged with the message id, the detail-type, the field and the rule
-    [rejection] = [r for r in caplog.records if r.getMessage() == "Message rejected"]
-    assert rejection.levelname == "WARNING"
-    assert rejection.messageId == "bad"
-    assert rejection.reason == (
+    # Then each rejection is logged with its message id, the field and the rule, under the
+    # rejected event's id when it could be read (never the previous record's)
+    rejections = [r for r in caplog.records if r.getMessage() == "Message rejected"]
+    assert [(r.levelname, r.messageId) for r in rejections] == [
+        ("WARNING", "bad"),
+        ("WARNING", "garbled"),
+    ]
+    assert rejections[0].reason == (
         "OrderCreated event is invalid at detail.currency: 'EURO' is not one of the allowed "
         "values (rule: enum)"
     )
+    assert rejections[1].reason.startswith("EventBridge event is invalid at body: is not JSON")
+    assert audit.logger.get_correlation_id() is None
 
 
 def test_a_batch_where_every_record_fails_is_retried_whole(
