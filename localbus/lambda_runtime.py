@@ -251,6 +251,10 @@ class LambdaRuntime:
         container.handler = handler
         return "".join(buffer)
 
+    def close(self) -> None:
+        """Forget every warm container and its modules."""
+        self.reset()
+
     @property
     def last_invocation(self) -> InvocationRecord | None:
         return self.invocations[-1] if self.invocations else None

@@ -305,6 +305,34 @@ def test_put_events_from_a_handler_reaches_the_hook(runtime: LambdaRuntime, back
     assert first == second == {"failed": 0, "entries": [{"EventId": "evt-1"}]}
 
 
+def test_a_hook_may_invoke_another_function_while_a_handler_runs(
+    runtime: LambdaRuntime, backend: AwsBackend
+):
+    # Given a hook that synchronously invokes another function (an engine delivering at once)
+    nested: list[Any] = []
+
+    def hook(entries: list[dict[str, Any]]) -> dict[str, Any]:
+        nested.append(runtime.invoke("CounterB", {"from": "hook"}))
+        return {"FailedEntryCount": 0, "Entries": [{"EventId": "evt-1"}]}
+
+    backend.set_put_events_hook(hook)
+
+    # When the publisher runs, and then the publisher and the nested function run again
+    runtime.invoke("Publisher", {"orderId": "ORD-1"})
+    runtime.invoke("Publisher", {"orderId": "ORD-2"})
+
+    # Then the nested function ran in its own container, keeping its own state
+    assert [(result["origin"], result["count"]) for result in nested] == [("beta", 1), ("beta", 2)]
+    assert nested[0]["greeting"] == "beta"
+    # And each invocation kept its own log
+    assert [record.function for record in runtime.invocations] == [
+        "CounterB",
+        "Publisher",
+        "CounterB",
+        "Publisher",
+    ]
+
+
 def test_a_handler_writes_to_the_table_created_from_the_template(
     runtime: LambdaRuntime, backend: AwsBackend
 ):
