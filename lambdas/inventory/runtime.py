@@ -21,9 +21,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from inventory.service import InventoryService
 from inventory.settings import InventorySettings
 from inventory.stock_table import StockTable
+from shared.names import SOURCE_INVENTORY
 from shared.publisher import EventPublisher
 
-EVENT_SOURCE = "com.example.inventory"
 # EventBridge retries a target for up to 24 hours: remember processed event ids that long.
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
 
@@ -35,7 +35,9 @@ class InventoryRuntime:
         self._metrics = metrics
         self.service = InventoryService(
             stock=StockTable(dynamodb, settings.inventory_table_name),
-            publisher=EventPublisher(boto3.client("events"), settings.event_bus_name, EVENT_SOURCE),
+            publisher=EventPublisher(
+                boto3.client("events"), settings.event_bus_name, SOURCE_INVENTORY
+            ),
             logger=logger,
             metrics=metrics,
         )

@@ -21,13 +21,15 @@ from inventory.stock_table import ReleaseOutcome, ReservationStatus, ReserveOutc
 from shared.clock import Clock, utc_now
 from shared.envelope import EventBridgeEvent, parse_event
 from shared.errors import InvalidEventError
+from shared.names import (
+    INVENTORY_RESERVED,
+    INVENTORY_SHORTAGE,
+    ORDER_CANCELLED,
+    ORDER_CREATED,
+)
 from shared.publisher import EventPublisher
 from shared.validation import validate_detail
 
-ORDER_CREATED = "OrderCreated"
-ORDER_CANCELLED = "OrderCancelled"
-INVENTORY_RESERVED = "InventoryReserved"
-INVENTORY_SHORTAGE = "InventoryShortage"
 HANDLED_DETAIL_TYPES = (ORDER_CREATED, ORDER_CANCELLED)
 
 

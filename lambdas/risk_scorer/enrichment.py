@@ -15,10 +15,8 @@ from risk_scorer.scoring import RiskAssessment, RiskRules, assess
 from shared.clock import to_rfc3339
 from shared.envelope import EventBridgeEvent, parse_event_json
 from shared.errors import InvalidEventError
+from shared.names import ORDER_CREATED, ORDER_RISK_ASSESSED
 from shared.validation import validate_detail
-
-ORDER_CREATED = "OrderCreated"
-ORDER_RISK_ASSESSED = "OrderRiskAssessed"
 
 
 def records_of(batch: Any) -> list[Any]:
