@@ -1,0 +1,230 @@
+"""Stage configuration: one typed model, and a message naming key, value and what is allowed.
+
+Pure tests: no CDK app is built (except the last one, which stops before any synth).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stacks.config import (
+    LOG_RETENTION_DAYS_ALLOWED,
+    ConfigError,
+    StageConfig,
+    load_stage_config,
+    validate_stages,
+)
+
+CDK_JSON = Path(__file__).resolve().parents[2] / "cdk.json"
+ALLOWED_KEYS = (
+    "archiveRetentionDays, highValueThreshold, newAccountMaxAgeDays, pipeBatchSize, "
+    "pipeBatchWindowSeconds, maxReceiveCount, logRetentionDays, customerNotificationEmails, "
+    "fraudAlertEmails, opsEmail"
+)
+LOG_RETENTION_ALLOWED = ", ".join(str(days) for days in LOG_RETENTION_DAYS_ALLOWED)
+
+
+@pytest.fixture
+def context() -> dict[str, Any]:
+    """A fresh copy of cdk.json's context for each test to break."""
+    return copy.deepcopy(json.loads(CDK_JSON.read_text(encoding="utf-8"))["context"])
+
+
+def problems_for(context: dict[str, Any]) -> list[str]:
+    with pytest.raises(ConfigError) as raised:
+        load_stage_config(context)
+    lines = str(raised.value).splitlines()
+    assert lines[0] == "invalid stage configuration:"
+    return [line.strip() for line in lines[1:]]
+
+
+def test_cdk_json_stages_are_valid_and_dev_is_the_default(context: dict[str, Any]) -> None:
+    # Given cdk.json's context without a stage override
+    context.pop("stage")
+
+    # When the stage config is loaded
+    config = load_stage_config(context)
+
+    # Then it is dev's, typed
+    assert config.name == "dev"
+    assert config.pipe_batch_size == context["stages"]["dev"]["pipeBatchSize"]
+    assert config.log_retention_days == context["stages"]["dev"]["logRetentionDays"]
+    assert config.customer_notification_emails == ()
+    assert config.ops_email is None
+
+
+def test_stage_context_picks_the_stage(context: dict[str, Any]) -> None:
+    # Given -c stage=prod
+    context["stage"] = "prod"
+
+    # When the stage config is loaded
+    config = load_stage_config(context)
+
+    # Then prod's values are used
+    assert config.name == "prod"
+    assert config.archive_retention_days == context["stages"]["prod"]["archiveRetentionDays"]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("pipeBatchSize", 0, "stages.dev.pipeBatchSize=0: must be between 1 and 10000"),
+        ("pipeBatchSize", 10001, "stages.dev.pipeBatchSize=10001: must be between 1 and 10000"),
+        ("pipeBatchSize", "10", 'stages.dev.pipeBatchSize="10": must be a whole number'),
+        (
+            "pipeBatchWindowSeconds",
+            301,
+            "stages.dev.pipeBatchWindowSeconds=301: must be between 0 and 300",
+        ),
+        (
+            "archiveRetentionDays",
+            -1,
+            "stages.dev.archiveRetentionDays=-1: must be between 0 and 3650",
+        ),
+        (
+            "newAccountMaxAgeDays",
+            0,
+            "stages.dev.newAccountMaxAgeDays=0: must be between 1 and 3650",
+        ),
+        ("maxReceiveCount", 0, "stages.dev.maxReceiveCount=0: must be between 1 and 1000"),
+        ("maxReceiveCount", 2.5, "stages.dev.maxReceiveCount=2.5: must be a whole number"),
+        (
+            "logRetentionDays",
+            13,
+            "stages.dev.logRetentionDays=13: must be one of CloudWatch Logs' retention "
+            f"periods: {LOG_RETENTION_ALLOWED}",
+        ),
+        (
+            "highValueThreshold",
+            0,
+            "stages.dev.highValueThreshold=0: must be a number greater than 0",
+        ),
+        (
+            "highValueThreshold",
+            "1000",
+            'stages.dev.highValueThreshold="1000": must be a number',
+        ),
+        ("highValueThreshold", True, "stages.dev.highValueThreshold=true: must be a number"),
+        (
+            "opsEmail",
+            "ops",
+            'stages.dev.opsEmail="ops": must be an e-mail address like ops@example.com',
+        ),
+        (
+            "fraudAlertEmails",
+            ["fraud@example.com", "not-an-address"],
+            'stages.dev.fraudAlertEmails.1="not-an-address": must be an e-mail address like '
+            "ops@example.com",
+        ),
+        (
+            "customerNotificationEmails",
+            "customers@example.com",
+            'stages.dev.customerNotificationEmails="customers@example.com": must be a list of '
+            "e-mail addresses",
+        ),
+        (
+            "pipeBatchSise",
+            10,
+            f"stages.dev.pipeBatchSise=10: unknown key; allowed keys: {ALLOWED_KEYS}",
+        ),
+    ],
+)
+def test_bad_value_names_key_value_and_what_is_allowed(
+    context: dict[str, Any], key: str, value: Any, message: str
+) -> None:
+    # Given one bad value in the dev stage
+    context["stages"]["dev"][key] = value
+
+    # When the config is loaded / Then the one problem is reported in those words
+    assert problems_for(context) == [message]
+
+
+def test_missing_key_is_named(context: dict[str, Any]) -> None:
+    # Given a stage without maxReceiveCount
+    del context["stages"]["dev"]["maxReceiveCount"]
+
+    # When the config is loaded / Then the missing key is named
+    assert problems_for(context) == ["stages.dev.maxReceiveCount: is required"]
+
+
+def test_large_pipe_batches_need_a_batching_window(context: dict[str, Any]) -> None:
+    # Given a batch above 10 messages without a batching window (the Pipes API refuses it)
+    context["stages"]["dev"].update(pipeBatchSize=100, pipeBatchWindowSeconds=0)
+
+    # When the config is loaded / Then both keys are named
+    assert problems_for(context) == [
+        "stages.dev: pipeBatchSize=100 needs pipeBatchWindowSeconds >= 1 (an SQS pipe may "
+        "batch more than 10 messages only with a batching window)"
+    ]
+
+
+def test_every_problem_in_every_stage_is_reported_at_once(context: dict[str, Any]) -> None:
+    # Given a bad dev value and a bad prod value, and dev selected
+    context["stages"]["dev"]["maxReceiveCount"] = 0
+    context["stages"]["prod"]["logRetentionDays"] = 2
+
+    # When the config is loaded
+    problems = problems_for(context)
+
+    # Then both are listed: a broken prod stage fails a dev synth too
+    assert [problem.split(":")[0] for problem in problems] == [
+        "stages.dev.maxReceiveCount=0",
+        "stages.prod.logRetentionDays=2",
+    ]
+
+
+def test_unknown_stage_lists_the_known_ones(context: dict[str, Any]) -> None:
+    # Given -c stage=qa, which cdk.json does not define
+    context["stage"] = "qa"
+
+    # When the config is loaded / Then the message names the value and the allowed stages
+    with pytest.raises(ConfigError, match=r"^stage=qa: unknown stage; allowed: dev, prod$"):
+        load_stage_config(context)
+
+
+def test_stage_names_must_fit_in_resource_names(context: dict[str, Any]) -> None:
+    # Given a stage whose name cannot be part of a bus or pipe name
+    context["stages"]["Prod_EU"] = context["stages"]["prod"]
+
+    # When the stages are validated / Then the name is refused with the rule it breaks
+    with pytest.raises(ConfigError, match=r"stages\.Prod_EU: stage names must match"):
+        validate_stages(context["stages"])
+
+
+def test_stages_must_be_an_object() -> None:
+    # Given no stages at all / When validated / Then the message says what is expected
+    with pytest.raises(ConfigError, match='context "stages" must be an object'):
+        validate_stages(None)
+
+
+@pytest.mark.parametrize(("threshold", "text"), [(1000, "1000"), (999.5, "999.5")])
+def test_threshold_is_rendered_for_the_handlers_env_var(threshold: float, text: str) -> None:
+    # Given a threshold from cdk.json (JSON has one number type)
+    values = {
+        "archiveRetentionDays": 7,
+        "highValueThreshold": threshold,
+        "newAccountMaxAgeDays": 30,
+        "pipeBatchSize": 10,
+        "pipeBatchWindowSeconds": 5,
+        "maxReceiveCount": 3,
+        "logRetentionDays": 14,
+    }
+
+    # When validated / Then the env var text has no spurious ".0"
+    assert StageConfig.model_validate(values).high_value_threshold_text == text
+
+
+def test_build_app_stops_on_bad_config_before_any_synth(context: dict[str, Any]) -> None:
+    # Given a bad value passed as context
+    from app import build_app
+
+    context["stages"]["dev"]["pipeBatchSize"] = 0
+
+    # When the app is built / Then synth never starts and the message names the key
+    with pytest.raises(ConfigError, match=r"stages\.dev\.pipeBatchSize=0: must be between"):
+        build_app(context={"stages": context["stages"]})
