@@ -69,6 +69,13 @@ class FunctionSpec:
     arn: str = ""
     runtime: str = "python3.12"
     layers: tuple[str, ...] = ()
+    log_group: str = ""  # LoggingConfig.LogGroup, else /aws/lambda/<name>
+    log_format: str = "Text"  # LoggingConfig.LogFormat: Text | JSON
+    application_log_level: str = ""  # LoggingConfig.ApplicationLogLevel (JSON format only)
+
+    @property
+    def log_group_name(self) -> str:
+        return self.log_group or f"/aws/lambda/{self.name}"
 
 
 class FunctionError(Exception):
@@ -130,7 +137,7 @@ class LambdaContext:
         # The real runtime reads it from AWS_LAMBDA_FUNCTION_MEMORY_SIZE: a string.
         self.memory_limit_in_mb = str(spec.memory_mb)
         self.aws_request_id = request_id
-        self.log_group_name = f"/aws/lambda/{spec.name}"
+        self.log_group_name = spec.log_group_name
         self.log_stream_name = log_stream
         self.identity = None
         self.client_context = None
@@ -434,13 +441,14 @@ class LambdaRuntime:
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+            "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group_name,
             "AWS_LAMBDA_LOG_STREAM_NAME": container.log_stream,
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
             "LAMBDA_TASK_ROOT": container.code_dir,
             "_HANDLER": spec.handler,
+            **_logging_variables(spec),
             **_FAKE_CREDENTIALS,
             # Local-only: no X-Ray daemon, no instance metadata, no developer's ~/.aws files.
             "POWERTOOLS_TRACE_DISABLED": "true",
@@ -483,6 +491,7 @@ def specs_from_template(
                 "their packages must be installed in the local virtualenv",
             )
         variables = (properties.get("Environment") or {}).get("Variables") or {}
+        logging_config = properties.get("LoggingConfig") or {}
         specs[logical_id] = FunctionSpec(
             logical_id=logical_id,
             name=resolver.physical_id(logical_id),
@@ -494,8 +503,21 @@ def specs_from_template(
             arn=resolver.arn(logical_id),
             runtime=runtime,
             layers=layers,
+            log_group=str(logging_config.get("LogGroup", "")),
+            log_format=str(logging_config.get("LogFormat", "Text")),
+            application_log_level=str(logging_config.get("ApplicationLogLevel", "")),
         )
     return specs
+
+
+def _logging_variables(spec: FunctionSpec) -> dict[str, str]:
+    """What Lambda sets for advanced logging controls (Powertools reads the log level)."""
+    if spec.log_format != "JSON":
+        return {}
+    variables = {"AWS_LAMBDA_LOG_FORMAT": "JSON"}
+    if spec.application_log_level:
+        variables["AWS_LAMBDA_LOG_LEVEL"] = spec.application_log_level
+    return variables
 
 
 def _replace_environ(target: Mapping[str, str]) -> None:

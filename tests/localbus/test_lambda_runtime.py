@@ -163,11 +163,14 @@ def test_handler_gets_lambda_environment_and_context(runtime: LambdaRuntime, spe
     assert result["function_name_env"] == spec.name
     assert (result["memory_env"], result["region_env"]) == ("128", "eu-west-1")
     assert result["trace_disabled"] == "true"
+    # And the LoggingConfig's level and log group, as Lambda's advanced logging controls set them
+    assert (result["log_level_env"], result["log_group_env"]) == ("WARN", "/custom/alpha")
     assert result["has_credentials"] is True
     # And a context like the Python runtime's (memory_limit_in_mb is a string there too)
     assert result["context"] == {
         "function_name": spec.name,
         "memory_limit_in_mb": "128",
+        "log_group_name": "/custom/alpha",
         "invoked_function_arn": spec.arn,
         "aws_request_id": "req-1",
         "has_time_left": True,
