@@ -22,12 +22,13 @@ from typing import Any
 
 import boto3
 from botocore.client import BaseClient
+from botocore.exceptions import ClientError, ParamValidationError
 from botocore.utils import parse_timestamp
 from botocore.validate import validate_parameters
 from moto import mock_aws
 
 from localbus.intrinsics import Resolver
-from localbus.reporting import Reporter
+from localbus.reporting import Reporter, UnsupportedError
 
 PutEventsHook = Callable[[list[dict[str, Any]]], dict[str, Any]]
 
@@ -39,6 +40,18 @@ FAKE_CREDENTIALS = {
     "AWS_SECURITY_TOKEN": "testing",
     "AWS_SESSION_TOKEN": "testing",
 }
+
+_TABLE_PROPERTIES = (
+    "AttributeDefinitions",
+    "KeySchema",
+    "BillingMode",
+    "ProvisionedThroughput",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "StreamSpecification",
+    "TimeToLiveSpecification",
+    "ImportSourceSpecification",
+)
 
 _DEFAULT_THROUGHPUT = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
 
@@ -200,20 +213,31 @@ class AwsBackend:
     def _create_tables(self) -> None:
         dynamodb = self.client("dynamodb")
         for logical_id in self.resolver.resources_of_type(*TABLE_TYPES):
-            request, ttl = self._table_request(logical_id)
-            dynamodb.create_table(**request)
-            if ttl and str(ttl.get("Enabled", "true")).lower() == "true":
-                dynamodb.update_time_to_live(
-                    TableName=request["TableName"],
-                    TimeToLiveSpecification={
-                        "AttributeName": ttl["AttributeName"],
-                        "Enabled": True,
-                    },
-                )
+            try:
+                request, ttl = self._table_request(logical_id)
+                dynamodb.create_table(**request)
+                if ttl and str(ttl.get("Enabled", "true")).lower() == "true":
+                    dynamodb.update_time_to_live(
+                        TableName=request["TableName"],
+                        TimeToLiveSpecification={
+                            "AttributeName": ttl["AttributeName"],
+                            "Enabled": True,
+                        },
+                    )
+            except (UnsupportedError, ClientError, ParamValidationError, KeyError) as error:
+                # One table that cannot be made must not stop the others; say which and why.
+                self.reporter.unsupported("DynamoDB table", f"Resources.{logical_id}", str(error))
+                continue
             self.tables[logical_id] = request["TableName"]
 
     def _table_request(self, logical_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        properties = self.resolver.properties(logical_id, strict=True)
+        properties = self._table_properties(logical_id)
+        if "ImportSourceSpecification" in properties:
+            self.reporter.note(
+                "DynamoDB import from S3",
+                f"Resources.{logical_id}",
+                "the table starts empty locally; seed it with seed_items()",
+            )
         on_demand = properties.get("BillingMode", "PROVISIONED") == "PAY_PER_REQUEST"
         request: dict[str, Any] = {
             "TableName": self.resolver.physical_id(logical_id),
@@ -250,6 +274,15 @@ class AwsBackend:
                 "the table is created with a stream in moto; nothing consumes it locally",
             )
         return request, properties.get("TimeToLiveSpecification")
+
+    def _table_properties(self, logical_id: str) -> dict[str, Any]:
+        """The properties a local table needs, resolved strictly (others, e.g. SSE, ignored)."""
+        raw = self.resolver.resource(logical_id).get("Properties") or {}
+        return {
+            key: self.resolver.resolve(raw[key], where=f"Resources.{logical_id}.Properties.{key}")
+            for key in _TABLE_PROPERTIES
+            if key in raw
+        }
 
     # ---- environment -------------------------------------------------------------------------
 

@@ -163,3 +163,47 @@ def test_stop_restores_botocore_and_one_backend_at_a_time(
     assert BaseClient._make_api_call is original
     with AwsBackend(template, resolver) as again:
         assert again.active
+
+
+def test_a_table_that_cannot_be_made_is_reported_and_the_others_still_are():
+    # Given one table keyed on another stack's export, one with an imported KMS key for SSE
+    key = [{"AttributeName": "id", "KeyType": "HASH"}]
+    attributes = [{"AttributeName": "id", "AttributeType": "S"}]
+    template = {
+        "Resources": {
+            "Broken": {
+                "Type": "AWS::DynamoDB::Table",
+                "Properties": {
+                    "AttributeDefinitions": attributes,
+                    "KeySchema": [
+                        {"AttributeName": {"Fn::ImportValue": "KeyName"}, "KeyType": "HASH"}
+                    ],
+                },
+            },
+            "Encrypted": {
+                "Type": "AWS::DynamoDB::Table",
+                "Properties": {
+                    "AttributeDefinitions": attributes,
+                    "KeySchema": key,
+                    "BillingMode": "PAY_PER_REQUEST",
+                    "SSESpecification": {
+                        "SSEEnabled": True,
+                        "KMSMasterKeyId": {"Fn::ImportValue": "SharedKey"},
+                    },
+                },
+            },
+        }
+    }
+    resolver = Resolver(template, stack_name="Partial")
+
+    # When the backend starts
+    with AwsBackend(template, resolver) as backend:
+        created = dict(backend.tables)
+
+    # Then the encrypted table exists (SSE does not matter locally) and the broken one is reported
+    assert list(created) == ["Encrypted"]
+    messages = resolver.reporter.messages()
+    assert any(
+        "Fn::ImportValue" in m and "Resources.Broken.Properties.KeySchema" in m for m in messages
+    )
+    assert not any("SharedKey" in m for m in messages)
