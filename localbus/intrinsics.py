@@ -18,7 +18,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from localbus.reporting import Reporter, UnsupportedError
@@ -370,6 +370,7 @@ class Resolver:
             return self._parameter_value(name, parameters[name])
         if name not in self._resources:
             raise UnsupportedError("Ref", f"{name!r} is neither a parameter nor a resource")
+        self._require_enabled(name)
         return self._resource_ref(name)
 
     def get_att(self, logical_id: str, attribute: str) -> Any:
@@ -377,6 +378,7 @@ class Resolver:
         kind = self.resource_type(logical_id) if logical_id in self._resources else None
         if kind is None:
             raise UnsupportedError("Fn::GetAtt", f"no resource {logical_id!r}")
+        self._require_enabled(logical_id)
         getter = _ATTRIBUTES.get((kind, attribute))
         if getter is None:
             raise UnsupportedError(
@@ -432,6 +434,14 @@ class Resolver:
             return self.is_enabled(logical_id)
         except UnsupportedError:
             return False
+
+    def _require_enabled(self, logical_id: str) -> None:
+        if not self.is_enabled(logical_id):
+            condition = self.resource(logical_id).get("Condition")
+            raise UnsupportedError(
+                "reference to a resource that is not created",
+                f"{logical_id}'s condition {condition} is false",
+            )
 
     def _pseudo_parameter(self, name: str) -> Any:
         values = {
@@ -519,9 +529,6 @@ class Resolver:
         for name in transforms:
             if name != "AWS::LanguageExtensions":
                 self.reporter.unsupported("Transform", "Transform", f"{name} is not expanded")
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._resources)
 
 
 # ---- per-type names, Refs, ARNs and attributes ---------------------------------------------

@@ -291,3 +291,23 @@ def test_ssm_parameter_types_use_their_default_with_a_note():
     # When referenced  Then the default (the parameter's path) is used, and that is noted
     assert resolver.resolve({"Ref": "BootstrapVersion"}) == "/cdk-bootstrap/hnb659fds/version"
     assert any("SSM" in message for message in resolver.reporter.messages())
+
+
+def test_references_to_resources_that_are_not_created_are_reported():
+    # Given a resource whose condition is false
+    resolver = resolver_for(
+        {"ProdQueue": {"Type": "AWS::SQS::Queue", "Condition": "Never"}},
+        Conditions={"Never": {"Fn::Equals": ["a", "b"]}},
+    )
+
+    # When something refers to it  Then the reference is reported, not given a made-up value
+    value = resolver.resolve({"Fn::GetAtt": ["ProdQueue", "Arn"]}, strict=False, where="Outputs.Q")
+    assert isinstance(value, Unresolved)
+    assert any("not created" in message for message in resolver.reporter.messages())
+
+
+def test_transforms_other_than_language_extensions_are_reported():
+    # Given a SAM template  When a resolver is made  Then the untransformed template is reported
+    reporter = Reporter()
+    Resolver({"Transform": "AWS::Serverless-2016-10-31", "Resources": {}}, reporter=reporter)
+    assert any("AWS::Serverless-2016-10-31" in message for message in reporter.messages())
