@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ordersctl.errors import EXIT_FAILED, CliError
 from ordersctl.output import consoles
+
+if TYPE_CHECKING:
+    from ordersctl.targets.aws import AwsTarget
 
 app = typer.Typer(
     name="ordersctl",
@@ -217,6 +220,303 @@ def routes(
             write_docs_path=docs if write_docs else None,
         )
     )
+
+
+Seed = Annotated[
+    int | None,
+    typer.Option("--seed", help="Make localbus ids and times reproducible (fixed start time)."),
+]
+SeedInventory = Annotated[
+    Path | None,
+    typer.Option(
+        "--seed-inventory", help="Inventory seed file (default: events/inventory-seed.json)."
+    ),
+]
+
+
+@app.command(
+    "demo",
+    epilog="""**Examples**
+
+    ordersctl demo
+
+    ordersctl demo --summary-only
+
+    ordersctl demo --fail-function risk-scorer
+
+    ordersctl demo --throttle notifications-customer-notifications:3
+
+**Exit codes**: 0 every event accepted and accounted for; 1 something was not;
+2 bad input (no cloud assembly, invalid sample in events/).""",
+)
+def demo(
+    cdk_out: CdkOut = Path("cdk.out"),
+    events_dir: Annotated[
+        Path, typer.Option("--events-dir", help="Entry files to put (invalid/ is only validated).")
+    ] = Path("events"),
+    seed_inventory: SeedInventory = None,
+    schemas: Annotated[
+        Path | None, typer.Option("--schemas", help="Schemas directory (default: ./schemas).")
+    ] = None,
+    seed: Seed = None,
+    summary_only: Annotated[
+        bool, typer.Option("--summary-only", help="Skip the per-event trees.")
+    ] = False,
+    fail_function: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-function",
+            metavar="NAME[:TIMES]",
+            help="Make a function raise (every time, or TIMES times) to show retries and DLQs.",
+        ),
+    ] = None,
+    throttle: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--throttle",
+            metavar="NAME[:TIMES]",
+            help="Throttle deliveries to a resource (retryable) to show the retry policy.",
+        ),
+    ] = None,
+) -> None:
+    """Run every sample event through the local bus (localbus on the synthesized template) and
+    show the path each one took.
+
+    Seeds the inventory table, shows the invalid samples of `events/invalid/` rejected by schema
+    validation (none is sent), puts every entry file of `events/`, runs the flow until idle and
+    prints, per event, a tree of rules matched, transformed inputs, deliveries, retries, DLQ
+    placements, the pipe's filter and enrichment and the events produced; then a summary table
+    and a line saying whether everything that went in is accounted for. Resource names are the
+    ones `ordersctl routes` prints.
+    """
+    from ordersctl import demo as command
+
+    _run(
+        lambda: command.run(
+            cdk_out=cdk_out,
+            events_dir=events_dir,
+            seed_inventory=seed_inventory,
+            schemas=schemas,
+            seed=seed,
+            trees=not summary_only,
+            fail_functions=list(fail_function or []),
+            throttles=list(throttle or []),
+        )
+    )
+
+
+def _aws_target(
+    stage: str, profile: str | None, region: str | None, endpoint_url: str | None
+) -> AwsTarget:
+    from ordersctl.output import consoles
+    from ordersctl.targets.aws import AwsTarget
+
+    _, err = consoles()
+    return AwsTarget(
+        stage=stage,
+        profile=profile,
+        region=region,
+        endpoint_url=endpoint_url,
+        note=lambda message: err.print(f"[yellow]note:[/yellow] {message}", soft_wrap=True),
+    )
+
+
+EventFiles = Annotated[
+    list[Path] | None,
+    typer.Option("--events", help="--local: entry files to put on the local bus first."),
+]
+Local = Annotated[
+    bool, typer.Option("--local", help="Run on localbus (the synthesized template) instead.")
+]
+Schemas = Annotated[
+    Path | None, typer.Option("--schemas", help="Schemas directory (default: ./schemas).")
+]
+
+
+@app.command(
+    "replay",
+    epilog="""**Examples**
+
+    ordersctl replay --from -2h --stage dev
+
+    ordersctl replay --from 2026-11-27T09:00:00Z --to 2026-11-27T10:00:00Z --rule inventory
+
+    ordersctl replay --local --events events/order-created.json --rule notify-customer
+
+**Exit codes**: 0 the replay COMPLETED; 1 it FAILED, was CANCELLED (Ctrl-C cancels it) or
+timed out; 2 bad input (times, unknown rule or archive).""",
+)
+def replay(
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help="Start of the event time window: ISO 8601, now, or -2h."),
+    ] = None,
+    to: Annotated[str, typer.Option("--to", help="End of the window (default: now).")] = "now",
+    rule: Annotated[
+        list[str] | None,
+        typer.Option("--rule", help="Replay to this rule only (repeatable); default: all rules."),
+    ] = None,
+    archive: Annotated[
+        str | None,
+        typer.Option("--archive", help="Archive name (default: stack output ArchiveName)."),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Replay name (default: ordersctl-<time>).")
+    ] = None,
+    bus: Bus = None,
+    stage: Stage = "dev",
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: EndpointUrl = None,
+    poll: Annotated[
+        float, typer.Option("--poll", min=0.0, help="Seconds between DescribeReplay calls.")
+    ] = 5.0,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Give up following after this many seconds.")
+    ] = None,
+    local: Local = False,
+    cdk_out: CdkOut = Path("cdk.out"),
+    events: EventFiles = None,
+    schemas: Schemas = None,
+    seed_inventory: SeedInventory = None,
+) -> None:
+    """Replay the stage's archive onto its bus and follow the replay to its end.
+
+    Calls StartReplay with the archive's ARN as EventSourceArn and the bus (plus the rules'
+    ARNs as FilterArns with `--rule`) as Destination, then DescribeReplay with a progress bar
+    until COMPLETED, FAILED or CANCELLED. With `--local`, the `--events` are put on a fresh
+    local bus first (its archive starts empty), then replayed, and the replayed paths shown.
+    """
+    from ordersctl import replay as command
+    from ordersctl.output import consoles
+
+    out, err = consoles()
+
+    def action() -> int:
+        start = command.parse_when(from_) if from_ else None
+        end = command.parse_when(to)
+        if local:
+            return command.run_local(
+                cdk_out=cdk_out,
+                event_files=list(events or []),
+                schemas=schemas,
+                seed_inventory=seed_inventory,
+                archive=archive,
+                rules=list(rule or []),
+                start=start,
+                end=end,
+                name=name,
+                out=out,
+                err=err,
+            )
+        if start is None:
+            from ordersctl.errors import InputError
+
+            raise InputError("--from is required (e.g. --from -1h)")
+        return command.run_aws(
+            target=_aws_target(stage, profile, region, endpoint_url),
+            bus=bus,
+            archive=archive,
+            rules=list(rule or []),
+            start=start,
+            end=end,
+            name=name,
+            poll_seconds=poll,
+            timeout_seconds=timeout,
+            out=out,
+            err=err,
+        )
+
+    _run(action)
+
+
+@app.command(
+    "tail",
+    epilog="""**Examples**
+
+    ordersctl tail --stage dev
+
+    ordersctl tail --pattern '{"detail-type": ["OrderRiskAssessed"]}' --json
+
+    ordersctl tail --max-events 5 --timeout 60
+
+    ordersctl tail --local --events events/order-created-high-risk.json
+
+**Cost**: rules are free; SQS standard requests are $0.40 per million (first million a month
+free): an idle tail long-polls 3 times a minute (180 requests an hour, about $0.00007), and
+each event costs at most 3 requests (send, receive, delete).
+
+**Exit codes**: 0 stopped by --max-events, --timeout or Ctrl-C with everything cleaned up;
+1 an AWS error, or a temporary resource could not be removed (named in the message).""",
+)
+def tail(
+    pattern: Annotated[
+        str | None,
+        typer.Option("--pattern", help="Event pattern JSON or file://path (default: every event)."),
+    ] = None,
+    max_events: Annotated[
+        int | None, typer.Option("--max-events", min=1, help="Stop after this many events.")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", min=0.0, help="Stop after this many seconds.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON event per line.")] = False,
+    bus: Bus = None,
+    stage: Stage = "dev",
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: EndpointUrl = None,
+    local: Local = False,
+    cdk_out: CdkOut = Path("cdk.out"),
+    events: EventFiles = None,
+    schemas: Schemas = None,
+    seed_inventory: SeedInventory = None,
+) -> None:
+    """Follow the events arriving on the bus.
+
+    Creates a temporary SQS queue, a queue policy that lets only the temporary rule send to it,
+    and a temporary rule (`--pattern`, default every event) targeting the queue; long-polls and
+    prints each event; removes rule, target and queue on exit, Ctrl-C and SIGTERM included.
+    With `--local`, puts `--events` on a fresh local bus and prints what arrived on it,
+    produced events included.
+    """
+    from ordersctl import tail as command
+    from ordersctl.output import consoles
+
+    out, err = consoles()
+
+    def action() -> int:
+        from ordersctl.patterns import load_pattern, read_cli_argument
+
+        chosen = (
+            load_pattern(read_cli_argument(pattern, "pattern"), operation="PutRule")
+            if pattern
+            else command.DEFAULT_PATTERN
+        )
+        if local:
+            return command.run_local(
+                cdk_out=cdk_out,
+                event_files=list(events or []),
+                schemas=schemas,
+                seed_inventory=seed_inventory,
+                pattern=chosen,
+                max_events=max_events,
+                as_json=as_json,
+                out=out,
+                err=err,
+            )
+        return command.run_aws(
+            target=_aws_target(stage, profile, region, endpoint_url),
+            bus=bus,
+            pattern=chosen,
+            max_events=max_events,
+            timeout_seconds=timeout,
+            as_json=as_json,
+            out=out,
+            err=err,
+        )
+
+    _run(action)
 
 
 def main() -> None:

@@ -43,7 +43,7 @@ def read_cli_argument(value: str, option: str) -> str:
     return value
 
 
-def load_pattern(text: str) -> dict[str, Any]:
+def load_pattern(text: str, *, operation: str = "TestEventPattern") -> dict[str, Any]:
     """Parse and validate an event pattern; InvalidEventPatternException on any problem."""
     from localbus.patterns import InvalidPatternError, compile_pattern
 
@@ -52,7 +52,7 @@ def load_pattern(text: str) -> dict[str, Any]:
     except json.JSONDecodeError as error:
         raise ServiceStyleError(
             "InvalidEventPatternException",
-            "TestEventPattern",
+            operation,
             f"Event pattern is not valid. Reason: {error.msg} "
             f"at line {error.lineno} column {error.colno}",
         ) from error
@@ -61,7 +61,7 @@ def load_pattern(text: str) -> dict[str, Any]:
     except InvalidPatternError as error:
         raise ServiceStyleError(
             "InvalidEventPatternException",
-            "TestEventPattern",
+            operation,
             f"Event pattern is not valid. Reason: {error}",
         ) from error
     return pattern

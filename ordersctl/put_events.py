@@ -203,7 +203,8 @@ def run(
             if report is not None:
                 target.run_until_idle()
                 if not as_json:
-                    target.print_trace(out)
+                    origins = {r.event_id: str(r.ref) for r in report.results if r.event_id}
+                    target.print_trace(out, err, origins=origins)
             return code
 
     from ordersctl.targets.aws import AwsTarget

@@ -165,6 +165,12 @@ def build_model(template: dict[str, Any], stack_name: str) -> RouteModel:
     return _Builder(template, stack_name).build()
 
 
+def all_resources(template: dict[str, Any], stack_name: str) -> dict[str, Resource]:
+    """Every resource of the template with its physical name and readable label."""
+    builder = _Builder(template, stack_name)
+    return {lid: builder._resource(lid) for lid in builder.resolver.resources}
+
+
 class _Builder:
     def __init__(self, template: dict[str, Any], stack_name: str) -> None:
         from localbus.intrinsics import Resolver

@@ -1,0 +1,134 @@
+"""The local target: localbus running the synthesized template, seeded with demo inventory.
+
+`LocalTarget.open(cdk_out)` loads the cloud assembly into a LocalBus (moto for the handlers'
+DynamoDB and PutEvents, real handler code), seeds the inventory table, and collects localbus's
+"not reproduced locally" warnings so the CLI can print them once, after its own output.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from ordersctl.errors import InputError
+from ordersctl.paths import find_project_dir
+
+DEFAULT_SEED_FILE = "inventory-seed.json"
+INVENTORY_OUTPUT = "InventoryTableName"  # the stack output naming the inventory table
+INVENTORY_ENV = "INVENTORY_TABLE_NAME"  # ... and the inventory function's variable for it
+
+
+def default_seed_file() -> Path | None:
+    events = find_project_dir("events")
+    candidate = events / DEFAULT_SEED_FILE if events else None
+    return candidate if candidate and candidate.is_file() else None
+
+
+def inventory_table_id(template: dict[str, Any]) -> str | None:
+    """The inventory table's logical id: from the stack output, else from a function's env."""
+    value = ((template.get("Outputs") or {}).get(INVENTORY_OUTPUT) or {}).get("Value")
+    if isinstance(value, dict) and "Ref" in value:
+        return str(value["Ref"])
+    for resource in (template.get("Resources") or {}).values():
+        variables = ((resource.get("Properties") or {}).get("Environment") or {}).get("Variables")
+        reference = (variables or {}).get(INVENTORY_ENV)
+        if isinstance(reference, dict) and "Ref" in reference:
+            return str(reference["Ref"])
+    return None
+
+
+def stock_items(seed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """inventory-seed.json rows [{sku, available}] as inventory table items.
+
+    The key layout `SKU#<sku>` is the inventory service's (lambdas/inventory/stock_table.py).
+    """
+    return [{"pk": f"SKU#{row['sku']}", "available": int(row["available"])} for row in seed]
+
+
+class LocalTarget:
+    """A LocalBus plus what the CLI needs around it: bus name, seeding, trace printing."""
+
+    def __init__(self, bus: Any, caught: list[warnings.WarningMessage]) -> None:
+        self.bus = bus
+        self.put_ids: list[str] = []
+        self._caught = caught
+
+    @classmethod
+    @contextmanager
+    def open(
+        cls, cdk_out: Path, *, seed_inventory: Path | None = None, seed: int | None = None
+    ) -> Iterator[LocalTarget]:
+        from localbus import LocalBus
+
+        if not (Path(cdk_out) / "manifest.json").is_file():
+            raise InputError(f"{cdk_out} is not a cloud assembly (run `make synth` first)")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            bus = LocalBus.from_cdk_out(cdk_out, seed=seed)
+            try:
+                target = cls(bus, caught)
+                target.seed_inventory(seed_inventory)
+                yield target
+            finally:
+                bus.close()
+
+    @property
+    def bus_name(self) -> str:
+        """The template's custom bus (the first one), else the default bus."""
+        for bus in self.bus.buses.values():
+            if bus.ref.name != "default":
+                return str(bus.ref.name)
+        return "default"
+
+    def seed_inventory(self, seed_file: Path | None) -> int:
+        """Put the seed file's stock into the inventory table; returns the number of rows."""
+        path = seed_file or default_seed_file()
+        if path is None:
+            return 0
+        table = inventory_table_id(self.bus.template)
+        if table is None:
+            raise InputError("the template has no inventory table to seed")
+        try:
+            rows = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise InputError(f"{path}: cannot read the inventory seed: {error}") from error
+        self.bus.seed_table(table, stock_items(rows))
+        return len(rows)
+
+    def put_events(self, entries: list[dict[str, Any]]) -> dict[str, Any]:
+        response = self.bus.put_events(Entries=entries)
+        self.put_ids.extend(e["EventId"] for e in response["Entries"] if "EventId" in e)
+        return response
+
+    def run_until_idle(self) -> None:
+        self.bus.run_until_idle()
+
+    def warnings(self) -> list[str]:
+        """localbus's findings about what it does not reproduce (each once)."""
+        messages = [str(w.message) for w in self._caught]
+        messages += [f"localbus: {m}" for m in self.bus.unsupported]
+        return list(dict.fromkeys(messages))
+
+    def print_trace(
+        self,
+        out: Console,
+        err: Console | None = None,
+        *,
+        origins: dict[str, str] | None = None,
+        trees: bool = True,
+    ) -> bool:
+        """The path each put event took (tree), the summary table and the accounting line.
+        Returns True when nothing was lost."""
+        from ordersctl.tree import TraceView
+
+        view = TraceView.of_bus(self.bus)
+        ok = view.print(out, self.put_ids, origins or {}, trees=trees)
+        for message in self.warnings():
+            (err or out).print(f"[yellow]note:[/yellow] {message}", soft_wrap=True)
+        return ok
