@@ -63,14 +63,13 @@ AUDIT_MAX_BATCHING_WINDOW: Final = Duration.seconds(1)
 # layers (Powertools docs, "Lambda Layer" install page).
 LAMBDA_RUNTIME: Final = lambda_.Runtime.PYTHON_3_14
 LAMBDA_ARCHITECTURE: Final = lambda_.Architecture.ARM_64
-POWERTOOLS_LAYER_ACCOUNT: Final = "017000801446"
-POWERTOOLS_LAYER_NAME: Final = "AWSLambdaPowertoolsPythonV3-python314-arm64"
-# Layer version numbers are per layer name, not Powertools versions. The Powertools docs list
-# versions up to 27 for the python3xx layers and version 38 of this layer is in public use;
-# which layer version carries Powertools 3.37.0 could not be confirmed offline. Check with
-#   aws ssm get-parameter --name /aws/service/powertools/python/arm64/python3.14/latest
-# and bump this number when upgrading aws-lambda-powertools in requirements-dev.txt.
-POWERTOOLS_LAYER_VERSION: Final = 38
+# The layer ARN is resolved at deploy time from the public SSM parameter Powertools publishes per
+# release (/aws/service/powertools/python/<arch>/<runtime>/<version>), so the deployed layer is
+# exactly the Powertools release the tests run against (requirements-dev.txt; a test checks).
+POWERTOOLS_VERSION: Final = "3.37.0"
+POWERTOOLS_LAYER_PARAMETER: Final = (
+    f"/aws/service/powertools/python/arm64/python3.14/{POWERTOOLS_VERSION}"
+)
 
 FUNCTION_MEMORY_MB: Final = 256
 INVENTORY_TIMEOUT: Final = Duration.seconds(15)

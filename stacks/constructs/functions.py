@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Aws, Duration, SymlinkFollowMode
+from aws_cdk import Duration, SymlinkFollowMode
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from stacks.config import StageConfig
@@ -26,9 +27,7 @@ from stacks.constants import (
     LAMBDA_ASSET_EXCLUDES,
     LAMBDA_RUNTIME,
     METRICS_NAMESPACE,
-    POWERTOOLS_LAYER_ACCOUNT,
-    POWERTOOLS_LAYER_NAME,
-    POWERTOOLS_LAYER_VERSION,
+    POWERTOOLS_LAYER_PARAMETER,
     POWERTOOLS_LOG_LEVEL,
     RISK_SCORER_HANDLER,
     RISK_SCORER_TIMEOUT,
@@ -38,14 +37,6 @@ from stacks.constants import (
 )
 from stacks.constructs.building_blocks import dead_letter_queue, log_group
 from stacks.constructs.tables import OrderTables
-
-
-def powertools_layer_arn() -> str:
-    """The public Powertools layer in the deployment region (resolved by CloudFormation)."""
-    return (
-        f"arn:aws:lambda:{Aws.REGION}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
-        f"{POWERTOOLS_LAYER_NAME}:{POWERTOOLS_LAYER_VERSION}"
-    )
 
 
 class OrderFunctions(Construct):
@@ -67,8 +58,11 @@ class OrderFunctions(Construct):
             follow_symlinks=SymlinkFollowMode.ALWAYS,
             exclude=list(LAMBDA_ASSET_EXCLUDES),
         )
+        # A CloudFormation parameter of type AWS::SSM::Parameter::Value<String>: offline synth,
+        # the region's layer ARN looked up by CloudFormation at deploy time.
+        layer_arn = ssm.StringParameter.value_for_string_parameter(self, POWERTOOLS_LAYER_PARAMETER)
         self._layer = lambda_.LayerVersion.from_layer_version_arn(
-            self, "PowertoolsLayer", powertools_layer_arn()
+            self, "PowertoolsLayer", layer_arn
         )
         self.roles: dict[str, iam.Role] = {}
         # Inventory is invoked asynchronously by its rule: failures after retries land here.

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 RUNTIME = "python3.14"
-POWERTOOLS_LAYER = "AWSLambdaPowertoolsPythonV3-python314-arm64"
 COMMON_ENV = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
 CONTRACT_ENV = {
     "inventory.handler.handler": COMMON_ENV
@@ -31,14 +30,6 @@ def functions(cfn: Any) -> dict[str, dict[str, Any]]:
     }
     assert {props["Handler"] for props in found.values()} == set(CONTRACT_ENV)
     return found
-
-
-def layer_text(layer: Any) -> str:
-    """A layer ARN built with Fn::Join, flattened (the region is a pseudo-parameter)."""
-    if isinstance(layer, str):
-        return layer
-    parts = layer["Fn::Join"][1]
-    return "".join(part if isinstance(part, str) else "${" + part["Ref"] + "}" for part in parts)
 
 
 def test_every_function_runs_arm64_on_the_newest_python(cfn: Any) -> None:
@@ -76,13 +67,20 @@ def test_every_function_has_an_explicit_timeout_and_memory(cfn: Any) -> None:
         assert props.get("MemorySize", 128) > 128, function_id
 
 
-def test_every_function_uses_the_public_powertools_layer_in_its_region(cfn: Any) -> None:
+def test_every_function_uses_the_powertools_layer_of_the_tested_release(cfn: Any) -> None:
+    # Given the Powertools release the handlers are tested with
+    from aws_lambda_powertools.shared.version import VERSION
+
+    # When each function's layer is traced back to the template parameter it comes from
+    parameter_name = f"/aws/service/powertools/python/arm64/python3.14/{VERSION}"
     for function_id, props in functions(cfn).items():
-        layers = [layer_text(layer) for layer in props.get("Layers", [])]
+        layers = props.get("Layers", [])
         assert len(layers) == 1, function_id
-        prefix = f"arn:aws:lambda:${{AWS::Region}}:017000801446:layer:{POWERTOOLS_LAYER}:"
-        assert layers[0].startswith(prefix)
-        assert layers[0].removeprefix(prefix).isdigit()
+        parameter = cfn.template["Parameters"][layers[0]["Ref"]]
+
+        # Then it is the public SSM parameter Powertools publishes for exactly that release
+        assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>", function_id
+        assert parameter["Default"] == parameter_name, function_id
 
 
 def test_every_function_gets_exactly_the_contract_environment(cfn: Any) -> None:
