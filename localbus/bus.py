@@ -30,9 +30,10 @@ from localbus.faults import Faults
 from localbus.patterns import InvalidPatternError, compile_pattern
 from localbus.pipes import SqsPipe
 from localbus.queues import Queue
-from localbus.reporting import UNSUPPORTED, Reporter
+from localbus.reporting import UNSUPPORTED, Reporter, UnsupportedError
 from localbus.targets import (
     DEFAULT_BUS,
+    DELIVERABLE_TYPES,
     EVENT_BUS,
     FUNCTION,
     LOG_GROUP,
@@ -202,7 +203,7 @@ class LocalBus:
         self.ignored: dict[str, str] = {}  # logical id -> resource type
         self.functions: set[str] = set(getattr(runtime, "specs", {}) or {})
         self._dead_letter_queues: set[str] = set()
-        self._causes: list[tuple[Cause, list[str]]] = []
+        self._causes: list[tuple[Cause, list[str], str]] = []
         self._build()
         if backend is not None:
             backend.set_put_events_hook(self._handler_put_events)
@@ -283,14 +284,23 @@ class LocalBus:
         resources = resolver.resources_of_type(*EMULATED_TYPES)
         for logical_id, resource in resources.items():
             self.index.add(self._ref(logical_id, str(resource.get("Type"))))
-        for logical_id, resource in resolver.resources.items():
+        others = {
+            logical_id: resource
+            for logical_id, resource in resolver.resources.items()
+            if logical_id not in resources
+        }
+        for logical_id, resource in resolver.resources_of_type(
+            *{str(r.get("Type")) for r in others.values()}
+        ).items():
             kind = str(resource.get("Type"))
             if kind in EMULATED_TYPES:
                 continue
-            if kind in IGNORED_TYPES or kind.startswith("Custom::LogRetention"):
+            if kind in IGNORED_TYPES:
                 self.ignored[logical_id] = kind
             else:
                 self.report_unsupported(f"resource type {kind}", logical_id, "not emulated")
+            # Indexed too, so that a rule targeting it fails as "cannot deliver to <type>".
+            self.index.add(self._ref(logical_id, kind, quiet=True))
         props = {lid: self._properties(lid) for lid in resources}
         by_type: dict[str, list[str]] = {}
         for logical_id, resource in resources.items():
@@ -324,15 +334,16 @@ class LocalBus:
         for logical_id in by_type.get(PIPE, []):
             self._build_pipe(logical_id, props[logical_id])
 
-    def _ref(self, logical_id: str, kind: str) -> ResourceRef:
+    def _ref(self, logical_id: str, kind: str, *, quiet: bool = False) -> ResourceRef:
         name = logical_id
         arn = ""
         try:
             name = str(self.resolver.physical_id(logical_id))
             # An EventInvokeConfig has no ARN of its own; everything else here has one.
             arn = "" if kind == INVOKE_CONFIG else str(self.resolver.arn(logical_id))
-        except Exception as error:  # UnsupportedError, already reported by the resolver
-            self.report_unsupported("name or ARN", logical_id, str(error))
+        except UnsupportedError as error:
+            if not quiet:
+                self.report_unsupported("name or ARN", logical_id, str(error))
         return ResourceRef(logical_id, kind, name, arn)
 
     def _properties(self, logical_id: str) -> dict[str, Any]:
@@ -382,12 +393,19 @@ class LocalBus:
         rule = Rule(ref, ref.name, bus, compiled)
         for target in props.get("Targets") or []:
             rule_target = RuleTarget(self, rule_ref=ref, rule_name=ref.name, target=target)
-            if rule_target.ref is None and not str(target.get("Arn", "")).endswith(
+            where = f"{logical_id}.Targets.{target.get('Id')}"
+            if rule_target.ref is not None and rule_target.ref.type not in DELIVERABLE_TYPES:
+                self.report_unsupported(
+                    f"rule target of type {rule_target.ref.type}",
+                    where,
+                    "deliveries fail with UnsupportedTarget",
+                )
+            elif rule_target.ref is None and not str(target.get("Arn", "")).endswith(
                 f":event-bus/{DEFAULT_BUS}"
             ):
                 self.reporter.note(
                     "rule target outside the template",
-                    f"{logical_id}.Targets.{target.get('Id')}",
+                    where,
                     f"{target.get('Arn')}: deliveries fail with ResourceNotFoundException",
                 )
             if rule_target.dead_letter:
@@ -556,8 +574,8 @@ class LocalBus:
             _validate_request(entries)
         except LocalBusError as error:
             raise ValueError(error.message) from None  # AwsBackend: ValidationException
-        cause, produced = self._causes[-1] if self._causes else ((), [])
-        response = self.put_entries(entries, parents=cause)
+        cause, produced, function = self._causes[-1] if self._causes else ((), [], None)
+        response = self.put_entries(entries, parents=cause, via=function)
         produced.extend(e["EventId"] for e in response["Entries"] if "EventId" in e)
         return {key: response[key] for key in ("FailedEntryCount", "Entries")}
 
@@ -682,8 +700,9 @@ class LocalBus:
 
     # ---- causality and tracing ---------------------------------------------------------------
 
-    def push_cause(self, cause: Cause, produced: list[str]) -> None:
-        self._causes.append((cause, produced))
+    def push_cause(self, cause: Cause, produced: list[str], function: str) -> None:
+        """While `function` runs for `cause`, PutEvents from its handler link to `cause`."""
+        self._causes.append((cause, produced, function))
 
     def pop_cause(self) -> None:
         self._causes.pop()

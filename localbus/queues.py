@@ -238,6 +238,7 @@ class Queue:
                 "SentTimestamp": self._bus.clock.millis(message.sent_at),
                 "Visible": message.visible_at <= now,
                 "CausedBy": list(message.cause),
+                **({"MessageGroupId": message.group_id} if message.group_id else {}),
             }
             for message in self._messages
         ]

@@ -34,6 +34,7 @@ RULE = "AWS::Events::Rule"
 LOG_GROUP = "AWS::Logs::LogGroup"
 TABLE = "AWS::DynamoDB::Table"
 DEFAULT_BUS = "default"
+DELIVERABLE_TYPES = (QUEUE, TOPIC, FUNCTION, EVENT_BUS, LOG_GROUP)
 
 # EventBridge rule target retry defaults (RetryPolicy) and the backoff localbus uses for them:
 # AWS uses exponential backoff with jitter; locally it is deterministic, doubling from 1 s and
@@ -125,7 +126,7 @@ def send_to(
     event: dict[str, Any] | None = None,
     message_attributes: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
-    allowed: tuple[str, ...] = (QUEUE, TOPIC, FUNCTION, EVENT_BUS, LOG_GROUP),
+    group_id: str | None = None,
 ) -> list[str]:
     """Hand `payload` to the resource `arn` names; returns ids of events it put on a bus.
 
@@ -143,8 +144,7 @@ def send_to(
             ref = bus.bus_ref(DEFAULT_BUS)
         else:
             raise DeliveryError("ResourceNotFoundException", f"{arn} is not in the template")
-    if ref.type not in allowed:
-        bus.report_unsupported(f"delivery to {ref.type}", ref.logical_id)
+    if ref.type not in DELIVERABLE_TYPES:  # reported when the template was read
         raise DeliveryError("UnsupportedTarget", f"localbus cannot deliver to {ref.type}")
     fault = bus.faults.take_delivery_fault(ref.logical_id)
     if fault is not None:
@@ -152,7 +152,11 @@ def send_to(
     extra = dict(extra or {})
     if ref.type == QUEUE:
         bus.queues[ref.logical_id].send(
-            payload, message_attributes=message_attributes, cause=cause, extra=extra
+            payload,
+            message_attributes=message_attributes,
+            cause=cause,
+            group_id=group_id,
+            extra=extra,
         )
         return []
     if ref.type == TOPIC:
@@ -267,7 +271,7 @@ class Lambdas:
                 False, request_id, None, "Runtime.Unsupported", f"{function} cannot run locally"
             )
         produced: list[str] = []
-        bus.push_cause(cause, produced)
+        bus.push_cause(cause, produced, function)
         try:
             record = self._runtime.invoke_detailed(function, payload, request_id=request_id)
         finally:
@@ -518,6 +522,7 @@ class RuleTarget:
                 cause=job.cause,
                 event=job.event,
                 extra={**common, "input": payload, "attempt": job.attempts},
+                group_id=self.message_group_id,
             )
         except DeliveryError as error:
             self._failed(job, error, payload)
@@ -543,7 +548,7 @@ class RuleTarget:
                 return
             condition = "MaximumEventAgeInSeconds"
         else:
-            condition = "MaximumRetryAttempts" if error.retryable else "NonRetryableError"
+            condition = "MaximumRetryAttempts" if error.retryable else "non-retryable error"
         if not self.dead_letter:
             bus.record(
                 "dropped", job.cause, where, reason=f"{condition}; the target has no DLQ", **common
@@ -558,16 +563,16 @@ class RuleTarget:
             error=str(error),
             **common,
         )
-        attributes = sqs_attributes(
-            {
-                "RULE_ARN": self.rule_ref.arn,
-                "TARGET_ARN": str(self.arn),
-                "ERROR_CODE": error.code,
-                "ERROR_MESSAGE": error.message,
-                "EXHAUSTED_RETRY_CONDITION": condition,
-                "RETRY_ATTEMPTS": str(retries_done),
-            }
-        )
+        values = {
+            "RULE_ARN": self.rule_ref.arn,
+            "TARGET_ARN": str(self.arn),
+            "ERROR_CODE": error.code,
+            "ERROR_MESSAGE": error.message,
+            "RETRY_ATTEMPTS": str(retries_done),
+        }
+        if error.retryable:
+            values["EXHAUSTED_RETRY_CONDITION"] = condition
+        attributes = sqs_attributes(values)
         if dlq is None:
             bus.record(
                 "failed",

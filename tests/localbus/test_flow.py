@@ -141,6 +141,7 @@ def test_high_risk_order_goes_through_every_step(bus: LocalBus) -> None:
     assert bus.trace.find("dropped") == []
     assert bus.dead_letters() == {}
     assert bus.unsupported == []
+    assert json.dumps(list(bus.trace))  # a renderer can serialise the whole trace
 
     # and the side effects are in DynamoDB: stock reserved, and the order's history
     inventory_rows = {

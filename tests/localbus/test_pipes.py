@@ -183,3 +183,38 @@ def test_pipe_without_enrichment_sends_records_through_an_input_template(tmp_pat
 
         # Then the queue holds the rendered record
         assert bus.queues["Out"].bodies() == [{"order": "o-1", "age": 7}]
+
+
+def test_lambda_target_gets_the_batch_and_its_failure_returns_the_batch(tmp_path: Path) -> None:
+    # Given a pipe whose target is a function that fails once (no enrichment, no filter)
+    resources = stack()
+    resources["Flaky"] = function("flaky", FAIL_TIMES="1")
+    resources["Pipe"] = pipe(Target=arn("Flaky"), TargetParameters={})
+    del resources["Pipe"]["Properties"]["SourceParameters"]["FilterCriteria"]
+    with open_bus(tmp_path, resources) as bus:
+        # When two orders go through
+        bus.put_events(Entries=orders(100, 200))
+        bus.run_until_idle()
+
+        # Then the first call (both records, as one array) failed at the target stage, the
+        # batch came back after the 60 s visibility timeout and, after another 5 s batching
+        # window, the second call succeeded
+        failed = bus.trace.find("failed", resource="Pipe")
+        assert {(s["stage"], s["elapsed"]) for s in failed} == {("target", 5.0)}
+        delivered = bus.trace.find("delivered", resource="Flaky")
+        assert {s["elapsed"] for s in delivered} == {70.0}
+        assert len(delivered[0]["input"]) == 2
+        assert json.loads(delivered[0]["input"][0]["body"])["detail"]["orderId"] == "o-1"
+        assert len(bus.queues["Review"]) == 0
+
+
+def test_stopped_pipe_does_not_poll(tmp_path: Path) -> None:
+    # Given a pipe whose DesiredState is STOPPED
+    with open_bus(tmp_path, stack(DesiredState="STOPPED")) as bus:
+        # When a new-account order reaches its queue
+        bus.put_events(Entries=orders(1))
+        bus.run_until_idle()
+
+        # Then the message stays on the queue
+        assert len(bus.queues["Review"]) == 1
+        assert bus.pipes == {}

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from localbus.bus import UnsupportedFeatureWarning
 from tests.localbus.fixtures.engine.cdk_out import (
     arn,
     entry,
@@ -438,6 +439,7 @@ def test_handler_put_events_reenter_the_bus_with_the_causing_event_as_parent(
         [child] = bus.trace.children(parent)
         [invoked] = bus.trace.find("delivered", resource="Emitter")
         assert invoked["produced_event_ids"] == [child]
+        assert bus.trace.find("received", event_id=child)[0]["via"] == "Emitter"
         [body] = bus.queues["Sink"].bodies()
         assert body["id"] == child
         assert body["detail"] == {"cause": parent}
@@ -484,3 +486,103 @@ def test_disabled_rule_never_matches(tmp_path: Path, state: str) -> None:
         event_id = response["Entries"][0]["EventId"]
         assert steps(bus, event_id) == [("received", "Bus"), ("dropped", "Bus")]
         assert len(bus.queues["Work"]) == 0
+
+
+def test_on_failure_destination_on_a_bus_gets_lambdas_result_event(tmp_path: Path) -> None:
+    # Given a failing function whose on-failure destination is an event bus with a catch rule
+    resources = {
+        "Bus": event_bus("orders"),
+        "Broken": function("flaky", FAIL_TIMES="always"),
+        "BrokenConfig": invoke_config("Broken", retries=0, on_failure="Bus"),
+        "Failures": queue(),
+        "ToBroken": rule("Bus", ORDERS, target("broken", arn("Broken"))),
+        "CatchFailures": rule("Bus", {"source": ["lambda"]}, target("f", arn("Failures"))),
+    }
+    with open_bus(tmp_path, resources) as bus:
+        # When an event reaches the function
+        response = bus.put_events(Entries=[entry({"orderId": "o-16"}, bus="orders")])
+        bus.run_until_idle()
+
+        # Then Lambda put its invocation record on the bus as a "Failure" event
+        parent = response["Entries"][0]["EventId"]
+        [child] = bus.trace.children(parent)
+        [body] = bus.queues["Failures"].bodies()
+        assert body["id"] == child
+        assert body["source"] == "lambda"
+        assert body["detail-type"] == "Lambda Function Invocation Result - Failure"
+        assert body["resources"] == [bus.index.get("Broken").arn + ":$LATEST"]
+        assert body["detail"]["requestContext"]["condition"] == "RetriesExhausted"
+        assert body["detail"]["requestPayload"]["id"] == parent
+
+
+def test_on_failure_destination_on_a_topic_publishes_the_record(tmp_path: Path) -> None:
+    # Given a failing function whose on-failure destination is a topic with a raw queue
+    resources = {
+        "Bus": event_bus("orders"),
+        "Broken": function("flaky", FAIL_TIMES="always"),
+        "BrokenConfig": invoke_config("Broken", retries=1, on_failure="Alerts"),
+        "Alerts": topic(),
+        "Inbox": queue(),
+        "InboxSub": subscription("Alerts", "sqs", arn("Inbox"), RawMessageDelivery="true"),
+        "ToBroken": rule("Bus", ORDERS, target("broken", arn("Broken"))),
+    }
+    resources["BrokenConfig"]["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] = ref(
+        "Alerts"
+    )
+    with open_bus(tmp_path, resources) as bus:
+        # When an event reaches the function
+        bus.put_events(Entries=[entry({"orderId": "o-17"}, bus="orders")])
+        bus.run_until_idle()
+
+        # Then the record went through the topic after 2 attempts
+        [record] = bus.queues["Inbox"].bodies()
+        assert record["requestContext"]["approximateInvokeCount"] == 2
+        assert record["responsePayload"]["errorType"] == "RuntimeError"
+
+
+def test_rule_target_of_an_unsupported_type_is_reported_and_fails(tmp_path: Path) -> None:
+    # Given a rule that targets an API destination (not emulated)
+    resources = {
+        "Bus": event_bus("orders"),
+        "Webhook": {"Type": "AWS::Events::ApiDestination", "Properties": {"Name": "hook"}},
+        "ToWebhook": rule(
+            "Bus", ORDERS, target("api", arn("Webhook"), RetryPolicy={"MaximumRetryAttempts": 0})
+        ),
+    }
+    with (
+        pytest.warns(UnsupportedFeatureWarning, match="ApiDestination"),
+        open_bus(tmp_path, resources) as bus,
+    ):
+        # When an event matches it
+        bus.put_events(Entries=[entry({"orderId": "o-18"}, bus="orders")])
+        bus.run_until_idle()
+
+        # Then the load reported the target, and the delivery failed saying why
+        assert any("ToWebhook.Targets.api" in line for line in bus.unsupported)
+        [failed] = bus.trace.find("failed")
+        assert failed["error"].startswith("UnsupportedTarget")
+        assert failed["resource"] == "Webhook"
+
+
+def test_fifo_queue_target_keeps_the_message_group_id(tmp_path: Path) -> None:
+    # Given a rule targeting a FIFO queue with a message group id
+    fifo = queue()
+    fifo["Properties"].update({"FifoQueue": True, "ContentBasedDeduplication": True})
+    resources = {
+        "Bus": event_bus("orders"),
+        "Ordered": fifo,
+        "ToOrdered": rule(
+            "Bus",
+            ORDERS,
+            target("fifo", arn("Ordered"), SqsParameters={"MessageGroupId": "orders"}),
+        ),
+    }
+    with open_bus(tmp_path, resources) as bus:
+        # When an event is put
+        bus.put_events(Entries=[entry({"orderId": "o-19"}, bus="orders")])
+        bus.run_until_idle()
+
+        # Then the message carries its group id
+        [message] = bus.queues["Ordered"].messages()
+        assert message["MessageGroupId"] == "orders"
+        assert bus.index.get("Ordered").name.endswith(".fifo")
