@@ -195,6 +195,9 @@ class _Container:
     handler: Callable[[Any, Any], Any] | None = None
     log_stream: str = ""
     busy: bool = False
+    # What the function's own code changed in os.environ / sys.path stays, as in a container.
+    environ: dict[str, str] | None = None
+    path: list[str] | None = None
 
 
 class LambdaRuntime:
@@ -402,9 +405,15 @@ class LambdaRuntime:
         for name in [name for name in sys.modules if name.partition(".")[0] in scoped]:
             del sys.modules[name]  # hide the host's (or another function's) copy
         sys.modules.update(container.modules)
-        _replace_environ(self._environment(container, saved_environ))
+        if container.environ is None:
+            container.environ = self._environment(container, saved_environ)
+        _replace_environ(container.environ)
         asset_dir = container.code_dir
-        sys.path[:] = [asset_dir, *(entry for entry in saved_path if entry != asset_dir)]
+        if container.path is None:
+            # Built from the host's path; other functions' code folders (nested calls) left out.
+            code_dirs = {other.code_dir for other in self._containers.values()}
+            container.path = [asset_dir, *(entry for entry in saved_path if entry not in code_dirs)]
+        sys.path[:] = container.path
         sys.dont_write_bytecode = True  # never write __pycache__ into cdk.out's assets
         os.chdir(asset_dir)  # Lambda runs handlers from LAMBDA_TASK_ROOT
         _LOG_BUFFERS.append(buffer)
@@ -416,6 +425,8 @@ class LambdaRuntime:
             _LOG_BUFFERS.pop()
             sys.dont_write_bytecode = saved_bytecode
             os.chdir(saved_cwd)
+            container.path = list(sys.path)
+            container.environ = dict(os.environ)
             sys.path[:] = saved_path
             _replace_environ(saved_environ)
             container.modules = {

@@ -105,6 +105,9 @@ def test_functions_get_their_own_modules_and_environment(runtime: LambdaRuntime)
     # And only its own environment variables
     assert (first_a["greeting"], first_a["only_a"], first_a["only_b"]) == ("alpha", "yes", None)
     assert (first_b["greeting"], first_b["only_a"], first_b["only_b"]) == ("beta", None, "yes")
+    # And what its code set in os.environ at init is still there when warm, and only for it
+    assert second_b["set_at_init"] == "yes"
+    assert "BETA_SET_AT_INIT" not in os.environ
 
 
 def test_invocation_leaves_the_host_process_untouched(
