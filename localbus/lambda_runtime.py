@@ -4,9 +4,12 @@ Each function gets what its Lambda execution environment would give it: its own 
 variables (the template's, resolved, plus the variables the Lambda runtime sets and fake
 credentials), its code folder first on sys.path, its own copy of its modules (a `shared` package
 in two functions is two separate modules), a LambdaContext, and a JSON round trip of the event
-and of the result. The first invocation imports the handler (cold start); later ones reuse it
-(warm), until `reset()`. An exception in the handler becomes `FunctionError` with Lambda's
-errorType / errorMessage; stdout and stderr of each invocation are kept as its logs.
+and of the result, run with the code folder as working directory. The first invocation imports
+the handler (cold start); later ones reuse it (warm), module state and whatever the code set in
+os.environ included, until `reset()`. An exception in the handler becomes `FunctionError` with
+Lambda's errorType / errorMessage (Runtime.ImportModuleError, Runtime.HandlerNotFound,
+Runtime.MarshalError... for the runtime's own failures); stdout and stderr of each invocation are
+kept as its logs in an `InvocationRecord` (the last `keep_invocations` are kept).
 
 Limits, by design of an in-process emulator:
 - Timeouts and memory limits are NOT enforced: a handler that runs past its Timeout finishes
@@ -16,7 +19,10 @@ Limits, by design of an in-process emulator:
 - Third-party packages are shared between functions (as if from a common layer), except those
   in `isolated_packages` (default: Powertools, which keeps per-container state such as its
   cold-start flag and metric set); each function imports its own copy of those.
+- Payload size limits (6 MB synchronous, 256 KB asynchronous) are not checked here.
 - X-Ray is off (POWERTOOLS_TRACE_DISABLED=true, no trace header): there is no daemon locally.
+- One container per function: invoking a function from inside its own invocation (recursion
+  through a synchronous hook) is refused instead of starting a second container.
 - Single-threaded: invoke only from the thread that created the runtime.
 """
 
@@ -30,6 +36,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -210,13 +217,14 @@ class LambdaRuntime:
         *,
         reporter: Reporter | None = None,
         isolated_packages: tuple[str, ...] = DEFAULT_ISOLATED_PACKAGES,
+        keep_invocations: int | None = 10_000,
     ) -> None:
         self.specs = dict(specs)
         self.backend = backend
         self.reporter = reporter if reporter is not None else Reporter()
         self.region = backend.region if backend is not None else DEFAULT_REGION
         self.isolated_packages = tuple(isolated_packages)
-        self.invocations: list[InvocationRecord] = []
+        self.invocations: deque[InvocationRecord] = deque(maxlen=keep_invocations)
         self._containers: dict[str, _Container] = {}
         self._owner_thread = threading.get_ident()
 
@@ -315,7 +323,7 @@ class LambdaRuntime:
         container = self._containers.get(spec.logical_id)
         if container is None:
             names = _top_level_names(spec.asset_dir) | set(self.isolated_packages)
-            log_stream = f"2026/01/01/[$LATEST]{uuid.uuid4().hex}"
+            log_stream = time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime()) + uuid.uuid4().hex
             code_dir = os.path.abspath(spec.asset_dir)
             container = _Container(spec, frozenset(names), code_dir, log_stream=log_stream)
             self._containers[spec.logical_id] = container
