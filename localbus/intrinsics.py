@@ -387,7 +387,12 @@ class Resolver:
         return getter(self, logical_id)
 
     def physical_id(self, logical_id: str) -> str:
-        """The resource's physical name: its explicit name property, else a generated one."""
+        """The resource's physical name: its explicit name property, else a generated one.
+
+        This is the name inside its ARN; Ref can differ (a queue's URL, a topic's ARN, a rule on
+        a custom bus's `<bus>|<rule>`). Like `ref`, `get_att` and `arn`, it raises
+        UnsupportedError without reporting it: callers say where the value was needed.
+        """
         if logical_id in self._names:
             return self._names[logical_id]
         if logical_id in self._naming:
