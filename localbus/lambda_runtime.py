@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from localbus.assembly import AssetNotFoundError, CloudAssembly, StackArtifact
 from localbus.intrinsics import DEFAULT_REGION, Resolver
-from localbus.reporting import Reporter
+from localbus.reporting import Reporter, UnsupportedError
 
 if TYPE_CHECKING:
     from localbus.aws_backend import AwsBackend
@@ -486,47 +486,61 @@ def specs_from_template(
     assembly: CloudAssembly,
     stack: StackArtifact | str | None = None,
 ) -> dict[str, FunctionSpec]:
-    """A FunctionSpec for every Python AWS::Lambda::Function whose code can be found."""
-    reporter = resolver.reporter
+    """A FunctionSpec for every Python AWS::Lambda::Function of `template` that can run here.
+
+    The others (other runtimes, container images, code not in the assembly, a name or setting
+    that cannot be resolved) are reported to the resolver's Reporter and left out.
+    """
     specs: dict[str, FunctionSpec] = {}
-    for logical_id in resolver.resources_of_type("AWS::Lambda::Function"):
-        where = f"Resources.{logical_id}"
-        properties = resolver.properties(logical_id, strict=False)
-        runtime = str(properties.get("Runtime", ""))
-        if properties.get("PackageType") == "Image" or not runtime.startswith("python"):
-            kind = "container image" if properties.get("PackageType") == "Image" else runtime
-            reporter.unsupported(f"Lambda runtime {kind or 'unknown'}", where, "not invoked")
+    for logical_id, resource in (template.get("Resources") or {}).items():
+        if resource.get("Type") != "AWS::Lambda::Function" or not resolver.is_enabled(logical_id):
             continue
         try:
-            asset_dir = assembly.asset_dir(stack, logical_id)
-        except AssetNotFoundError as error:
-            reporter.unsupported("Lambda code", where, str(error))
-            continue
-        layers = tuple(str(layer) for layer in properties.get("Layers") or [])
-        if layers:
-            reporter.note(
-                "Lambda layers ignored",
-                f"{where}.Properties.Layers",
-                "their packages must be installed in the local virtualenv",
-            )
-        variables = (properties.get("Environment") or {}).get("Variables") or {}
-        logging_config = properties.get("LoggingConfig") or {}
-        specs[logical_id] = FunctionSpec(
-            logical_id=logical_id,
-            name=resolver.physical_id(logical_id),
-            handler=str(properties.get("Handler", "")),
-            asset_dir=asset_dir,
-            environment={key: _environment_text(value) for key, value in variables.items()},
-            timeout_s=int(properties.get("Timeout", DEFAULT_TIMEOUT_S)),
-            memory_mb=int(properties.get("MemorySize", DEFAULT_MEMORY_MB)),
-            arn=resolver.arn(logical_id),
-            runtime=runtime,
-            layers=layers,
-            log_group=str(logging_config.get("LogGroup", "")),
-            log_format=str(logging_config.get("LogFormat", "Text")),
-            application_log_level=str(logging_config.get("ApplicationLogLevel", "")),
-        )
+            specs[logical_id] = _function_spec(resolver, assembly, stack, logical_id)
+        except UnsupportedError as error:
+            resolver.reporter.report(error.located(f"Resources.{logical_id}"))
+        except (AssetNotFoundError, TypeError, ValueError) as error:
+            resolver.reporter.unsupported("Lambda function", f"Resources.{logical_id}", str(error))
     return specs
+
+
+def _function_spec(
+    resolver: Resolver,
+    assembly: CloudAssembly,
+    stack: StackArtifact | str | None,
+    logical_id: str,
+) -> FunctionSpec:
+    where = f"Resources.{logical_id}"
+    properties = resolver.properties(logical_id, strict=False)
+    runtime = str(properties.get("Runtime", ""))
+    if properties.get("PackageType") == "Image":
+        raise UnsupportedError("Lambda container image", "only zip-packaged Python code runs")
+    if not runtime.startswith("python"):
+        raise UnsupportedError(f"Lambda runtime {runtime or 'unknown'}", "only Python runs")
+    layers = tuple(str(layer) for layer in properties.get("Layers") or [])
+    if layers:
+        resolver.reporter.note(
+            "Lambda layers ignored",
+            f"{where}.Properties.Layers",
+            "their packages must be installed in the local virtualenv",
+        )
+    variables = (properties.get("Environment") or {}).get("Variables") or {}
+    logging_config = properties.get("LoggingConfig") or {}
+    return FunctionSpec(
+        logical_id=logical_id,
+        name=resolver.physical_id(logical_id),
+        handler=str(properties.get("Handler", "")),
+        asset_dir=assembly.asset_dir(stack, logical_id),
+        environment={key: _environment_text(value) for key, value in variables.items()},
+        timeout_s=int(properties.get("Timeout", DEFAULT_TIMEOUT_S)),
+        memory_mb=int(properties.get("MemorySize", DEFAULT_MEMORY_MB)),
+        arn=resolver.arn(logical_id),
+        runtime=runtime,
+        layers=layers,
+        log_group=str(logging_config.get("LogGroup", "")),
+        log_format=str(logging_config.get("LogFormat", "Text")),
+        application_log_level=str(logging_config.get("ApplicationLogLevel", "")),
+    )
 
 
 def _logging_variables(spec: FunctionSpec) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
@@ -86,6 +87,33 @@ def test_specs_skip_other_runtimes_and_note_layers(specs: dict[str, Any], resolv
     assert any("Resources.Publisher.Properties.Layers" in m for m in messages)
     # And inline code gets a folder of its own holding index.py
     assert (specs["Inline"].asset_dir / "index.py").read_text().startswith("def handler")
+
+
+def test_a_function_that_cannot_be_resolved_is_reported_and_left_out(tmp_path: Path):
+    # Given a template whose second function is named after another stack's export
+    def inline(**extra: Any) -> dict[str, Any]:
+        code = {"ZipFile": "def handler(e, c):\n    return 1\n"}
+        properties = {"Handler": "index.handler", "Runtime": "python3.12", "Code": code}
+        return {"Type": "AWS::Lambda::Function", "Properties": {**properties, **extra}}
+
+    template = {
+        "Resources": {
+            "Fine": inline(),
+            "Imported": inline(FunctionName={"Fn::ImportValue": "SharedName"}),
+        }
+    }
+    path = tmp_path / "Partial.template.json"
+    path.write_text(json.dumps(template))
+    reporter = Reporter()
+
+    # When its specs are read
+    with CloudAssembly.from_template(path, reporter=reporter) as loaded:
+        resolver = Resolver(template, stack_name="Partial", reporter=reporter)
+        specs = specs_from_template(template, resolver, loaded)
+
+    # Then the resolvable function is kept and the other one is reported, not half-built
+    assert list(specs) == ["Fine"]
+    assert any("Fn::ImportValue" in m and "Resources.Imported" in m for m in reporter.messages())
 
 
 # ---- isolation and warm containers -------------------------------------------------------------
