@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import random
 import time as _time
 import uuid
@@ -156,7 +157,18 @@ class EventBus:
 
 
 class LocalBus:
-    """The event flow of one stack template."""
+    """The event flow of one stack template.
+
+    Driving it: put_events(Entries=...), put_entries(entries, parents=...) (no request-level
+    checks, explicit causes), run_until_idle(max_time=, max_steps=), advance(seconds),
+    start_replay(...), faults (localbus.faults.Faults: throttle / fail_delivery /
+    fail_function), seed_table(table, items), close() or `with`.
+    Looking at it: trace (localbus.trace.Trace), queues / topics / rules / buses / archives /
+    mappings / pipes (by logical id), queue(name) and topic(name) (any name, ARN or URL),
+    dead_letters(), notifications() (e-mail / SMS / HTTP deliveries), logs (log group
+    targets), table_items(table), replays, unsupported (what is not reproduced), notes,
+    ignored (resources that do not change the flow), now (simulated time), index.
+    """
 
     # ---- construction ------------------------------------------------------------------------
 
@@ -407,6 +419,16 @@ class LocalBus:
                     "rule target outside the template",
                     where,
                     f"{target.get('Arn')}: deliveries fail with ResourceNotFoundException",
+                )
+            if (
+                rule_target.ref is not None
+                and rule_target.ref.type == EVENT_BUS
+                and {"Input", "InputPath", "InputTransformer"} & set(target)
+            ):
+                self.reporter.note(
+                    "input of an event bus target",
+                    where,
+                    "the event is forwarded unchanged; Input/InputPath/InputTransformer ignored",
                 )
             if rule_target.dead_letter:
                 self._mark_dead_letter(rule_target.dead_letter)
@@ -771,14 +793,19 @@ class LocalBus:
         replay_name: str | None = None,
     ) -> dict[str, Any]:
         """Replay an archive's events in [start_time, end_time) to the rules of its bus (or the
-        rules named: logical ids, names or ARNs), with `replay-name` set. Runs on the clock:
-        call run_until_idle() afterwards."""
+        rules named: logical ids, names or ARNs), with `replay-name` set.
+
+        `archive` is a logical id, name or ARN; times are datetimes, epoch seconds or ISO text
+        compared with each event's `time` (omitted: the whole archive); the replay name
+        defaults to replay-<n>. Replayed events keep their id; their trace steps use the id
+        `<event id>@<replay name>`. Runs on the clock: call run_until_idle() afterwards.
+        Returns the replay description; `bus.replays[name]["State"]` turns COMPLETED."""
         found = self._archive(archive)
         name = replay_name or f"replay-{len(self.replays) + 1}"
         if name in self.replays:
             raise LocalBusError("ResourceAlreadyExistsException", f"Replay {name} already exists.")
         start = parse_time(start_time) if start_time is not None else 0.0
-        end = parse_time(end_time) if end_time is not None else self.clock.now + 1
+        end = parse_time(end_time) if end_time is not None else math.inf
         if end <= start:
             raise LocalBusError("ValidationException", "EventEndTime must be after EventStartTime.")
         only_rules = None

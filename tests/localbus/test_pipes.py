@@ -218,3 +218,28 @@ def test_stopped_pipe_does_not_poll(tmp_path: Path) -> None:
         # Then the message stays on the queue
         assert len(bus.queues["Review"]) == 1
         assert bus.pipes == {}
+
+
+def test_enrichment_input_template_is_applied_to_each_record(tmp_path: Path) -> None:
+    # Given an enrichment that echoes its input, fed through an input template
+    resources = stack()
+    resources["Echo"] = function("echo")
+    resources["Pipe"] = pipe(
+        Enrichment=arn("Echo"),
+        EnrichmentParameters={
+            "InputTemplate": '{"order": "<$.body.detail.orderId>", "pipe": "<aws.pipes.pipe-name>"}'
+        },
+    )
+    with open_bus(tmp_path, resources) as bus:
+        # When two new-account orders go through
+        bus.put_events(Entries=orders(1, 2))
+        bus.run_until_idle()
+
+        # Then the enrichment got one rendered object per record, and each became a Detail
+        pipe_name = bus.index.get("Pipe").name
+        [call, _] = bus.trace.find("delivered", resource="Echo")
+        assert call["input"] == [
+            {"order": "o-1", "pipe": pipe_name},
+            {"order": "o-2", "pipe": pipe_name},
+        ]
+        assert [body["detail"] for body in bus.queues["Out"].bodies()] == call["input"]
