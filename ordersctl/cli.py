@@ -351,7 +351,9 @@ def replay(
         str | None,
         typer.Option("--from", help="Start of the event time window: ISO 8601, now, or -2h."),
     ] = None,
-    to: Annotated[str, typer.Option("--to", help="End of the window (default: now).")] = "now",
+    to: Annotated[
+        str | None, typer.Option("--to", help="End of the window (default: now).")
+    ] = None,
     rule: Annotated[
         list[str] | None,
         typer.Option("--rule", help="Replay to this rule only (repeatable); default: all rules."),
@@ -394,7 +396,7 @@ def replay(
 
     def action() -> int:
         start = command.parse_when(from_) if from_ else None
-        end = command.parse_when(to)
+        end = command.parse_when(to) if to else None  # local: the bus's own clock decides "now"
         if local:
             return command.run_local(
                 cdk_out=cdk_out,
@@ -419,7 +421,7 @@ def replay(
             archive=archive,
             rules=list(rule or []),
             start=start,
-            end=end,
+            end=end or command.parse_when("now"),
             name=name,
             poll_seconds=poll,
             timeout_seconds=timeout,

@@ -311,7 +311,8 @@ class TraceView:
                 if reason == NO_RULE:
                     stats.no_rule = True
                 elif not reason.startswith(DELIBERATE_DROPS):
-                    stats.lost.append(f"{self.label(step['resource'])}: {reason}")
+                    where = self.label(step["resource"], step["resource_type"])
+                    stats.lost.append(f"{where}: {reason}")
         return stats
 
     def summary_table(self, event_ids: Sequence[str]) -> Table:
