@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import CfnResource, Duration, RemovalPolicy
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -17,6 +17,27 @@ from stacks.constants import (
 
 PRODUCTION_STAGES = frozenset({"prod"})
 
+# checkov findings this design answers differently, stated once and attached beside each resource
+# (CloudFormation Metadata "checkov": {"skip": [...]}) by the factory that builds it.
+SQS_MANAGED_SSE = (
+    "encrypted at rest with SQS-managed SSE (SqsManagedSseEnabled: true); checkov 3.3 only "
+    "recognises KmsMasterKeyId, and a CMK would add a KMS call per message for no extra control"
+)
+LOGS_DEFAULT_ENCRYPTION = (
+    "CloudWatch Logs encrypts every log group at rest; these hold operational JSON logs without "
+    "secrets or card data, so a CMK (and its logs.amazonaws.com key policy) adds cost, not control"
+)
+
+
+def checkov_skip(construct: Construct, check_id: str, reason: str) -> None:
+    """Record on the resource itself why a checkov check does not apply to it."""
+    resource = construct.node.default_child if isinstance(construct, Construct) else None
+    target = resource if isinstance(resource, CfnResource) else construct
+    assert isinstance(target, CfnResource), f"{construct.node.path} has no CloudFormation resource"
+    checkov = target.get_metadata("checkov") or {"skip": []}
+    checkov["skip"].append({"id": check_id, "comment": reason})
+    target.add_metadata("checkov", checkov)
+
 
 def removal_policy_for(config: StageConfig) -> RemovalPolicy:
     """Stateful resources survive a stack deletion in prod; dev cleans up after itself."""
@@ -25,13 +46,15 @@ def removal_policy_for(config: StageConfig) -> RemovalPolicy:
 
 def dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
     """A queue that holds what could not be delivered or processed (alarmed by Observability)."""
-    return sqs.Queue(
+    queue = sqs.Queue(
         scope,
         construct_id,
         encryption=sqs.QueueEncryption.SQS_MANAGED,
         enforce_ssl=True,
         retention_period=DLQ_RETENTION,
     )
+    checkov_skip(queue, "CKV_AWS_27", SQS_MANAGED_SSE)
+    return queue
 
 
 def consumer_visibility_timeout(consumer_timeout: Duration, batching_window: Duration) -> Duration:
@@ -49,7 +72,7 @@ def work_queue(
     visibility_timeout: Duration,
 ) -> sqs.Queue:
     """A queue a consumer works through; poison messages move to the DLQ after N receives."""
-    return sqs.Queue(
+    queue = sqs.Queue(
         scope,
         construct_id,
         encryption=sqs.QueueEncryption.SQS_MANAGED,
@@ -58,13 +81,17 @@ def work_queue(
         visibility_timeout=visibility_timeout,
         dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=max_receive_count),
     )
+    checkov_skip(queue, "CKV_AWS_27", SQS_MANAGED_SSE)
+    return queue
 
 
 def log_group(scope: Construct, construct_id: str, *, config: StageConfig) -> logs.LogGroup:
     """An explicit log group with the stage's retention (never 'keep forever' by accident)."""
-    return logs.LogGroup(
+    group = logs.LogGroup(
         scope,
         construct_id,
         retention=LOG_RETENTION[config.log_retention_days],
         removal_policy=removal_policy_for(config),
     )
+    checkov_skip(group, "CKV_AWS_158", LOGS_DEFAULT_ENCRYPTION)
+    return group
