@@ -22,7 +22,34 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
+    epilog="""**Offline quick start**: `make synth`, then `ordersctl demo`, `ordersctl routes`,
+`ordersctl put-events events/order-created.json --local`.
+Against AWS, commands find the stage's bus and archive in the outputs of stack
+`OrderEvents-<stage>` (`--stage`, `--profile`, `--region`; `--endpoint-url` for moto or
+LocalStack).""",
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from ordersctl import __version__
+
+        typer.echo(f"ordersctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Work with the order-events EventBridge pipeline: send, test, explain, replay and watch
+    events, on AWS or fully offline on the synthesized template (localbus)."""
+
 
 # Options shared by the commands that talk to AWS.
 Stage = Annotated[
@@ -363,7 +390,7 @@ def replay(
         typer.Option("--archive", help="Archive name (default: stack output ArchiveName)."),
     ] = None,
     name: Annotated[
-        str | None, typer.Option("--name", help="Replay name (default: ordersctl-<time>).")
+        str | None, typer.Option("--name", help="Replay name (default: `ordersctl-<time>`).")
     ] = None,
     bus: Bus = None,
     stage: Stage = "dev",

@@ -254,6 +254,8 @@ def run_local(
     from ordersctl.targets.local import LocalTarget
     from ordersctl.tree import TraceView
 
+    if not event_files:
+        raise InputError("--local needs --events FILE...: a fresh local bus has an empty archive")
     loaded = load_and_validate(event_files, schemas)
     if loaded.problems:
         for problem in loaded.problems:

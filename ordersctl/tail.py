@@ -261,6 +261,8 @@ def run_local(
     from ordersctl.sender import Sender
     from ordersctl.targets.local import LocalTarget
 
+    if not event_files:
+        raise InputError("--local needs --events FILE...: a fresh local bus has no traffic")
     loaded = load_and_validate(event_files, schemas)
     if loaded.problems:
         for problem in loaded.problems:

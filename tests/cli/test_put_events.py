@@ -332,3 +332,37 @@ def test_bus_name_comes_from_the_stage_stack_output(
     assert result.exit_code == 0, result.output
     assert {e["EventBusName"] for e in spy.calls[0]} == {wired_bus.name}
     assert len(wired_bus.drain(aws["sqs"])) == 3
+
+
+def test_more_than_a_hundred_entries_go_in_batches_of_ten_with_progress(
+    runner: CliRunner,
+    tmp_path: Path,
+    moto_endpoint: str,
+    wired_bus: Any,
+    aws: dict,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given 150 entries (the sample batch six times over)
+    entries = json.loads(BATCH.read_text()) * 6
+    path = write_entries(tmp_path / "many.json", entries)
+    spy = PutEventsSpy(monkeypatch)
+
+    # When they are put (the progress bar path: more than 100 entries)
+    result = runner.invoke(
+        app,
+        [
+            "put-events",
+            str(path),
+            "--endpoint-url",
+            moto_endpoint,
+            "--bus",
+            wired_bus.name,
+            "--json",
+        ],
+    )
+
+    # Then 15 calls of 10 carried them and all 150 arrived
+    assert result.exit_code == 0, result.output
+    assert sorted(spy.sizes) == [10] * 15
+    assert json.loads(result.stdout)["PutEventsCalls"] == 15
+    assert len(wired_bus.drain(aws["sqs"])) == 150
