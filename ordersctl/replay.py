@@ -155,7 +155,7 @@ def follow(
     clock: Callable[[], float] = time.monotonic,
 ) -> dict[str, Any]:
     """Poll DescribeReplay (with a progress bar) until a final state or the timeout."""
-    deadline = clock() + timeout_seconds if timeout_seconds else None
+    deadline = clock() + timeout_seconds if timeout_seconds is not None else None
     columns = (TextColumn("replay {task.fields[state]}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task("replay", total=1.0, state="STARTING")

@@ -212,7 +212,7 @@ def run_aws(
     tail = AwsTail(target.client("events"), target.client("sqs"), bus_name, pattern)
     show = Printer(out, as_json)
     seen = 0
-    deadline = clock() + timeout_seconds if timeout_seconds else None
+    deadline = clock() + timeout_seconds if timeout_seconds is not None else None
     try:
         with stop_on_signals():
             tail.setup()

@@ -271,3 +271,21 @@ def test_local_replay_sends_the_archived_events_to_the_chosen_rule(
     summary = result.stdout.split("Summary", 1)[1]
     assert "notify-customer" in summary
     assert "inventory," not in summary and "audit-all" not in summary
+
+
+def test_follow_gives_up_after_the_timeout() -> None:
+    # Given a replay that stays RUNNING and a clock that advances 4 s per poll
+    from ordersctl.errors import CliError
+
+    ticks = iter(range(0, 1000, 4))
+
+    # When followed with a 10 s timeout, Then it stops with a message saying how to follow it
+    with pytest.raises(CliError, match="still RUNNING after 10s"):
+        follow(
+            lambda: {"State": "RUNNING", "ReplayName": "r"},
+            err=Console(quiet=True),
+            poll_seconds=1.0,
+            timeout_seconds=10.0,
+            sleep=lambda _s: None,
+            clock=lambda: float(next(ticks)),
+        )

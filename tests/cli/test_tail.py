@@ -233,3 +233,18 @@ def test_local_tail_shows_events_produced_downstream(
     assert [e["detail-type"] for e in events] == ["OrderRiskAssessed"]
     assert events[0]["source"] == "com.example.risk"
     assert events[0]["detail"]["riskLevel"] in ("low", "medium", "high")
+
+
+def test_tail_stops_at_its_timeout_when_nothing_arrives(
+    runner: CliRunner, moto_endpoint: str, wired_bus: Any, aws: dict
+) -> None:
+    # Given a quiet bus, When tail runs with a one-second timeout
+    result = runner.invoke(
+        app, ["tail", "--endpoint-url", moto_endpoint, "--bus", wired_bus.name, "--timeout", "1"]
+    )
+
+    # Then it ends by itself, having seen nothing, and leaves nothing behind
+    assert result.exit_code == 0, result.output
+    assert "0 event(s) seen" in result.stderr
+    assert tail_rules(aws["events"], wired_bus.name) == []
+    assert tail_queues(aws["sqs"]) == []
