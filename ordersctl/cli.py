@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ordersctl.cost import register as register_cost
 from ordersctl.errors import EXIT_FAILED, CliError
 from ordersctl.output import consoles
 
@@ -546,6 +547,9 @@ def tail(
         )
 
     _run(action)
+
+
+register_cost(app)  # `ordersctl cost` lives in ordersctl/cost.py (its own module and tests)
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from ordersctl.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMANDS = ["put-events", "test-event-pattern", "routes", "replay", "tail", "demo"]
+COMMANDS = ["put-events", "test-event-pattern", "routes", "replay", "tail", "demo", "cost"]
 
 
 def test_top_level_help_lists_every_command(runner: CliRunner) -> None:
