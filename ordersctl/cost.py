@@ -962,6 +962,7 @@ class _Bill:
         n = self.orders
         reuse = float(self.prices.assumptions["sns_data_key_reuse_seconds"])
         kms_requests = 0.0
+        per_reuse_period = True  # every topic asks once per reuse period, whatever the volume
         for topic, per_order in self.flow.publishes.items():
             publishes = per_order * n
             label = self.model.resource(topic).label
@@ -974,16 +975,17 @@ class _Bill:
                     continue
                 self.add("SNS", f"{label} {protocol} deliveries", publishes * count, key)
             if self._props(topic).get("KmsMasterKeyId") and publishes:
-                data_keys = min(publishes, self.month_s / reuse)
-                decrypts = min(
-                    publishes * len(subscriptions), len(subscriptions) * self.month_s / reuse
-                )
-                kms_requests += data_keys + decrypts
+                periods = self.month_s / reuse
+                per_reuse_period = per_reuse_period and publishes >= periods
+                # One GenerateDataKey per reuse period, one Decrypt per subscription and period.
+                kms_requests += min(publishes, periods) * (1 + len(subscriptions))
         keys = len(self._of_type(KMS_KEY))
         if keys:
             self.add("KMS", "customer managed keys", keys, "kms.key_months", fixed=True)
         if kms_requests:
-            self.add("KMS", "SNS data-key requests", kms_requests, "kms.requests")
+            self.add(
+                "KMS", "SNS data-key requests", kms_requests, "kms.requests", fixed=per_reuse_period
+            )
 
     def _dynamodb(self) -> None:
         n = self.orders
@@ -1054,24 +1056,32 @@ def _protocols(subscriptions: Sequence[str]) -> dict[str, int]:
 # -- the naive flow and the comparison ---------------------------------------------------------
 
 
-def naive_template(template: dict[str, Any]) -> dict[str, Any]:
-    """The same flow built naively: x86 functions, no pipe filter, one record per invocation."""
+CHOICES = ("arm64", "pipe filter", "batching")
+
+
+def naive_template(template: dict[str, Any], undo: Iterable[str] = CHOICES) -> dict[str, Any]:
+    """The same flow built naively: x86 functions, no pipe filter, one record per invocation.
+
+    `undo` picks which of the design choices (CHOICES) to take back; all of them by default.
+    """
+    undo = set(undo)
     naive = copy.deepcopy(template)
     for resource in (naive.get("Resources") or {}).values():
         props = resource.get("Properties")
         if not isinstance(props, dict):
             continue
         kind = resource.get("Type")
-        if kind == FUNCTION:
+        if kind == FUNCTION and "arm64" in undo:
             props["Architectures"] = ["x86_64"]
-        elif kind == ESM:
+        elif kind == ESM and "batching" in undo:
             props["BatchSize"] = 1
             props.pop("MaximumBatchingWindowInSeconds", None)
         elif kind == PIPE:
             source = props.setdefault("SourceParameters", {})
-            source.pop("FilterCriteria", None)
+            if "pipe filter" in undo:
+                source.pop("FilterCriteria", None)
             sqs = source.get("SqsQueueParameters")
-            if isinstance(sqs, dict):
+            if isinstance(sqs, dict) and "batching" in undo:
                 sqs["BatchSize"] = 1
                 sqs.pop("MaximumBatchingWindowInSeconds", None)
     return naive
@@ -1100,6 +1110,7 @@ class Report:
     naive: Estimate
     model: Any
     naive_model: Any
+    choice_costs: dict[str, float] = field(default_factory=dict)  # monthly cost of undoing one
 
     @property
     def service_names(self) -> list[str]:
@@ -1205,6 +1216,13 @@ class Report:
                 "fixed_monthly": round(naive.fixed, 6),
             },
             "ratios": self.ratios(),
+            "cost_of_undoing_one_choice": {
+                choice: {
+                    "monthly": round(extra, 6),
+                    "share_of_design": round(extra / design.total, 6) if design.total else None,
+                }
+                for choice, extra in self.choice_costs.items()
+            },
             "functions": {
                 use.label: {
                     "design": _function_json(use),
@@ -1244,7 +1262,12 @@ def compare(
     naive_t = naive_template(template)
     naive_model = build_model(naive_t, stack_name)
     naive = estimate(naive_t, naive_model, mix, prices, schemas, orders)
-    return Report(orders, prices, mix, design, naive, model, naive_model)
+    choice_costs = {}
+    for choice in CHOICES:
+        single = naive_template(template, undo=[choice])
+        undone = estimate(single, build_model(single, stack_name), mix, prices, schemas, orders)
+        choice_costs[choice] = undone.total - design.total
+    return Report(orders, prices, mix, design, naive, model, naive_model, choice_costs)
 
 
 def _mix_text(mix: Mix) -> str:
@@ -1439,9 +1462,15 @@ def highlights(report: Report) -> list[str]:
                 f"{_count(ours)} invocations a month, naive {_count(theirs)} "
                 f"({_ratio(theirs / ours if ours else None)})."
             )
+    if report.choice_costs and design.total:
+        undone = "; ".join(
+            f"{choice} +{_usd(extra)} ({extra / design.total:+.0%})"
+            for choice, extra in report.choice_costs.items()
+        )
+        lines.append(f"Undoing one choice at a time, per month: {undone}.")
     lines.append(
-        f"Naive flow: {_usd(naive.total)} a month, {_ratio(naive.total / design.total)} this "
-        "design."
+        f"Naive flow (all three undone): {_usd(naive.total)} a month, "
+        f"{_ratio(naive.total / design.total)} this design."
         if design.total
         else "Naive flow: nothing to compare."
     )
@@ -1503,6 +1532,8 @@ def markdown(report: Report, command: str) -> str:
         *table(FUNCTION_HEADERS, function_rows(report)),
         "",
         f"Events per order: {events}.",
+        "",
+        f"Order mix: {_mix_text(report.mix)}",
         "",
         *[f"- {line}" for line in highlights(report)],
     ]
@@ -1666,7 +1697,15 @@ def cost(
         if as_json:
             print_json(report.to_json())
         elif as_markdown:
-            command = f"ordersctl cost --orders-per-month {orders_per_month}"
+            command = " ".join(
+                [
+                    f"ordersctl cost --orders-per-month {orders_per_month}",
+                    *([f"--region {region}"] if region != DEFAULT_REGION else []),
+                    *[f"--mix {option}" for option in mix or []],
+                    *([f"--mix-file {mix_file}"] if mix_file else []),
+                    "--markdown",
+                ]
+            )
             text = markdown(report, command)
             if write_docs_path is not None:
                 changed = write_docs(write_docs_path, orders_per_month, text)
