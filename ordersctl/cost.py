@@ -423,8 +423,8 @@ def _inventory(flow: FlowBuilder, function: str, event: dict[str, Any], weight: 
         flow.dynamodb(function, rru=weight * short * float(rules["short_skus_per_shortage"]))
         flow.emit(function, event, "InventoryReserved", INVENTORY_SOURCE, weight * (1 - short), {})
         first = (detail.get("items") or [{}])[0]
-        shortages = [{"sku": first.get("sku", ""), "requested": first.get("quantity", 1)}]
-        shortages[0]["available"] = 0
+        short_line = {"sku": first.get("sku", ""), "requested": first.get("quantity", 1)}
+        shortages = [{**short_line, "available": 0}]
         flow.emit(
             function,
             event,
@@ -522,9 +522,9 @@ class FlowBuilder:
         self.prices = prices
         self.schemas = schemas
         self.flow = Flow()
-        created = [event for event, _, _ in mix.orders]
-        self.average_skus = sum(_distinct_skus(e.get("detail") or {}) for e in created) / len(
-            created
+        # What a cancellation releases: the mix's average order (cancellations carry no items).
+        self.average_skus = sum(
+            weight * _distinct_skus(event.get("detail") or {}) for event, weight, _ in mix.orders
         )
         self._archives = archives
         self._depth = 0
@@ -830,7 +830,9 @@ class _Bill:
         self.consumers: dict[str, dict[str, float]] = {}
         self.functions = self._functions()
 
-    def add(self, service: str, item: str, quantity: float, price_key: str, *, fixed=False) -> None:
+    def add(
+        self, service: str, item: str, quantity: float, price_key: str, *, fixed: bool = False
+    ) -> None:
         price = self.prices[price_key]
         line = Line(item, quantity, price.unit, price_key, price.cost(quantity), fixed)
         self.services.setdefault(service, ServiceCost(service)).lines.append(line)
