@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -146,10 +147,11 @@ def send_to(
             raise DeliveryError("ResourceNotFoundException", f"{arn} is not in the template")
     if ref.type not in DELIVERABLE_TYPES:  # reported when the template was read
         raise DeliveryError("UnsupportedTarget", f"localbus cannot deliver to {ref.type}")
-    fault = bus.faults.take_delivery_fault(ref.logical_id)
+    extra = dict(extra or {})
+    # Rule target deliveries name their rule: fraction throttles apply to those only.
+    fault = bus.faults.take_delivery_fault(ref.logical_id, cause=cause, rule=extra.get("rule"))
     if fault is not None:
         raise DeliveryError(fault.error_code, fault.message, retryable=fault.retryable)
-    extra = dict(extra or {})
     if ref.type == QUEUE:
         bus.queues[ref.logical_id].send(
             payload,
@@ -210,6 +212,7 @@ class InvocationResult:
     stack_trace: list[str] = field(default_factory=list)
     produced: list[str] = field(default_factory=list)
     logs: str = ""
+    injected: bool = False  # the failure is an injected fault (localbus.faults)
 
     @property
     def error(self) -> str:
@@ -246,24 +249,40 @@ class _AsyncInvoke:
     attempts: int = 0
 
 
+InvocationObserver = Callable[[str, Any, Cause, InvocationResult], None]
+
+
 class Lambdas:
-    """Runs functions through the LambdaRuntime and applies Lambda's invocation semantics."""
+    """Runs functions through the LambdaRuntime and applies Lambda's invocation semantics.
+
+    `observers` are called after every invocation with (function logical id, payload, cause,
+    InvocationResult): what a function was given and what came of it, logs included.
+    """
 
     def __init__(self, bus: LocalBus, runtime: Any) -> None:
         self._bus = bus
         self._runtime = runtime
         self.async_configs: dict[str, AsyncConfig] = {}
+        self.observers: list[InvocationObserver] = []
 
     def config(self, function: str) -> AsyncConfig:
         return self.async_configs.setdefault(function, AsyncConfig())
 
     def invoke_sync(self, function: str, payload: Any, *, cause: Cause) -> InvocationResult:
         """Invoke and wait (RequestResponse). Function errors come back in the result."""
+        outcome = self._invoke(function, payload, cause)
+        for observer in self.observers:
+            observer(function, payload, cause, outcome)
+        return outcome
+
+    def _invoke(self, function: str, payload: Any, cause: Cause) -> InvocationResult:
         bus = self._bus
         request_id = bus.ids.uuid()
-        fault = bus.faults.take_function_fault(function)
-        if fault is not None:
-            return InvocationResult(False, request_id, None, fault.error_type, fault.message)
+        fault = bus.faults.take_function_fault(function, payload, cause)
+        if fault is not None and not fault.after_handler:
+            return InvocationResult(
+                False, request_id, None, fault.error_type, fault.message, injected=True
+            )
         specs = getattr(self._runtime, "specs", None)
         if specs is not None and function not in specs:
             # Not runnable here (another runtime, code not found): reported at load time.
@@ -277,6 +296,18 @@ class Lambdas:
         finally:
             bus.pop_cause()
         error = record.error
+        if error is None and fault is not None:
+            # Failed after the handler ran: its side effects and events stay.
+            return InvocationResult(
+                False,
+                request_id,
+                None,
+                fault.error_type,
+                fault.message,
+                produced=produced,
+                logs=record.logs,
+                injected=True,
+            )
         if error is None:
             return InvocationResult(
                 True, request_id, record.result, produced=produced, logs=record.logs
