@@ -11,7 +11,7 @@ STAGE ?= dev
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: setup test lint format synth demo bench clean
+.PHONY: setup test lint format synth demo docs bench clean
 
 setup: $(VENV_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP)
 
@@ -48,6 +48,10 @@ synth: setup
 
 demo: synth
 	$(VENV)/bin/ordersctl demo --cdk-out cdk.out
+
+# Refresh the architecture diagram (generated from the template) in docs/architecture.md and README.md.
+docs: synth
+	$(VENV)/bin/ordersctl routes --cdk-out cdk.out --mermaid --write-docs
 
 bench: synth
 	$(PY) -m bench

@@ -11,6 +11,7 @@ import typer
 from ordersctl.cost import register as register_cost
 from ordersctl.errors import EXIT_FAILED, CliError
 from ordersctl.output import consoles
+from ordersctl.routes_command import DIAGRAM_DOCUMENTS
 
 if TYPE_CHECKING:
     from ordersctl.targets.aws import AwsTarget
@@ -223,12 +224,16 @@ def routes(
     write_docs: Annotated[
         bool,
         typer.Option(
-            "--write-docs", help="With --mermaid: refresh the diagram in docs/architecture.md."
+            "--write-docs",
+            help="With --mermaid: refresh the diagram in docs/architecture.md and README.md.",
         ),
     ] = False,
-    docs: Annotated[Path, typer.Option("--docs", help="The document --write-docs updates.")] = Path(
-        "docs/architecture.md"
-    ),
+    docs: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--docs", help="A document --write-docs updates (repeatable; default: both above)."
+        ),
+    ] = None,
 ) -> None:
     """Show the rules (patterns, input transformers, targets with retry policy and DLQ) and the
     pipe (source, filter, enrichment, target), read from the synthesized template.
@@ -245,7 +250,7 @@ def routes(
             stack=stack,
             event_files=list(event or []),
             mermaid=mermaid,
-            write_docs_path=docs if write_docs else None,
+            write_docs_paths=(docs or list(DIAGRAM_DOCUMENTS)) if write_docs else [],
         )
     )
 

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,11 +39,25 @@ class Fault:
         return cls(name, int(times) if times else None)
 
 
+def _creates_orders(path: Path) -> bool:
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return True  # reported when the file is read for sending
+    entries = entries if isinstance(entries, list) else [entries]
+    return any(isinstance(e, dict) and e.get("DetailType") == "OrderCreated" for e in entries)
+
+
 def sample_files(events_dir: Path) -> tuple[list[Path], list[Path]]:
-    """(entry files to send, invalid samples), sorted; the inventory seed is not an entry file."""
+    """(entry files to send, invalid samples); the inventory seed is not an entry file.
+
+    Files that create orders go first, so a cancellation follows the order it cancels (as it
+    would in production); otherwise by name.
+    """
     if not events_dir.is_dir():
         raise InputError(f"{events_dir} is not a directory of entry files")
-    valid = sorted(p for p in events_dir.glob("*.json") if p.name != DEFAULT_SEED_FILE)
+    candidates = (p for p in events_dir.glob("*.json") if p.name != DEFAULT_SEED_FILE)
+    valid = sorted(candidates, key=lambda p: (not _creates_orders(p), p.name))
     invalid = sorted((events_dir / INVALID_DIR).glob("*.json"))
     if not valid:
         raise InputError(f"{events_dir} holds no entry files (*.json)")

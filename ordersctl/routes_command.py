@@ -1,5 +1,5 @@
 """`routes`: print the rules/targets/pipe of the synthesized template, explain an event, or
-print (and write into docs/architecture.md) the Mermaid architecture diagram."""
+print (and write into docs/architecture.md and README.md) the Mermaid architecture diagram."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from ordersctl.errors import InputError
 
 DOCS_START = "<!-- routes:mermaid:start -->"
 DOCS_END = "<!-- routes:mermaid:end -->"
+# The documents that embed the diagram between those markers (a test keeps each in sync).
+DIAGRAM_DOCUMENTS = (Path("docs/architecture.md"), Path("README.md"))
 
 
 def docs_block(mermaid: str) -> str:
@@ -52,7 +54,7 @@ def run(
     stack: str | None,
     event_files: list[Path],
     mermaid: bool,
-    write_docs_path: Path | None,
+    write_docs_paths: list[Path],
 ) -> int:
     from ordersctl.mermaid import render_mermaid
     from ordersctl.output import consoles
@@ -62,12 +64,12 @@ def run(
     out, err = consoles()
     template, stack_name = load_template(cdk_out, stack)
     model = build_model(template, stack_name)
-    if mermaid or write_docs_path is not None:
+    if mermaid or write_docs_paths:
         diagram = render_mermaid(model)
-        if write_docs_path is not None:
-            changed = write_docs(write_docs_path, diagram)
-            err.print(f"{write_docs_path}: {'updated' if changed else 'already up to date'}")
-        else:
+        for path in write_docs_paths:
+            changed = write_docs(path, diagram)
+            err.print(f"{path}: {'updated' if changed else 'already up to date'}")
+        if not write_docs_paths:
             out.file.write(diagram)
         return 0
     samples = [sample for path in event_files for sample in load_events(path)]

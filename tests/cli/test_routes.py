@@ -7,13 +7,14 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from ordersctl.cli import app
 from ordersctl.routes_command import DOCS_END, DOCS_START, embedded_mermaid
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = ROOT / "docs" / "architecture.md"
+DOCUMENTS = [ROOT / "docs" / "architecture.md", ROOT / "README.md"]
 
 
 def rules_of(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -24,16 +25,19 @@ def rules_of(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def test_mermaid_output_is_what_the_docs_embed(runner: CliRunner, cloud_assembly_dir: Path) -> None:
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda path: path.name)
+def test_mermaid_output_is_what_the_docs_embed(
+    runner: CliRunner, cloud_assembly_dir: Path, document: Path
+) -> None:
     # Given the synthesized dev stack
     # When the diagram is generated from it
     result = runner.invoke(app, ["routes", "--cdk-out", str(cloud_assembly_dir), "--mermaid"])
 
-    # Then it is exactly the diagram docs/architecture.md embeds
-    # (refresh with: ordersctl routes --mermaid --write-docs)
+    # Then it is exactly the diagram the document embeds
+    # (refresh with: make docs, i.e. ordersctl routes --mermaid --write-docs)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("flowchart LR\n")
-    assert embedded_mermaid(DOCS.read_text()) == result.stdout
+    assert embedded_mermaid(document.read_text()) == result.stdout
 
 
 def test_mermaid_shows_every_rule_target_and_dead_letter_path(
