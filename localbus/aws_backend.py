@@ -14,13 +14,17 @@ process-wide. SQS, SNS and other services called directly by handlers are served
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError, ParamValidationError
 from botocore.utils import parse_timestamp
@@ -79,6 +83,7 @@ class AwsBackend:
         self._original_make_api_call: Any = None
         self._session: boto3.session.Session | None = None
         self._clients: dict[str, Any] = {}
+        self._undo: list[Callable[[], None]] = []
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -107,10 +112,13 @@ class AwsBackend:
             }
         )
         try:
+            self._undo.append(_share_botocore_loaders())
             self._mock = mock_aws()
             self._mock.start()
             self._patch_put_events()
             self._session = boto3.session.Session(region_name=self.region)
+            if self.resolver.resources_of_type(*TABLE_TYPES):
+                self._undo.append(_cheaper_transaction_backups())
             self._create_tables()
         except BaseException:
             self.stop()
@@ -123,6 +131,8 @@ class AwsBackend:
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
+        while self._undo:
+            self._undo.pop()()
         self._clients.clear()
         self._session = None
         self._restore_environ()
@@ -298,6 +308,125 @@ class AwsBackend:
             else:
                 os.environ[key] = value
         self._saved_environ.clear()
+
+
+# ---- speed: the same answers from moto and botocore, with less repeated work ------------------
+
+_SHARED_LOADERS: dict[str | None, botocore.loaders.Loader] = {}
+
+
+def _share_botocore_loaders() -> Callable[[], None]:
+    """Give every botocore session created from now on one Loader per data path; returns undo.
+
+    Each session (this backend's, boto3's default one the handlers use, moto's own) would
+    otherwise read and parse the same service models and endpoint files again: tens of ms
+    each. A Loader only caches files it read; every client of one session already shares it.
+    """
+    original = botocore.session.create_loader
+
+    def create_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
+        if search_path_string not in _SHARED_LOADERS:
+            _SHARED_LOADERS[search_path_string] = original(search_path_string)
+        return _SHARED_LOADERS[search_path_string]
+
+    botocore.session.create_loader = create_loader
+
+    def undo() -> None:
+        botocore.session.create_loader = original
+
+    return undo
+
+
+# Table name -> keys (hash, range) the running TransactWriteItems names; None outside one.
+_TRANSACTION_KEYS: ContextVar[dict[str, list[tuple[Any, Any]]] | None] = ContextVar(
+    "localbus_transaction_keys", default=None
+)
+
+
+def _cheaper_transaction_backups() -> Callable[[], None]:
+    """Make moto's TransactWriteItems back up only the items it may change; returns undo.
+
+    moto deep-copies every table a transaction names before running it and puts the copy back
+    if the transaction is cancelled: a cost that grows with the table, so a run that fills a
+    table slows down quadratically. A transaction can only change the items its operations
+    name (one operation per item: moto refuses two), so the backup made here shares every
+    other item with the live table and deep-copies the named ones: a cancelled transaction
+    leaves the table exactly as moto's own backup would. Tables with a stream, and operations
+    whose key cannot be read, still get moto's full copy.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    if "__deepcopy__" in vars(Table):  # a moto that copies tables its own way: leave it be
+        return lambda: None
+    original = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> Any:
+        token = _TRANSACTION_KEYS.set(_keys_named(backend, transact_items))
+        try:
+            return original(backend, transact_items)
+        finally:
+            _TRANSACTION_KEYS.reset(token)
+
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    Table.__deepcopy__ = _table_backup  # type: ignore[attr-defined]
+
+    def undo() -> None:
+        DynamoDBBackend.transact_write_items = original  # type: ignore[method-assign]
+        del Table.__deepcopy__  # type: ignore[attr-defined]
+
+    return undo
+
+
+def _keys_named(
+    backend: Any, transact_items: list[dict[str, Any]]
+) -> dict[str, list[tuple[Any, Any]]] | None:
+    """(hash, range) key per operation, by table name; None if one cannot be read."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    keys: dict[str, list[tuple[Any, Any]]] = {}
+    try:
+        for item in transact_items:
+            ((operation, request),) = item.items()
+            table = backend.tables.get(request.get("TableName"))
+            if table is None:
+                continue  # moto backs up only tables it finds by name
+            key = request["Item"] if operation == "Put" else request["Key"]
+            hash_key = DynamoType(key[table.hash_key_attr])
+            range_key = None
+            if table.range_key_attr is not None:
+                range_key = DynamoType(key[table.range_key_attr])
+            keys.setdefault(table.name, []).append((hash_key, range_key))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return keys
+
+
+def _table_backup(table: Any, memo: dict[int, Any]) -> Any:
+    """Table.__deepcopy__: inside a transaction, a copy sharing the items it cannot change."""
+    keys = (_TRANSACTION_KEYS.get() or {}).get(table.name)
+    if keys is None or table.stream_shard is not None:
+        # What copy.deepcopy does for an object without __deepcopy__ (moto's Table has none).
+        clone = table.__class__.__new__(table.__class__)
+        memo[id(table)] = clone
+        clone.__dict__.update(copy.deepcopy(table.__dict__, memo))
+        return clone
+    backup = copy.copy(table)
+    backup.items = copy.copy(table.items)  # defaultdict(dict): hash -> item | {range: item}
+    by_hash: dict[Any, list[Any]] = {}
+    for hash_key, range_key in keys:
+        by_hash.setdefault(hash_key, []).append(range_key)
+    for hash_key, range_keys in by_hash.items():
+        if hash_key not in table.items:
+            continue
+        if table.range_key_attr is None:
+            backup.items[hash_key] = copy.deepcopy(table.items[hash_key])
+            continue
+        rows = backup.items[hash_key] = dict(table.items[hash_key])
+        for range_key in range_keys:
+            if range_key in rows:
+                rows[range_key] = copy.deepcopy(rows[range_key])
+    return backup
 
 
 def _throughput(value: Mapping[str, Any] | None) -> dict[str, int]:

@@ -207,3 +207,99 @@ def test_a_table_that_cannot_be_made_is_reported_and_the_others_still_are():
         "Fn::ImportValue" in m and "Resources.Broken.Properties.KeySchema" in m for m in messages
     )
     assert not any("SharedKey" in m for m in messages)
+
+
+def by_key(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(items, key=lambda item: (item["pk"], item["sk"]))
+
+
+def _decrement(table: str, key: dict[str, Any], by: int) -> dict[str, Any]:
+    """A TransactWriteItems Update that takes `by` from `available` if there is enough."""
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": key,
+            "UpdateExpression": "SET available = available - :n",
+            "ConditionExpression": "available >= :n",
+            "ExpressionAttributeValues": {":n": {"N": str(by)}},
+        }
+    }
+
+
+def test_a_cancelled_transaction_leaves_every_item_as_it_was(
+    backend: AwsBackend, resolver: Resolver
+):
+    # Given a table with a sort key: two items under one partition, one under another
+    table = resolver.physical_id("Table")
+    seeded = [
+        {"pk": "SKU#A", "sk": "v1", "available": 5, "tags": ["a", {"b": [1, 2]}]},
+        {"pk": "SKU#A", "sk": "v2", "available": 1},
+        {"pk": "SKU#B", "sk": "v1", "available": 7},
+    ]
+    backend.seed_items("Table", seeded)
+    dynamodb = backend.client("dynamodb")
+
+    # When a transaction changes one item, adds one, then fails its condition on a third
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        dynamodb.transact_write_items(
+            TransactItems=[
+                _decrement(table, {"pk": {"S": "SKU#A"}, "sk": {"S": "v1"}}, 2),
+                {"Put": {"TableName": table, "Item": {"pk": {"S": "SKU#C"}, "sk": {"S": "v1"}}}},
+                _decrement(table, {"pk": {"S": "SKU#A"}, "sk": {"S": "v2"}}, 2),
+            ]
+        )
+
+    # Then nothing it did is left
+    assert by_key(backend.items("Table")) == by_key(seeded)
+
+    # And a transaction that succeeds changes exactly what it names
+    dynamodb.transact_write_items(
+        TransactItems=[
+            _decrement(table, {"pk": {"S": "SKU#A"}, "sk": {"S": "v1"}}, 2),
+            {"Delete": {"TableName": table, "Key": {"pk": {"S": "SKU#B"}, "sk": {"S": "v1"}}}},
+        ]
+    )
+    assert by_key(backend.items("Table")) == [
+        {"pk": "SKU#A", "sk": "v1", "available": 3, "tags": ["a", {"b": [1, 2]}]},
+        {"pk": "SKU#A", "sk": "v2", "available": 1},
+    ]
+
+
+def test_a_cancelled_transaction_on_a_partition_key_only_table_is_undone(backend: AwsBackend):
+    # Given a table keyed on `id` alone
+    seeded = [{"id": "a", "available": 2}, {"id": "b", "n": 1}, {"id": "d", "available": 0}]
+    backend.seed_items("ProvisionedTable", seeded)
+    dynamodb = backend.client("dynamodb")
+
+    # When a transaction changes, deletes and puts items, then fails a condition
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        dynamodb.transact_write_items(
+            TransactItems=[
+                _decrement("fixture-provisioned", {"id": {"S": "a"}}, 1),
+                {"Delete": {"TableName": "fixture-provisioned", "Key": {"id": {"S": "b"}}}},
+                {"Put": {"TableName": "fixture-provisioned", "Item": {"id": {"S": "c"}}}},
+                _decrement("fixture-provisioned", {"id": {"S": "d"}}, 1),
+            ]
+        )
+
+    # Then the table is as it was
+    assert sorted(backend.items("ProvisionedTable"), key=lambda item: item["id"]) == seeded
+
+
+def test_moto_and_botocore_are_left_as_found(template: dict[str, Any], resolver: Resolver):
+    # Given moto's table class and transaction, and botocore's loader factory
+    import botocore.session
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    transact = DynamoDBBackend.transact_write_items
+    create_loader = botocore.session.create_loader
+
+    # When a backend has run
+    with AwsBackend(template, resolver):
+        assert DynamoDBBackend.transact_write_items is not transact
+
+    # Then they are restored
+    assert DynamoDBBackend.transact_write_items is transact
+    assert "__deepcopy__" not in vars(Table)
+    assert botocore.session.create_loader is create_loader
