@@ -48,7 +48,12 @@ def schema_path(detail_type: str) -> Path:
 
 def has_schema(detail_type: str) -> bool:
     # Detail-types are PascalCase words; anything else never names a schema file.
-    return detail_type.isalnum() and schema_path(detail_type).is_file()
+    if not detail_type.isalnum():
+        return False
+    try:
+        return schema_path(detail_type).is_file()
+    except OSError:  # e.g. a name longer than a file name may be: no schema has that name
+        return False
 
 
 def validate_detail(detail_type: str, detail: Any) -> None:
