@@ -113,6 +113,7 @@ class AwsBackend:
         )
         try:
             self._undo.append(_share_botocore_loaders())
+            self._undo.append(_lighter_moto_requests())
             self._mock = mock_aws()
             self._mock.start()
             self._patch_put_events()
@@ -313,26 +314,77 @@ class AwsBackend:
 # ---- speed: the same answers from moto and botocore, with less repeated work ------------------
 
 _SHARED_LOADERS: dict[str | None, botocore.loaders.Loader] = {}
+_MOTO_LOADER = "<moto>"  # key of moto's own Loader in _SHARED_LOADERS
 
 
 def _share_botocore_loaders() -> Callable[[], None]:
     """Give every botocore session created from now on one Loader per data path; returns undo.
 
     Each session (this backend's, boto3's default one the handlers use, moto's own) would
-    otherwise read and parse the same service models and endpoint files again: tens of ms
-    each. A Loader only caches files it read; every client of one session already shares it.
+    otherwise find, read and parse the same service models and endpoint files again: tens of
+    ms each. A Loader only caches files it read; every client of one session already shares
+    it. moto reads its service models (with its extras) through a Loader of its own, made
+    anew for each service: that one is shared too.
     """
-    original = botocore.session.create_loader
+    from moto.core import utils as moto_utils
 
-    def create_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
+    create_loader = botocore.session.create_loader
+    create_moto_loader = moto_utils.create_loader
+
+    def shared_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
         if search_path_string not in _SHARED_LOADERS:
-            _SHARED_LOADERS[search_path_string] = original(search_path_string)
+            _SHARED_LOADERS[search_path_string] = create_loader(search_path_string)
         return _SHARED_LOADERS[search_path_string]
 
-    botocore.session.create_loader = create_loader
+    def shared_moto_loader() -> botocore.loaders.Loader:
+        if _MOTO_LOADER not in _SHARED_LOADERS:
+            _SHARED_LOADERS[_MOTO_LOADER] = create_moto_loader()
+        return _SHARED_LOADERS[_MOTO_LOADER]
+
+    botocore.session.create_loader = shared_loader
+    moto_utils.create_loader = shared_moto_loader
 
     def undo() -> None:
-        botocore.session.create_loader = original
+        botocore.session.create_loader = create_loader
+        moto_utils.create_loader = create_moto_loader
+
+    return undo
+
+
+def _lighter_moto_requests() -> Callable[[], None]:
+    """Remove two per-request costs of moto that change none of its answers; returns undo.
+
+    - IAM authorisation is off (moto's default): moto still imports moto.iam.access_control,
+      and moto.s3 with it, on the first request before finding that out. The request count it
+      keeps (after which authorisation would start) is kept the same way; the import skipped.
+    - Each request looks for the action's method with inspect.getmembers over the response
+      class: the method names of a class are read once.
+    """
+    from moto import settings
+    from moto.core import responses
+    from moto.core.authorization import ActionAuthenticatorMixin
+
+    authenticate = ActionAuthenticatorMixin._authenticate_and_authorize_normal_action
+    method_names = responses.method_names_from_class
+    names_by_class: dict[type, list[str]] = {}
+
+    def authenticate_unless_off(self: Any, resource: str = "*") -> None:
+        if ActionAuthenticatorMixin.request_count < settings.INITIAL_NO_AUTH_ACTION_COUNT:
+            ActionAuthenticatorMixin.request_count += 1  # what moto does when it is off
+            return
+        authenticate(self, resource)
+
+    def method_names_once(clazz: type) -> list[str]:
+        if clazz not in names_by_class:
+            names_by_class[clazz] = method_names(clazz)
+        return names_by_class[clazz]
+
+    ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = authenticate_unless_off  # type: ignore[method-assign]
+    responses.method_names_from_class = method_names_once
+
+    def undo() -> None:
+        ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = authenticate  # type: ignore[method-assign]
+        responses.method_names_from_class = method_names
 
     return undo
 

@@ -287,19 +287,34 @@ def test_a_cancelled_transaction_on_a_partition_key_only_table_is_undone(backend
 
 
 def test_moto_and_botocore_are_left_as_found(template: dict[str, Any], resolver: Resolver):
-    # Given moto's table class and transaction, and botocore's loader factory
+    # Given what the backend patches in moto and botocore while it runs
     import botocore.session
+    from moto.core import responses, utils
+    from moto.core.authorization import ActionAuthenticatorMixin
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
 
-    transact = DynamoDBBackend.transact_write_items
-    create_loader = botocore.session.create_loader
+    found = {
+        "transact": DynamoDBBackend.transact_write_items,
+        "authenticate": ActionAuthenticatorMixin._authenticate_and_authorize_normal_action,
+        "method names": responses.method_names_from_class,
+        "botocore loader": botocore.session.create_loader,
+        "moto loader": utils.create_loader,
+    }
 
-    # When a backend has run
-    with AwsBackend(template, resolver):
-        assert DynamoDBBackend.transact_write_items is not transact
+    # When a backend has run, counting its requests as moto does with authorisation off
+    with AwsBackend(template, resolver) as backend:
+        counted = ActionAuthenticatorMixin.request_count
+        backend.client("dynamodb").list_tables()
+        assert ActionAuthenticatorMixin.request_count == counted + 1
+        assert DynamoDBBackend.transact_write_items is not found["transact"]
 
-    # Then they are restored
-    assert DynamoDBBackend.transact_write_items is transact
+    # Then every one of them is restored
+    assert found == {
+        "transact": DynamoDBBackend.transact_write_items,
+        "authenticate": ActionAuthenticatorMixin._authenticate_and_authorize_normal_action,
+        "method names": responses.method_names_from_class,
+        "botocore loader": botocore.session.create_loader,
+        "moto loader": utils.create_loader,
+    }
     assert "__deepcopy__" not in vars(Table)
-    assert botocore.session.create_loader is create_loader
