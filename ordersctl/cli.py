@@ -554,7 +554,7 @@ def tail(
     _run(action)
 
 
-register_cost(app)  # `ordersctl cost` lives in ordersctl/cost.py (its own module and tests)
+register_cost(app)  # `ordersctl cost` lives in ordersctl/cost/ (its own package and tests)
 
 
 def main() -> None:
