@@ -1,0 +1,104 @@
+"""Schema-driven details through both validators: jsonschema (the CLI, the contract tests) and
+fastjsonschema (lambdas/shared/validation.py, what the handlers run). They must agree: every
+generated valid detail passes both; every planted defect fails both, at the planted path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+
+from tests.fuzz.harness import HandlerValidation, error_paths, fuzz_settings, schema_errors
+from tests.fuzz.strategies import (
+    DEFECT_KINDS,
+    InvalidSample,
+    defect_kinds,
+    detail_types,
+    invalid_detail,
+    load_schema,
+    resolve,
+    valid_detail,
+    valid_instances,
+)
+
+EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
+
+
+def planted_defect_is_reported(sample: InvalidSample, errors: list[tuple[tuple, str]]) -> bool:
+    """jsonschema reports a missing or extra property on its object, naming it in the message;
+    every other rule on the value itself."""
+    defect = sample.defect
+    if not errors:
+        return False
+    if defect.names_a_property:
+        return all(
+            path == defect.parent and repr(defect.path[-1]) in message for path, message in errors
+        )
+    return all(path == defect.path for path, _ in errors)
+
+
+@pytest.mark.parametrize("detail_type", detail_types())
+def test_valid_details_pass_both_validators(
+    detail_type: str, handler_validation: HandlerValidation
+) -> None:
+    @fuzz_settings(max_examples=60)
+    @given(detail=valid_detail(detail_type))
+    def check(detail: dict) -> None:
+        # Given a detail generated from the schema
+        # When both validators read it (after a JSON round trip, as it travels)
+        travelled = json.loads(json.dumps(detail))
+
+        # Then both accept it
+        assert schema_errors(detail_type, travelled) == []
+        handler_validation.validate_detail(detail_type, travelled)
+
+    check()
+
+
+@pytest.mark.parametrize("detail_type", detail_types())
+def test_planted_defects_fail_both_validators_at_their_path(
+    detail_type: str, handler_validation: HandlerValidation
+) -> None:
+    @fuzz_settings(max_examples=60)
+    @given(sample=invalid_detail(detail_type))
+    def check(sample: InvalidSample) -> None:
+        # Given a valid detail with one planted defect
+        travelled = json.loads(json.dumps(sample.instance))
+
+        # When both validators read it
+        errors = error_paths(detail_type, travelled)
+        with pytest.raises(handler_validation.invalid_event_error) as raised:
+            handler_validation.validate_detail(detail_type, travelled)
+
+        # Then jsonschema reports the defect where it was planted, and the handlers' error
+        # names the same path in their notation (detail.items[0].quantity)
+        assert planted_defect_is_reported(sample, errors), (sample.defect, errors)
+        assert raised.value.field == sample.defect.dotted("detail"), str(raised.value)
+        assert f"at {sample.defect.dotted('detail')}:" in str(raised.value)
+
+    check()
+
+
+def test_every_defect_kind_has_a_place_in_an_order() -> None:
+    # Given the ordinary sample order (it has optional fields, arrays, enums, formats)
+    entry = json.loads((EVENTS_DIR / "order-created.json").read_text(encoding="utf-8"))[0]
+    detail = json.loads(entry["Detail"])
+
+    # When the mutation strategy lists where it can plant defects
+    kinds = defect_kinds(load_schema("OrderCreated"), detail)
+
+    # Then every kind of defect it knows can be planted in an order
+    assert kinds == set(DEFECT_KINDS)
+
+
+def test_generator_refuses_keywords_it_does_not_understand() -> None:
+    # Given a schema using a keyword the generator does not implement
+    schema = {"type": "object", "properties": {"a": {"oneOf": [{"type": "string"}]}}}
+
+    # When a strategy is built from it, Then it says so instead of generating wrong instances
+    with pytest.raises(NotImplementedError, match="oneOf"):
+        valid_instances(schema)
+    with pytest.raises(NotImplementedError, match="only acyclic refs"):
+        resolve({"$ref": "#/definitions/a"}, {"definitions": {"a": {"$ref": "#/definitions/a"}}})
