@@ -1,0 +1,264 @@
+"""`make bench`: every benchmark side by side in one run, a table of ratios, bench/results.json.
+
+    python -m bench                      # everything (needs cdk.out: `make synth`)
+    python -m bench --only localbus,patterns --orders 1000
+
+Each row compares a figure of ours with its baseline measured in the same run, on the same
+machine; rows with a target from the issues pass or fail (the exit status is 1 if one fails or
+a benchmark errors). bench/README.md explains each figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results.json"
+BENCHES = ("synth", "handlers", "localbus", "patterns", "put-events")
+
+
+@dataclass
+class Row:
+    name: str
+    ours: str
+    baseline: str = "-"
+    ratio: str = "-"
+    target: str = "-"
+    passed: bool | None = None  # None: no target (the figure is reported, not judged)
+
+
+def _times(faster: float) -> str:
+    """`faster` = baseline cost / our cost, as words."""
+    if faster >= 1:
+        return f"{faster:.1f}x faster"
+    return f"{1 / faster:.1f}x slower"
+
+
+def _ms(value: float) -> str:
+    return f"{value:,.1f} ms" if value < 1000 else f"{value / 1000:,.2f} s"
+
+
+# ---- one function per benchmark: run it, return (raw figures, table rows) -------------------
+
+
+def _synth(args: argparse.Namespace) -> tuple[dict[str, Any], list[Row]]:
+    from bench import bench_synth
+
+    result = bench_synth.run(args.runs)
+    row = Row(
+        "cdk synth: the app vs an empty app",
+        f"{result['app_seconds']:.2f} s",
+        f"{result['empty_app_seconds']:.2f} s",
+        _times(result["empty_app_seconds"] / result["app_seconds"]),
+    )
+    return result, [row]
+
+
+def _handlers(args: argparse.Namespace) -> tuple[dict[str, Any], list[Row]]:
+    from bench import bench_handlers
+
+    result = bench_handlers.run(args.cdk_out, runs=max(args.runs, 5))
+    cold = result["cold"]
+    rows = [
+        Row(
+            f"cold import {figures['module']} vs boto3",
+            _ms(figures["import_ms"]),
+            _ms(cold["boto3_ms"]),
+            _times(cold["boto3_ms"] / figures["import_ms"]),
+        )
+        for figures in cold["handlers"].values()
+    ]
+    rows += [
+        Row(f"warm {name.replace('_', '-')}, per {figures['per']}", _ms(figures["ms_per_record"]))
+        for name, figures in result["warm"].items()
+    ]
+    return result, rows
+
+
+def _localbus(args: argparse.Namespace) -> tuple[dict[str, Any], list[Row]]:
+    from bench import bench_localbus
+
+    result = bench_localbus.run(args.cdk_out, orders=args.orders, runs=args.runs)
+    idle = result["template_to_idle"]
+    rows = [
+        Row(
+            f"localbus template to idle, {bench_localbus.BATCH_FILE.name} "
+            f"({idle['entries']} entries)",
+            f"{idle['seconds']['total']:.2f} s",
+            target=f"< {idle['target_seconds']:.0f} s",
+            passed=bool(idle["meets_target"]),
+        )
+    ]
+    flow = result["throughput"]
+    if flow:
+        rows.append(
+            Row(
+                f"localbus throughput, {flow['orders']:,} orders"
+                + ("" if flow["complete"] else " (INCOMPLETE)"),
+                f"{flow['orders_per_second']:,.0f} orders/s",
+                passed=None if flow["complete"] else False,
+            )
+        )
+    return result, rows
+
+
+def _patterns(args: argparse.Namespace) -> tuple[dict[str, Any], list[Row]]:
+    from bench import bench_patterns
+
+    result = bench_patterns.run()
+    row = Row(
+        f"event patterns vs moto's ({result['pairs']:,} matches)",
+        f"{result['localbus_us_per_match']:.2f} µs/match",
+        f"{result['moto_us_per_match']:.2f} µs/match",
+        _times(result["moto_us_per_match"] / result["localbus_us_per_match"]),
+        f">= {result['target_ratio']:.0f}x faster",
+        bool(result["meets_target"]),
+    )
+    return result, [row]
+
+
+def _put_events(args: argparse.Namespace) -> tuple[dict[str, Any], list[Row]]:
+    from bench import bench_put_events
+
+    result = bench_put_events.run(args.entries)
+    row = Row(
+        f"put-events sender vs 1 call per entry ({result['entries']:,})",
+        f"{result['sender_seconds']:.2f} s",
+        f"{result['one_per_entry_seconds']:.2f} s",
+        _times(result["one_per_entry_seconds"] / result["sender_seconds"]),
+        f">= {result['target_ratio']:.0f}x faster",
+        bool(result["meets_target"]) and not result["sender_failed"],
+    )
+    return result, [row]
+
+
+RUNNERS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], list[Row]]]] = {
+    "synth": _synth,
+    "handlers": _handlers,
+    "localbus": _localbus,
+    "patterns": _patterns,
+    "put-events": _put_events,
+}
+
+
+# ---- running, printing, recording -----------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    return {
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "processor": platform.machine(),
+        # Other work on the machine slows every wall-clock figure: recorded, not hidden.
+        "load_average_at_start": [round(value, 2) for value in load] if load else None,
+    }
+
+
+def table(rows: list[Row]) -> Table:
+    out = Table(title="order-events benchmarks (measured side by side in one run)")
+    for column, justify in (
+        ("benchmark", "left"),
+        ("ours", "right"),
+        ("baseline", "right"),
+        ("ratio", "right"),
+        ("target", "right"),
+        ("result", "center"),
+    ):
+        out.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for row in rows:
+        verdict = {None: "-", True: "[green]pass[/]", False: "[red]FAIL[/]"}[row.passed]
+        out.add_row(row.name, row.ours, row.baseline, row.ratio, row.target, verdict)
+    return out
+
+
+def markdown(rows: list[Row]) -> str:
+    """The table as Markdown (for bench/README.md)."""
+    lines = [
+        "| benchmark | ours | baseline | ratio | target | result |",
+        "|---|---:|---:|---:|---:|:---:|",
+    ]
+    for row in rows:
+        verdict = {None: "-", True: "pass", False: "**FAIL**"}[row.passed]
+        lines.append(
+            f"| {row.name} | {row.ours} | {row.baseline} | {row.ratio} | {row.target} | {verdict} |"
+        )
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--only", default=",".join(BENCHES), help=f"comma list of {BENCHES}")
+    parser.add_argument("--cdk-out", default=str(ROOT / "cdk.out"), help="cloud assembly")
+    parser.add_argument("--runs", type=int, default=3, help="best of N (synth, template to idle)")
+    parser.add_argument("--orders", type=int, default=10_000, help="localbus throughput orders")
+    parser.add_argument("--entries", type=int, default=10_000, help="put-events entries")
+    parser.add_argument("--results", default=str(RESULTS), help="where to write the JSON")
+    args = parser.parse_args(argv)
+    args.only = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = sorted(set(args.only) - set(BENCHES))
+    if unknown:
+        parser.error(f"unknown benchmark(s) {unknown}; choose from {BENCHES}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    console = Console(width=None if sys.stdout.isatty() else 140)
+    needs_assembly = {"handlers", "localbus"} & set(args.only)
+    if needs_assembly and not (Path(args.cdk_out) / "manifest.json").is_file():
+        console.print(f"[red]{args.cdk_out} is not a cloud assembly: run `make synth` first[/]")
+        return 2
+    started_at = datetime.now(UTC)
+    record: dict[str, Any] = {
+        "date": started_at.isoformat(timespec="seconds"),
+        "machine": machine(),
+        "arguments": {k: v for k, v in vars(args).items() if k != "results"},
+        "benchmarks": {},
+        "errors": {},
+    }
+    rows: list[Row] = []
+    for name in args.only:
+        console.print(f"[bold]running {name}[/] ...")
+        began = time.perf_counter()
+        try:
+            result, produced = RUNNERS[name](args)
+        except Exception as error:  # one broken benchmark must not hide the others' figures
+            record["errors"][name] = "".join(traceback.format_exception(error))[-4000:]
+            rows.append(Row(f"{name}: ERROR {type(error).__name__}: {error}"[:160], "-"))
+            rows[-1].passed = False
+            console.print(f"[red]{name} failed: {error}[/]")
+            continue
+        record["benchmarks"][name] = {**result, "bench_seconds": round(time.perf_counter() - began)}
+        rows.extend(produced)
+    record["rows"] = [asdict(row) for row in rows]
+    record["markdown"] = markdown(rows)
+    Path(args.results).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    console.print(table(rows))
+    load = record["machine"]["load_average_at_start"]
+    console.print(
+        f"{record['date']}, {record['machine']['cpu_count']} CPUs, Python "
+        f"{record['machine']['python']}, load average at start {load}; "
+        f"figures in {args.results}"
+    )
+    return 1 if any(row.passed is False for row in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
