@@ -116,7 +116,7 @@ def rejections(records: list[logging.LogRecord]) -> dict[str, str]:
     }
 
 
-@fuzz_settings(max_examples=40)
+@fuzz_settings(max_examples=30)
 @given(batch=batches())
 def test_batch_reports_exactly_the_invalid_messages(
     audit: Function, batch: list[Message], caplog: pytest.LogCaptureFixture

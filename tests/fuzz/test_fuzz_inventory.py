@@ -60,7 +60,7 @@ def assert_nothing_reserved(world: InventoryWorld, stock: Mapping[str, int]) -> 
     assert world.stock() == stock
 
 
-@fuzz_settings(max_examples=30)
+@fuzz_settings(max_examples=25)
 @given(case=orders_and_stock())
 def test_valid_orders_are_reserved_or_reported_short(
     inventory: Function, case: tuple[dict[str, Any], dict[str, int]]
@@ -119,7 +119,7 @@ def test_valid_cancellations_of_unknown_orders_change_nothing(
         assert_nothing_reserved(world, {})
 
 
-@fuzz_settings(max_examples=50)
+@fuzz_settings(max_examples=40)
 @given(
     case=st.sampled_from(["OrderCreated", "OrderCancelled"]).flatmap(
         lambda detail_type: st.tuples(st.just(detail_type), invalid_detail(detail_type))
