@@ -231,7 +231,7 @@ def _valid_object(node: Schema, root: Schema) -> SearchStrategy[dict[str, Any]]:
 
 
 def _valid_array(node: Schema, root: Schema) -> SearchStrategy[list[Any]]:
-    items = node.get("items", {"type": "null"})
+    items = node.get("items", {"type": "null"})  # no items schema: any item is valid
     if not isinstance(items, dict):
         raise NotImplementedError("tuple-typed items are not supported by the generator")
     return st.lists(
@@ -285,10 +285,11 @@ def _bounds(node: Schema) -> tuple[float | None, bool, float | None, bool]:
 
 def _valid_integer(node: Schema) -> SearchStrategy[int]:
     low, low_open, high, high_open = _bounds(node)
-    return st.integers(
-        min_value=None if low is None else math.floor(low) + 1 if low_open else math.ceil(low),
-        max_value=None if high is None else math.ceil(high) - 1 if high_open else math.floor(high),
-    )
+    least = None if low is None else math.floor(low) + 1 if low_open else math.ceil(low)
+    most = None if high is None else math.ceil(high) - 1 if high_open else math.floor(high)
+    if least is not None and most is not None and least > most:
+        return st.nothing()  # no integer in range (a number schema may still hold floats)
+    return st.integers(min_value=least, max_value=most)
 
 
 def _valid_number(node: Schema) -> SearchStrategy[int | float]:
@@ -392,7 +393,9 @@ def _planted(instance: Any, path: JsonPath, value: Any) -> Any:
 def _sites(node: Schema, root: Schema, value: Any, path: JsonPath) -> list[_Site]:
     node = resolve(node, root)
     sites: list[_Site] = []
-    if path:  # the root's own type is the caller's business (e.g. "Detail must be an object")
+    # The root's own type is the caller's business (e.g. "Detail must be an object"); an
+    # enum without a type allows every type.
+    if path and "type" in node:
         sites.append(_Site(TYPE, _at(path, lambda: _wrong_type(node))))
     if "enum" in node:
         sites.append(_Site(ENUM, _at(path, lambda: _outside_enum(node["enum"]))))
@@ -522,8 +525,6 @@ def _outside_enum(allowed: list[Any]) -> SearchStrategy[Any]:
 
 def _wrong_type(node: Schema) -> SearchStrategy[Any]:
     declared = _type_of(node)
-    if declared is None:  # enum only: every type is allowed
-        return st.nothing()
     allowed = {declared, "integer"} if declared == "number" else {declared}
     return st.one_of([_JSON_OF_TYPE[name] for name in JSON_TYPES if name not in allowed])
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given
+from jsonschema import Draft4Validator
 
 from tests.fuzz.harness import HandlerValidation, error_paths, fuzz_settings, schema_errors
 from tests.fuzz.strategies import (
@@ -17,6 +18,7 @@ from tests.fuzz.strategies import (
     defect_kinds,
     detail_types,
     invalid_detail,
+    invalid_instances,
     load_schema,
     resolve,
     valid_detail,
@@ -91,6 +93,48 @@ def test_every_defect_kind_has_a_place_in_an_order() -> None:
 
     # Then every kind of defect it knows can be planted in an order
     assert kinds == set(DEFECT_KINDS)
+
+
+# Keywords the generator supports that the project's schemas do not use (yet): generated
+# instances must still be what the schema says.
+GENERATOR_SCHEMA = {
+    "$schema": "http://json-schema.org/draft-04/schema#",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["contact", "ratio", "tags", "flag", "nothing", "at"],
+    "properties": {
+        "contact": {"type": "string", "format": "email"},
+        "ratio": {"type": "number", "maximum": 1, "exclusiveMaximum": True, "minimum": -1},
+        "tags": {
+            "type": "array",
+            "uniqueItems": True,
+            "maxItems": 3,
+            "items": {"$ref": "#/definitions/tag"},
+        },
+        "flag": {"type": "boolean"},
+        "nothing": {"type": "null"},
+        "at": {"type": "string", "format": "date-time"},
+        "note": {"type": "string", "minLength": 2, "maxLength": 4},
+    },
+    "definitions": {"tag": {"enum": ["a", "b", 3]}},
+}
+
+
+def test_generator_honours_keywords_beyond_the_projects_schemas() -> None:
+    validator = Draft4Validator(GENERATOR_SCHEMA, format_checker=Draft4Validator.FORMAT_CHECKER)
+
+    @fuzz_settings(max_examples=40)
+    @given(valid=valid_instances(GENERATOR_SCHEMA), invalid=invalid_instances(GENERATOR_SCHEMA))
+    def check(valid: dict, invalid: InvalidSample) -> None:
+        # Given instances generated from a schema using the other supported keywords
+        # Then the valid ones pass jsonschema and the planted defects fail it, where planted
+        assert list(validator.iter_errors(valid)) == []
+        errors = [
+            (tuple(e.absolute_path), e.message) for e in validator.iter_errors(invalid.instance)
+        ]
+        assert planted_defect_is_reported(invalid, errors), (invalid, errors)
+
+    check()
 
 
 def test_generator_refuses_keywords_it_does_not_understand() -> None:
