@@ -21,6 +21,9 @@ Limits, by design of an in-process emulator:
   cold-start flag and metric set); each function imports its own copy of those.
 - Payload size limits (6 MB synchronous, 256 KB asynchronous) are not checked here.
 - X-Ray is off (POWERTOOLS_TRACE_DISABLED=true, no trace header): there is no daemon locally.
+- A JSON Schema compiled with fastjsonschema (as Powertools and these handlers validate) is
+  compiled once for all functions: a function validating a schema another one compiled gets
+  the same (pure) validator instead of spending a cold start compiling it again.
 - One container per function: invoking a function from inside its own invocation (recursion
   through a synchronous hook) is refused instead of starting a second container.
 - Single-threaded: invoke only from the thread that created the runtime.
@@ -28,6 +31,7 @@ Limits, by design of an in-process emulator:
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import os
@@ -227,6 +231,7 @@ class LambdaRuntime:
         self.invocations: deque[InvocationRecord] = deque(maxlen=keep_invocations)
         self._containers: dict[str, _Container] = {}
         self._owner_thread = threading.get_ident()
+        self._schemas = _SharedSchemaCompiles(self.isolated_packages)
 
     # ---- lookup ------------------------------------------------------------------------------
 
@@ -426,9 +431,11 @@ class LambdaRuntime:
         os.chdir(asset_dir)  # Lambda runs handlers from LAMBDA_TASK_ROOT
         _LOG_BUFFERS.append(buffer)
         sys.stdout, sys.stderr = _STDOUT, _STDERR
+        unshare_schemas = self._schemas.share()
         try:
             yield
         finally:
+            unshare_schemas()
             sys.stdout, sys.stderr = saved_streams
             _LOG_BUFFERS.pop()
             sys.dont_write_bytecode = saved_bytecode
@@ -478,6 +485,66 @@ class LambdaRuntime:
         # moto reads its own settings (account id...) from the environment during the call.
         environment.update({key: value for key, value in host.items() if key.startswith("MOTO_")})
         return environment
+
+
+class _SharedSchemaCompiles:
+    """fastjsonschema.compile, once per schema and options for every function of a runtime.
+
+    Compiling a large schema (enums of every currency and country) takes tens of ms, and each
+    function would compile the same schemas again on its first invocation. The validator is a
+    pure function of the schema and the options, so one compiled copy serves all. Installed
+    only while a handler runs; calls with custom handlers or formats are left alone.
+    """
+
+    MODULE = "fastjsonschema"
+
+    def __init__(self, isolated_packages: tuple[str, ...]) -> None:
+        self._usable = self.MODULE not in isolated_packages
+        self._module: Any = None
+        self._compile: Callable[..., Any] | None = None
+        self._compiled: dict[tuple[str, tuple[tuple[str, Any], ...]], Any] = {}
+
+    def share(self) -> Callable[[], None]:
+        """Install the shared compile on fastjsonschema (if installed); returns the undo."""
+        module = self._load()
+        if module is None:
+            return _nothing
+        installed = module.compile
+        module.compile = self._shared_compile
+
+        def undo() -> None:
+            module.compile = installed
+
+        return undo
+
+    def _load(self) -> Any:
+        if self._usable and self._module is None:
+            # Imported here, not at the handler's first `import fastjsonschema`, so that the
+            # first function's compiles are shared too (it is a shared package either way).
+            if importlib.util.find_spec(self.MODULE) is None:
+                self._usable = False
+                return None
+            self._module = import_module(self.MODULE)
+            self._compile = self._module.compile
+        return self._module if self._usable else None
+
+    def _shared_compile(self, definition: Any, *args: Any, **options: Any) -> Any:
+        compile_ = self._compile
+        assert compile_ is not None
+        if args or options.get("handlers") or options.get("formats"):
+            return compile_(definition, *args, **options)
+        try:
+            key = (json.dumps(definition, sort_keys=True), tuple(sorted(options.items())))
+            hash(key)
+        except (TypeError, ValueError):
+            return compile_(definition, **options)
+        if key not in self._compiled:
+            self._compiled[key] = compile_(definition, **options)
+        return self._compiled[key]
+
+
+def _nothing() -> None:
+    return None
 
 
 def specs_from_template(

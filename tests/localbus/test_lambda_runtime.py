@@ -116,6 +116,53 @@ def test_a_function_that_cannot_be_resolved_is_reported_and_left_out(tmp_path: P
     assert any("Fn::ImportValue" in m and "Resources.Imported" in m for m in reporter.messages())
 
 
+SCHEMA_CODE = """
+import fastjsonschema
+
+SCHEMA = {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}}
+KEPT = []  # alive, so that two validators can never share an id
+
+
+def handler(event, context):
+    validate = fastjsonschema.compile(SCHEMA, use_default=False)
+    KEPT.append(validate)
+    validate(event)
+    return id(validate)
+"""
+
+
+def test_functions_share_compiled_schemas_and_validate_as_before(tmp_path: Path):
+    # Given two functions that compile the same JSON Schema with fastjsonschema
+    import fastjsonschema
+
+    compile_ = fastjsonschema.compile
+    function = {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {
+            "Handler": "index.handler",
+            "Runtime": "python3.12",
+            "Code": {"ZipFile": SCHEMA_CODE},
+        },
+    }
+    template = {"Resources": {"First": function, "Second": function}}
+    path = tmp_path / "Schemas.template.json"
+    path.write_text(json.dumps(template))
+    with CloudAssembly.from_template(path) as loaded:
+        resolver = Resolver(template, stack_name="Schemas")
+        runtime = LambdaRuntime(specs_from_template(template, resolver, loaded))
+
+        # When each validates an event
+        first, second = runtime.invoke("First", {"n": 1}), runtime.invoke("Second", {"n": 2})
+
+        # Then both use one compiled validator, which still rejects what breaks the schema
+        assert first == second
+        with pytest.raises(FunctionError) as rejected:
+            runtime.invoke("Second", {"n": "one"})
+        assert rejected.value.error_type == "JsonSchemaValueException"
+    # And outside an invocation fastjsonschema is its own
+    assert fastjsonschema.compile is compile_
+
+
 # ---- isolation and warm containers -------------------------------------------------------------
 
 
