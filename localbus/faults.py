@@ -47,7 +47,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -314,15 +314,15 @@ def invocation_keys(payload: Any, cause: Sequence[str] = ()) -> list[str]:
     """What an invocation carries, as stable ids: SQS records' message ids (an event source
     mapping's {"Records": [...]} or a pipe's JSON array), an EventBridge event's id; else the
     ids of the events that caused it, else a digest of the payload."""
-    records: Iterable[Any] | None = None
+    records: list[Any] | None = None
     if isinstance(payload, dict) and isinstance(payload.get("Records"), list):
         records = payload["Records"]
     elif isinstance(payload, list):
         records = payload
     if records is not None:
-        keys = [_record_key(record) for record in records]
-        if keys and all(keys):
-            return keys  # type: ignore[return-value]
+        keys = [key for key in map(_record_key, records) if key]
+        if keys and len(keys) == len(records):
+            return keys
     elif isinstance(payload, dict) and isinstance(payload.get("id"), str) and "detail" in payload:
         return [payload["id"]]
     if cause:

@@ -176,7 +176,9 @@ class Recorder:
                 )
             units.setdefault(message_id, []).append(Attempt(ok, error, found))
 
-    def _enrichment(self, units: dict[str, list[Attempt]], records: list[Any], outcome: Any):  # type: ignore[no-untyped-def]
+    def _enrichment(
+        self, units: dict[str, list[Attempt]], records: list[Any], outcome: Any
+    ) -> None:
         items = outcome.result if outcome.ok and isinstance(outcome.result, list) else []
         for index, record in enumerate(records):
             message_id = str(record.get("messageId")) if isinstance(record, dict) else str(index)
