@@ -203,6 +203,10 @@ class _Container:
     scoped_names: frozenset[str]
     code_dir: str  # absolute: the working directory changes during invocations
     modules: dict[str, Any] = field(default_factory=dict)
+    # sys.modules as this container last found it, and which of its names were scoped: the
+    # next invocation only looks at the names imported since (sys.modules is long).
+    host_modules: dict[str, Any] | None = None
+    host_scoped: set[str] = field(default_factory=set)
     handler: Callable[[Any, Any], Any] | None = None
     log_stream: str = ""
     busy: bool = False
@@ -415,12 +419,13 @@ class LambdaRuntime:
         saved_bytecode = sys.dont_write_bytecode
         saved_cwd = os.getcwd()
         scoped = container.scoped_names
-        for name in [name for name in sys.modules if name.partition(".")[0] in scoped]:
+        hidden = _scoped_modules(saved_modules, scoped, container)
+        for name in hidden:
             del sys.modules[name]  # hide the host's (or another function's) copy
         sys.modules.update(container.modules)
         if container.environ is None:
             container.environ = self._environment(container, saved_environ)
-        _replace_environ(container.environ)
+        _replace_environ(container.environ, saved_environ)
         asset_dir = container.code_dir
         if container.path is None:
             # Built from the host's path; other functions' code folders (nested calls) left out.
@@ -443,11 +448,16 @@ class LambdaRuntime:
             container.path = list(sys.path)
             container.environ = dict(os.environ)
             sys.path[:] = saved_path
-            _replace_environ(saved_environ)
+            _replace_environ(saved_environ, container.environ)
+            # A module of this function is one imported since the swap-in or one of the names
+            # hidden then (which includes the function's own modules swapped in).
+            current = sys.modules
             container.modules = {
-                name: module
-                for name, module in sys.modules.items()
-                if name.partition(".")[0] in scoped and saved_modules.get(name) is not module
+                name: current[name]
+                for name in (current.keys() - saved_modules.keys()).union(hidden)
+                if name in current
+                and name.partition(".")[0] in scoped
+                and saved_modules.get(name) is not current[name]
             }
             for name in container.modules:
                 del sys.modules[name]
@@ -620,12 +630,32 @@ def _logging_variables(spec: FunctionSpec) -> dict[str, str]:
     return variables
 
 
-def _replace_environ(target: Mapping[str, str]) -> None:
-    """Make os.environ equal to `target`, touching only the keys that differ (putenv is slow)."""
-    for key in [key for key in os.environ if key not in target]:
+def _scoped_modules(
+    modules: dict[str, Any], scoped: frozenset[str], container: _Container
+) -> set[str]:
+    """Names in `modules` (a copy of sys.modules) whose top-level package is in `scoped`.
+
+    Only the names that appeared since the container last looked, and the scoped ones it saw
+    then, are examined; the first time, all of them.
+    """
+    previous = container.host_modules
+    candidates = (
+        modules.keys()
+        if previous is None
+        else container.host_scoped.union(modules.keys() - previous.keys())
+    )
+    found = {name for name in candidates if name in modules and name.partition(".")[0] in scoped}
+    container.host_modules, container.host_scoped = modules, found
+    return found
+
+
+def _replace_environ(target: Mapping[str, str], current: Mapping[str, str]) -> None:
+    """Make os.environ (equal to `current`) equal to `target`, touching only the keys that
+    differ: each os.environ access encodes or decodes, each change calls putenv."""
+    for key in current.keys() - target.keys():
         del os.environ[key]
     for key, value in target.items():
-        if os.environ.get(key) != value:
+        if current.get(key) != value:
             os.environ[key] = value
 
 

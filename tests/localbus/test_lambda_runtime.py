@@ -210,6 +210,30 @@ def test_invocation_leaves_the_host_process_untouched(
     assert os.getcwd() == cwd_before
 
 
+def test_host_modules_that_appear_between_invocations_stay_hidden_and_come_back(
+    runtime: LambdaRuntime, monkeypatch: pytest.MonkeyPatch
+):
+    # Given a warm function, and then host modules named like its `shared` package appear
+    assert runtime.invoke("CounterA", {"n": 1})["count"] == 1
+    host_shared = types.ModuleType("shared")
+    host_submodule = types.ModuleType("shared.extra")
+    monkeypatch.setitem(sys.modules, "shared", host_shared)
+    monkeypatch.setitem(sys.modules, "shared.extra", host_submodule)
+
+    # When it is invoked again
+    again = runtime.invoke("CounterA", {"n": 2})
+
+    # Then it still uses its own `shared`, with its state, and sees no host submodule
+    assert (again["origin"], again["count"]) == ("alpha", 2)
+    assert again["own_shared_imported"] is True
+    assert again["host_extra_visible"] is False
+    # And the host's modules are back afterwards, then hidden again on the next invocation
+    assert sys.modules["shared"] is host_shared
+    assert sys.modules["shared.extra"] is host_submodule
+    assert runtime.invoke("CounterA", {"n": 3})["count"] == 3
+    assert sys.modules["shared"] is host_shared
+
+
 def test_first_invocation_is_a_cold_start_later_ones_are_warm(runtime: LambdaRuntime):
     # Given a function never invoked  When it is invoked twice, reset, and invoked again
     runtime.invoke("CounterA", {})
