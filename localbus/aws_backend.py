@@ -15,6 +15,7 @@ process-wide. SQS, SNS and other services called directly by handlers are served
 from __future__ import annotations
 
 import copy
+import functools
 import os
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
@@ -120,6 +121,7 @@ class AwsBackend:
             self._session = boto3.session.Session(region_name=self.region)
             if self.resolver.resources_of_type(*TABLE_TYPES):
                 self._undo.append(_cheaper_transaction_backups())
+                self._undo.append(_parse_update_expressions_once())
             self._create_tables()
         except BaseException:
             self.stop()
@@ -385,6 +387,26 @@ def _lighter_moto_requests() -> Callable[[], None]:
     def undo() -> None:
         ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = authenticate  # type: ignore[method-assign]
         responses.method_names_from_class = method_names
+
+    return undo
+
+
+def _parse_update_expressions_once() -> Callable[[], None]:
+    """Parse each DynamoDB UpdateExpression text once; returns undo.
+
+    moto parses an update's expression twice per call (to check its placeholders, then to run
+    it), tokenising and building the tree each time. The tree is a function of the text alone
+    and moto never changes it (its validator works on a deep copy), so one parsed tree per
+    text serves every call. Syntax errors are not cached: they are raised every time.
+    """
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    make = vars(UpdateExpressionParser)["make"]
+    parse = functools.lru_cache(maxsize=1024)(make.__func__)
+    UpdateExpressionParser.make = classmethod(parse)  # type: ignore[assignment]
+
+    def undo() -> None:
+        UpdateExpressionParser.make = make  # type: ignore[assignment]
 
     return undo
 

@@ -286,6 +286,39 @@ def test_a_cancelled_transaction_on_a_partition_key_only_table_is_undone(backend
     assert sorted(backend.items("ProvisionedTable"), key=lambda item: item["id"]) == seeded
 
 
+def test_update_expressions_parsed_once_still_apply_to_each_item(backend: AwsBackend):
+    # Given two items and one update expression text
+    backend.seed_items("ProvisionedTable", [{"id": "a", "n": 1}, {"id": "b", "n": 10}])
+    dynamodb = backend.client("dynamodb")
+
+    def add(item_id: str, by: int) -> None:
+        dynamodb.update_item(
+            TableName="fixture-provisioned",
+            Key={"id": {"S": item_id}},
+            UpdateExpression="SET n = n + :by",
+            ExpressionAttributeValues={":by": {"N": str(by)}},
+        )
+
+    # When it updates each item, with different values, more than once
+    add("a", 2)
+    add("b", 5)
+    add("a", 3)
+
+    # Then each item got its own updates
+    assert sorted(backend.items("ProvisionedTable"), key=lambda item: item["id"]) == [
+        {"id": "a", "n": 6},
+        {"id": "b", "n": 15},
+    ]
+    # And a malformed expression is refused every time, not just the first
+    for _ in range(2):
+        with pytest.raises(ClientError, match="ValidationException"):
+            dynamodb.update_item(
+                TableName="fixture-provisioned",
+                Key={"id": {"S": "a"}},
+                UpdateExpression="SET n = = 1",
+            )
+
+
 def test_moto_and_botocore_are_left_as_found(template: dict[str, Any], resolver: Resolver):
     # Given what the backend patches in moto and botocore while it runs
     import botocore.session
@@ -293,8 +326,10 @@ def test_moto_and_botocore_are_left_as_found(template: dict[str, Any], resolver:
     from moto.core.authorization import ActionAuthenticatorMixin
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 
     found = {
+        "parse update": vars(UpdateExpressionParser)["make"],
         "transact": DynamoDBBackend.transact_write_items,
         "authenticate": ActionAuthenticatorMixin._authenticate_and_authorize_normal_action,
         "method names": responses.method_names_from_class,
@@ -311,6 +346,7 @@ def test_moto_and_botocore_are_left_as_found(template: dict[str, Any], resolver:
 
     # Then every one of them is restored
     assert found == {
+        "parse update": vars(UpdateExpressionParser)["make"],
         "transact": DynamoDBBackend.transact_write_items,
         "authenticate": ActionAuthenticatorMixin._authenticate_and_authorize_normal_action,
         "method names": responses.method_names_from_class,
