@@ -11,13 +11,15 @@ Accepted file shapes (all produce a list of PutEventsRequestEntry dicts):
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft4Validator
+from jsonschema import Draft4Validator, validators
 from jsonschema.exceptions import ValidationError
 
 from ordersctl.errors import InputError
@@ -28,6 +30,49 @@ ENTRY_FIELDS = frozenset(
     {"Time", "Source", "Resources", "DetailType", "Detail", "EventBusName", "TraceHeader"}
 )
 REQUIRED_FIELDS = ("Source", "DetailType", "Detail")
+
+
+def _reject_constant(name: str) -> Any:
+    # Python's json reads NaN and Infinity; JSON has neither, and EventBridge refuses them.
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def loads(text: str) -> Any:
+    """json.loads that accepts only real JSON (no NaN, Infinity or -Infinity)."""
+    return json.loads(text, parse_constant=_reject_constant)
+
+
+@functools.cache
+def ecma_pattern(pattern: str) -> str:
+    r"""A JSON Schema (ECMA 262) pattern for Python's re: `$` ends the string, as in ECMA.
+
+    Python's `$` also matches before a final newline, so "ORD-1\n" would pass `^ORD-1$` here
+    and fail in the handlers (fastjsonschema); `\Z` is ECMA's `$` without multiline.
+    """
+    out, in_class, escaped = [], False, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        elif char == "$" and not in_class:
+            out.append(r"\Z")
+            continue
+        out.append(char)
+    return "".join(out)
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]) -> Any:
+    if validator.is_type(instance, "string") and not re.search(ecma_pattern(pattern), instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+# Draft-04 with the schema's patterns read as the handlers read them.
+DetailValidator = validators.extend(Draft4Validator, {"pattern": _pattern})
 
 
 @dataclass(frozen=True, order=True)
@@ -100,8 +145,10 @@ def read_entry_file(path: Path, *, display: str | None = None) -> list[Any]:
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{name}: cannot read: {error}") from error
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
+        document = loads(text)
+    except ValueError as error:
+        if not isinstance(error, json.JSONDecodeError):
+            raise InputError(f"{name}: invalid JSON: {error}") from error
         if error.msg == "Extra data":  # more than one document: NDJSON
             return _read_ndjson(text, name)
         raise InputError(
@@ -122,8 +169,10 @@ def _read_ndjson(text: str, name: str) -> list[Any]:
         if not line.strip():
             continue
         try:
-            entries.append(json.loads(line))
-        except json.JSONDecodeError as error:
+            entries.append(loads(line))
+        except ValueError as error:
+            if not isinstance(error, json.JSONDecodeError):
+                raise InputError(f"{name}:{number}: invalid JSON (NDJSON line): {error}") from error
             raise InputError(
                 f"{name}:{number}:{error.colno}: invalid JSON (NDJSON line): {error.msg}"
             ) from error
@@ -166,14 +215,16 @@ class SchemaCatalog:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._validators: dict[str, Draft4Validator] = {}
+        # Names come from the directory listing: a DetailType is never used as a path.
+        self._files = {path.stem: path for path in directory.glob("*.json")}
 
     def validator(self, detail_type: str) -> Draft4Validator | None:
         if detail_type not in self._validators:
-            path = self.directory / f"{detail_type}.json"
-            if not path.is_file() or "/" in detail_type or detail_type.startswith("."):
+            path = self._files.get(detail_type)
+            if path is None:
                 return None
             schema = json.loads(path.read_text(encoding="utf-8"))
-            self._validators[detail_type] = Draft4Validator(
+            self._validators[detail_type] = DetailValidator(
                 schema, format_checker=Draft4Validator.FORMAT_CHECKER
             )
         return self._validators[detail_type]
@@ -182,9 +233,10 @@ class SchemaCatalog:
         """Schema problems of the entry's Detail, one per violation, in path order."""
         ref, request = entry.ref, entry.request
         try:
-            detail = json.loads(request["Detail"])
-        except json.JSONDecodeError as error:
-            return [Problem(ref, "Detail", f"is not valid JSON: {error.msg}")]
+            detail = loads(request["Detail"])
+        except ValueError as error:
+            reason = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+            return [Problem(ref, "Detail", f"is not valid JSON: {reason}")]
         if not isinstance(detail, dict):
             return [Problem(ref, "Detail", "must be a JSON object")]
         validator = self.validator(entry.detail_type)
