@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import functools
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -121,7 +122,7 @@ class AwsBackend:
             self._session = boto3.session.Session(region_name=self.region)
             if self.resolver.resources_of_type(*TABLE_TYPES):
                 self._undo.append(_cheaper_transaction_backups())
-                self._undo.append(_parse_update_expressions_once())
+                self._undo.append(_parse_expressions_once())
             self._create_tables()
         except BaseException:
             self.stop()
@@ -391,22 +392,36 @@ def _lighter_moto_requests() -> Callable[[], None]:
     return undo
 
 
-def _parse_update_expressions_once() -> Callable[[], None]:
-    """Parse each DynamoDB UpdateExpression text once; returns undo.
+def _parse_expressions_once() -> Callable[[], None]:
+    """Parse each DynamoDB update expression text once, and lex each condition once; undo.
 
     moto parses an update's expression twice per call (to check its placeholders, then to run
-    it), tokenising and building the tree each time. The tree is a function of the text alone
-    and moto never changes it (its validator works on a deep copy), so one parsed tree per
-    text serves every call. Syntax errors are not cached: they are raised every time.
+    it), and tokenises every condition expression from scratch. The update tree and the
+    condition tokens are functions of the text alone and moto never changes them (its update
+    validator works on a deep copy; condition tokens are immutable tuples, consumed from a
+    fresh deque here), so each text is parsed or lexed once. Errors are never cached: a bad
+    expression is refused every time.
     """
+    from moto.dynamodb.comparisons import ConditionExpressionParser
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 
     make = vars(UpdateExpressionParser)["make"]
     parse = functools.lru_cache(maxsize=1024)(make.__func__)
+    lex = ConditionExpressionParser._lex_condition_expression
+
+    @functools.lru_cache(maxsize=1024)
+    def tokens(text: str) -> tuple[Any, ...]:
+        return tuple(lex(ConditionExpressionParser(text, None, None)))
+
+    def lex_once(parser: Any) -> deque[Any]:
+        return deque(tokens(parser.condition_expression))
+
     UpdateExpressionParser.make = classmethod(parse)  # type: ignore[assignment]
+    ConditionExpressionParser._lex_condition_expression = lex_once  # type: ignore[method-assign]
 
     def undo() -> None:
         UpdateExpressionParser.make = make  # type: ignore[assignment]
+        ConditionExpressionParser._lex_condition_expression = lex  # type: ignore[method-assign]
 
     return undo
 

@@ -286,36 +286,47 @@ def test_a_cancelled_transaction_on_a_partition_key_only_table_is_undone(backend
     assert sorted(backend.items("ProvisionedTable"), key=lambda item: item["id"]) == seeded
 
 
-def test_update_expressions_parsed_once_still_apply_to_each_item(backend: AwsBackend):
+def test_expressions_parsed_once_still_apply_to_each_item(backend: AwsBackend):
     # Given two items and one update expression text
     backend.seed_items("ProvisionedTable", [{"id": "a", "n": 1}, {"id": "b", "n": 10}])
     dynamodb = backend.client("dynamodb")
 
-    def add(item_id: str, by: int) -> None:
+    def add(item_id: str, by: int, below: int = 100) -> None:
         dynamodb.update_item(
             TableName="fixture-provisioned",
             Key={"id": {"S": item_id}},
             UpdateExpression="SET n = n + :by",
-            ExpressionAttributeValues={":by": {"N": str(by)}},
+            ConditionExpression="n < :below",
+            ExpressionAttributeValues={":by": {"N": str(by)}, ":below": {"N": str(below)}},
         )
 
-    # When it updates each item, with different values, more than once
+    # When the same texts update each item, with different values, more than once
     add("a", 2)
     add("b", 5)
     add("a", 3)
+    with pytest.raises(ClientError, match="ConditionalCheckFailed"):
+        add("b", 1, below=15)
 
-    # Then each item got its own updates
+    # Then each item got its own updates, and the condition was judged on each one's values
     assert sorted(backend.items("ProvisionedTable"), key=lambda item: item["id"]) == [
         {"id": "a", "n": 6},
         {"id": "b", "n": 15},
     ]
-    # And a malformed expression is refused every time, not just the first
+    # And malformed expressions are refused every time, not just the first
     for _ in range(2):
         with pytest.raises(ClientError, match="ValidationException"):
             dynamodb.update_item(
                 TableName="fixture-provisioned",
                 Key={"id": {"S": "a"}},
                 UpdateExpression="SET n = = 1",
+            )
+        with pytest.raises(ValueError, match="Cannot parse condition"):  # moto's own error
+            dynamodb.update_item(
+                TableName="fixture-provisioned",
+                Key={"id": {"S": "a"}},
+                UpdateExpression="SET n = :one",
+                ConditionExpression="n < ! :one",
+                ExpressionAttributeValues={":one": {"N": "1"}},
             )
 
 
@@ -324,12 +335,14 @@ def test_moto_and_botocore_are_left_as_found(template: dict[str, Any], resolver:
     import botocore.session
     from moto.core import responses, utils
     from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.dynamodb.comparisons import ConditionExpressionParser
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 
     found = {
         "parse update": vars(UpdateExpressionParser)["make"],
+        "lex condition": ConditionExpressionParser._lex_condition_expression,
         "transact": DynamoDBBackend.transact_write_items,
         "authenticate": ActionAuthenticatorMixin._authenticate_and_authorize_normal_action,
         "method names": responses.method_names_from_class,
@@ -347,6 +360,7 @@ def test_moto_and_botocore_are_left_as_found(template: dict[str, Any], resolver:
     # Then every one of them is restored
     assert found == {
         "parse update": vars(UpdateExpressionParser)["make"],
+        "lex condition": ConditionExpressionParser._lex_condition_expression,
         "transact": DynamoDBBackend.transact_write_items,
         "authenticate": ActionAuthenticatorMixin._authenticate_and_authorize_normal_action,
         "method names": responses.method_names_from_class,
