@@ -12,6 +12,7 @@ from ordersctl.cost import register as register_cost
 from ordersctl.errors import EXIT_FAILED, CliError
 from ordersctl.output import consoles
 from ordersctl.routes_command import DIAGRAM_DOCUMENTS
+from ordersctl.simulate import register as register_simulate
 
 if TYPE_CHECKING:
     from ordersctl.targets.aws import AwsTarget
@@ -555,6 +556,7 @@ def tail(
 
 
 register_cost(app)  # `ordersctl cost` lives in ordersctl/cost/ (its own package and tests)
+register_simulate(app)  # `ordersctl simulate` lives in ordersctl/simulate.py
 
 
 def main() -> None:

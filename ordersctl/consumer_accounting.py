@@ -21,9 +21,8 @@ filtered  passed over by design: a filter (pipe, mapping) did not match, or the 
 duplicates_suppressed  its last delivery succeeded and the handler recognised it as already
           done (an earlier attempt did the work, then the invocation failed): the audit
           function's "Event already in history" log for that event; for the inventory
-          function, an invocation that counted the event (EventsReceived) while the service
-          behind the idempotency check left no trace (no outcome metric, no outcome log):
-          Powertools idempotency returned the stored result.
+          function, its DuplicateDeliveries metric (Powertools idempotency's response hook:
+          the stored result was returned).
 processed  its last delivery succeeded otherwise; for a pipe, an event it put on its target
           bus descends from the message.
 lost      none of the above: it was given to the consumer and is neither done, nor filtered,
@@ -52,9 +51,8 @@ class Evidence:
 
     work_metrics: frozenset[str] = frozenset()
     work_messages: frozenset[str] = frozenset()
-    # Counted before an idempotency check: present while the work evidence is absent means
-    # the idempotency layer answered.
-    received_metric: str | None = None
+    # What the handler emits when its idempotency layer answers a redelivery.
+    duplicate_metrics: frozenset[str] = frozenset()
     # Per record, by the log's correlation id (the event id).
     record_work_messages: frozenset[str] = frozenset()
     record_duplicate_messages: frozenset[str] = frozenset()
@@ -70,7 +68,7 @@ EVIDENCE: dict[str, Evidence] = {
             {"OrdersReserved", "InventoryShortages", "DuplicateOrders", "ReservationsReleased"}
         ),
         work_messages=frozenset({"Inventory reserved", "Inventory short", "Cancellation handled"}),
-        received_metric="EventsReceived",
+        duplicate_metrics=frozenset({"DuplicateDeliveries"}),
     ),
     "audit": Evidence(
         record_work_messages=frozenset({"Event recorded"}),
@@ -412,7 +410,7 @@ def _work(evidence: Evidence | None, lines: list[dict[str, Any]]) -> str | None:
     messages = {str(line.get("message")) for line in lines}
     if metrics & evidence.work_metrics or messages & evidence.work_messages:
         return "work"
-    if evidence.received_metric and evidence.received_metric in metrics:
+    if metrics & evidence.duplicate_metrics:
         return "duplicate"
     return None
 

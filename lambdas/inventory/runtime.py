@@ -41,10 +41,12 @@ class InventoryRuntime:
             logger=logger,
             metrics=metrics,
         )
+        self._logger = logger
         self._idempotency = IdempotencyConfig(
             event_key_jmespath="id",
             raise_on_no_idempotency_key=True,
             expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
+            response_hook=self._on_duplicate,
         )
         persistence = DynamoDBPersistenceLayer(
             table_name=settings.idempotency_table_name, boto3_client=dynamodb
@@ -67,6 +69,12 @@ class InventoryRuntime:
         # Lets idempotency expire an in-progress record if this invocation times out.
         self._idempotency.register_lambda_context(context)
         return self._handle_once(event=event)
+
+    def _on_duplicate(self, response: Any, data: Any) -> Any:
+        # Called only when the idempotency layer answers from a stored record: a redelivery.
+        self._logger.info("Duplicate delivery suppressed", extra={"status": data.status})
+        self._metrics.add_metric(name="DuplicateDeliveries", unit=MetricUnit.Count, value=1)
+        return response
 
     def _handle(self, event: dict[str, Any]) -> dict[str, Any]:
         return self.service.handle(event)

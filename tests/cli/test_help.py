@@ -12,7 +12,16 @@ from typer.testing import CliRunner
 from ordersctl.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMANDS = ["put-events", "test-event-pattern", "routes", "replay", "tail", "demo", "cost"]
+COMMANDS = [
+    "put-events",
+    "test-event-pattern",
+    "routes",
+    "replay",
+    "tail",
+    "demo",
+    "cost",
+    "simulate",
+]
 
 
 def test_top_level_help_lists_every_command(runner: CliRunner) -> None:

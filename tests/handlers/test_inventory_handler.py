@@ -134,11 +134,16 @@ def test_order_created_reserves_every_line_and_announces_it(
 
 
 def test_redelivered_event_reserves_once_and_returns_the_first_result(
-    inventory: ModuleType, world: InventoryWorld, sample_event: Any, lambda_context: Any
+    inventory: ModuleType,
+    world: InventoryWorld,
+    sample_event: Any,
+    lambda_context: Any,
+    read_emf: Callable[[], list[dict[str, Any]]],
 ) -> None:
     # Given an order event already processed
     event = sample_event("order-created.json", event_id="evt-created-1")
     first = inventory.handler(event, lambda_context)
+    first_metrics = read_emf()
 
     # When EventBridge delivers the same event (same id) again
     second = inventory.handler(event, lambda_context)
@@ -148,6 +153,9 @@ def test_redelivered_event_reserves_once_and_returns_the_first_result(
     assert len(world.reservation_rows()) == 1
     assert world.stock("BOOK-DDIA-2E") == 98
     assert len(world.emitted()) == 1
+    # And the redelivery, not the first delivery, is counted as a suppressed duplicate
+    assert not any("DuplicateDeliveries" in blob for blob in first_metrics)
+    assert [blob["DuplicateDeliveries"] for blob in read_emf()] == [[1.0]]
 
 
 def test_same_order_under_a_new_event_id_is_not_reserved_twice(
