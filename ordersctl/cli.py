@@ -16,6 +16,7 @@ from ordersctl.simulate import register as register_simulate
 
 if TYPE_CHECKING:
     from ordersctl.targets.aws import AwsTarget
+    from ordersctl.targets.local import LocalEvents
 
 app = typer.Typer(
     name="ordersctl",
@@ -75,6 +76,9 @@ CdkOut = Annotated[
     Path, typer.Option("--cdk-out", help="Cloud assembly directory (from `make synth`).")
 ]
 JsonOut = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
+Schemas = Annotated[
+    Path | None, typer.Option("--schemas", help="Schemas directory (default: ./schemas).")
+]
 
 
 def _run(action: Callable[[], int]) -> None:
@@ -124,9 +128,7 @@ def put_events(
         Path | None,
         typer.Option(help="--local: inventory seed file (default events/inventory-seed.json)."),
     ] = None,
-    schemas: Annotated[
-        Path | None, typer.Option("--schemas", help="Schemas directory (default: ./schemas).")
-    ] = None,
+    schemas: Schemas = None,
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="Send the valid entries anyway (still exits 2).")
     ] = False,
@@ -289,9 +291,7 @@ def demo(
         Path, typer.Option("--events-dir", help="Entry files to put (invalid/ is only validated).")
     ] = Path("events"),
     seed_inventory: SeedInventory = None,
-    schemas: Annotated[
-        Path | None, typer.Option("--schemas", help="Schemas directory (default: ./schemas).")
-    ] = None,
+    schemas: Schemas = None,
     seed: Seed = None,
     summary_only: Annotated[
         bool, typer.Option("--summary-only", help="Skip the per-event trees.")
@@ -342,7 +342,6 @@ def demo(
 def _aws_target(
     stage: str, profile: str | None, region: str | None, endpoint_url: str | None
 ) -> AwsTarget:
-    from ordersctl.output import consoles
     from ordersctl.targets.aws import AwsTarget
 
     _, err = consoles()
@@ -355,15 +354,20 @@ def _aws_target(
     )
 
 
+def _local_events(
+    cdk_out: Path, events: list[Path] | None, schemas: Path | None, seed_inventory: Path | None
+) -> LocalEvents:
+    from ordersctl.targets.local import LocalEvents
+
+    return LocalEvents(cdk_out, list(events or []), schemas, seed_inventory)
+
+
 EventFiles = Annotated[
     list[Path] | None,
     typer.Option("--events", help="--local: entry files to put on the local bus first."),
 ]
 Local = Annotated[
     bool, typer.Option("--local", help="Run on localbus (the synthesized template) instead.")
-]
-Schemas = Annotated[
-    Path | None, typer.Option("--schemas", help="Schemas directory (default: ./schemas).")
 ]
 
 
@@ -424,7 +428,6 @@ def replay(
     local bus first (its archive starts empty), then replayed, and the replayed paths shown.
     """
     from ordersctl import replay as command
-    from ordersctl.output import consoles
 
     out, err = consoles()
 
@@ -433,10 +436,7 @@ def replay(
         end = command.parse_when(to) if to else None  # local: the bus's own clock decides "now"
         if local:
             return command.run_local(
-                cdk_out=cdk_out,
-                event_files=list(events or []),
-                schemas=schemas,
-                seed_inventory=seed_inventory,
+                source=_local_events(cdk_out, events, schemas, seed_inventory),
                 archive=archive,
                 rules=list(rule or []),
                 start=start,
@@ -517,7 +517,6 @@ def tail(
     produced events included.
     """
     from ordersctl import tail as command
-    from ordersctl.output import consoles
 
     out, err = consoles()
 
@@ -531,10 +530,7 @@ def tail(
         )
         if local:
             return command.run_local(
-                cdk_out=cdk_out,
-                event_files=list(events or []),
-                schemas=schemas,
-                seed_inventory=seed_inventory,
+                source=_local_events(cdk_out, events, schemas, seed_inventory),
                 pattern=chosen,
                 max_events=max_events,
                 as_json=as_json,

@@ -17,8 +17,7 @@ from rich.table import Table
 
 from ordersctl.entries import Problem
 from ordersctl.errors import EXIT_FAILED, EXIT_OK, InputError
-from ordersctl.put_events import load_and_validate
-from ordersctl.sender import Sender
+from ordersctl.put_events import load_all_valid, load_and_validate
 from ordersctl.targets.local import DEFAULT_SEED_FILE, LocalTarget
 
 INVALID_DIR = "invalid"
@@ -102,11 +101,8 @@ def run(
     out, err = consoles()
     valid_files, invalid_files = sample_files(events_dir)
     invalid = load_and_validate(invalid_files, schemas) if invalid_files else None
-    loaded = load_and_validate(valid_files, schemas)
-    if loaded.problems:  # the samples are meant to be valid: say which is not, send nothing
-        for problem in loaded.problems:
-            err.print(f"[red]invalid[/red] {problem}", soft_wrap=True)
-        raise InputError(f"{len(loaded.problems)} problem(s) in {events_dir}: nothing sent")
+    # the samples are meant to be valid: say which is not, send nothing
+    loaded = load_all_valid(valid_files, schemas, err, folder=events_dir)
     seed_file = seed_inventory or (events_dir / DEFAULT_SEED_FILE)
     with LocalTarget.open(
         cdk_out, seed_inventory=seed_file if seed_file.is_file() else None, seed=seed
@@ -122,9 +118,7 @@ def run(
             for entry in unreported:  # an "invalid" sample the schema accepts is worth a warning
                 err.print(f"[yellow]note:[/yellow] {entry.ref} passes the schemas")
         entries = loaded.valid
-        for entry in entries:
-            entry.request.setdefault("EventBusName", target.bus_name)
-        report = Sender(target.put_events, concurrency=1).send(entries)
+        report = target.send(entries)
         accepted = len(report.results) - len(report.failed)
         out.print(
             f"Put {len(entries)} entries from {len(valid_files)} files in {report.calls} "

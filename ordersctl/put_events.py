@@ -60,6 +60,19 @@ def print_problems(problems: Sequence[Problem], err: Console) -> None:
         err.print(f"[red]invalid[/red] {problem}", markup=True, soft_wrap=True)
 
 
+def load_all_valid(
+    files: Sequence[Path], schemas_dir: Path | None, err: Console, *, folder: Path | None = None
+) -> Loaded:
+    """load_and_validate for commands that send nothing unless every entry is valid: prints each
+    problem and raises InputError when there is any (naming `folder` when the files are its)."""
+    loaded = load_and_validate(files, schemas_dir)
+    if loaded.problems:
+        print_problems(loaded.problems, err)
+        where = f" in {folder}" if folder is not None else ""
+        raise InputError(f"{len(loaded.problems)} problem(s){where}: nothing sent")
+    return loaded
+
+
 def send_with_progress(
     sender_factory: Callable[..., Sender], entries: list[Entry], err: Console
 ) -> SendReport:

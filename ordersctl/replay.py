@@ -13,13 +13,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ordersctl.errors import EXIT_FAILED, EXIT_OK, CliError, InputError
+
+if TYPE_CHECKING:
+    from ordersctl.targets.local import LocalEvents
 
 FINAL_STATES = ("COMPLETED", "FAILED", "CANCELLED")
 _RELATIVE = re.compile(r"^-?(\d+(?:\.\d+)?)\s*([smhdw])(?:\s*ago)?$")
@@ -236,10 +238,7 @@ def run_aws(
 
 def run_local(
     *,
-    cdk_out: Path,
-    event_files: Sequence[Path],
-    schemas: Path | None,
-    seed_inventory: Path | None,
+    source: LocalEvents,
     archive: str | None,
     rules: Sequence[str],
     start: datetime | None,
@@ -249,24 +248,10 @@ def run_local(
     err: Console,
 ) -> int:
     """Put the events on a fresh local bus, then replay its archive and show the replayed paths."""
-    from ordersctl.put_events import load_and_validate
-    from ordersctl.sender import Sender
-    from ordersctl.targets.local import LocalTarget
     from ordersctl.tree import TraceView
 
-    if not event_files:
-        raise InputError("--local needs --events FILE...: a fresh local bus has an empty archive")
-    loaded = load_and_validate(event_files, schemas)
-    if loaded.problems:
-        for problem in loaded.problems:
-            err.print(f"[red]invalid[/red] {problem}", soft_wrap=True)
-        raise InputError(f"{len(loaded.problems)} problem(s): nothing sent")
-    with LocalTarget.open(cdk_out, seed_inventory=seed_inventory) as target:
+    with source.open(err, why_needed="a fresh local bus has an empty archive") as target:
         bus = target.bus
-        for entry in loaded.valid:
-            entry.request.setdefault("EventBusName", target.bus_name)
-        Sender(target.put_events, concurrency=1).send(loaded.valid)
-        target.run_until_idle()
         archive_id = archive or _only_archive(bus)
         before = len(bus.trace)
         from localbus.bus import LocalBusError

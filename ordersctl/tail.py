@@ -16,14 +16,17 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from ordersctl.errors import EXIT_FAILED, EXIT_OK
+
+if TYPE_CHECKING:
+    from ordersctl.targets.local import LocalEvents
 
 DEFAULT_PATTERN: dict[str, Any] = {"source": [{"prefix": ""}]}  # every event
 MAX_WAIT_SECONDS = 20  # SQS long polling maximum
@@ -244,10 +247,7 @@ def run_aws(
 
 def run_local(
     *,
-    cdk_out: Any,
-    event_files: Sequence[Any],
-    schemas: Any,
-    seed_inventory: Any,
+    source: LocalEvents,
     pattern: dict[str, Any],
     max_events: int | None,
     as_json: bool,
@@ -256,24 +256,9 @@ def run_local(
 ) -> int:
     """The events that arrived on the local bus (put and produced), in arrival order."""
     from localbus.patterns import matches
-    from ordersctl.errors import InputError
-    from ordersctl.put_events import load_and_validate
-    from ordersctl.sender import Sender
-    from ordersctl.targets.local import LocalTarget
 
-    if not event_files:
-        raise InputError("--local needs --events FILE...: a fresh local bus has no traffic")
-    loaded = load_and_validate(event_files, schemas)
-    if loaded.problems:
-        for problem in loaded.problems:
-            err.print(f"[red]invalid[/red] {problem}", soft_wrap=True)
-        raise InputError(f"{len(loaded.problems)} problem(s): nothing sent")
     show = Printer(out, as_json)
-    with LocalTarget.open(cdk_out, seed_inventory=seed_inventory) as target:
-        for entry in loaded.valid:
-            entry.request.setdefault("EventBusName", target.bus_name)
-        Sender(target.put_events, concurrency=1).send(loaded.valid)
-        target.run_until_idle()
+    with source.open(err, why_needed="a fresh local bus has no traffic") as target:
         shown = 0
         for event in arrived_events(target.bus):
             if max_events is not None and shown >= max_events:

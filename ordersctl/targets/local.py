@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from ordersctl.errors import InputError
 from ordersctl.paths import find_project_dir
+
+if TYPE_CHECKING:
+    from ordersctl.entries import Entry
+    from ordersctl.sender import SendReport
 
 DEFAULT_SEED_FILE = "inventory-seed.json"
 INVENTORY_OUTPUT = "InventoryTableName"  # the stack output naming the inventory table
@@ -106,6 +111,15 @@ class LocalTarget:
         self.put_ids.extend(e["EventId"] for e in response["Entries"] if "EventId" in e)
         return response
 
+    def send(self, entries: list[Entry]) -> SendReport:
+        """Put the entries on this bus (entries without EventBusName go to the template's bus),
+        one PutEvents call at a time: the local bus is single-threaded (simulated clock)."""
+        from ordersctl.sender import Sender
+
+        for entry in entries:
+            entry.request.setdefault("EventBusName", self.bus_name)
+        return Sender(self.put_events, concurrency=1).send(entries)
+
     def run_until_idle(self) -> None:
         self.bus.run_until_idle()
 
@@ -132,3 +146,29 @@ class LocalTarget:
         for message in self.warnings():
             (err or out).print(f"[yellow]note:[/yellow] {message}", soft_wrap=True)
         return ok
+
+
+@dataclass(frozen=True)
+class LocalEvents:
+    """`--local` for commands that watch traffic (tail, replay): the entry files to put on a
+    fresh local bus built from the cloud assembly, seeded with inventory."""
+
+    cdk_out: Path
+    event_files: Sequence[Path]
+    schemas: Path | None
+    seed_inventory: Path | None
+
+    @contextmanager
+    def open(self, err: Console, *, why_needed: str) -> Iterator[LocalTarget]:
+        """The local bus after every entry was put on it and it ran until idle. Refuses (nothing
+        sent) without event files (`why_needed` says why the command needs some) or when any
+        entry is invalid."""
+        from ordersctl.put_events import load_all_valid
+
+        if not self.event_files:
+            raise InputError(f"--local needs --events FILE...: {why_needed}")
+        loaded = load_all_valid(self.event_files, self.schemas, err)
+        with LocalTarget.open(self.cdk_out, seed_inventory=self.seed_inventory) as target:
+            target.send(loaded.valid)
+            target.run_until_idle()
+            yield target
