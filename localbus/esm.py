@@ -14,6 +14,7 @@ sources (reported as unsupported).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from localbus.patterns import InvalidPatternError, compile_pattern
@@ -40,7 +41,51 @@ def compile_filters(bus: LocalBus, criteria: Any, where: str) -> list[Any]:
     return compiled
 
 
-class SqsEventSourceMapping(QueueConsumer):
+class FilteredSqsConsumer(QueueConsumer):
+    """What an event source mapping and a pipe share on an SQS source: BatchSize (default 10)
+    and MaximumBatchingWindowInSeconds (default 0) from `batching`, and FilterCriteria."""
+
+    def __init__(
+        self,
+        bus: LocalBus,
+        ref: ResourceRef,
+        queue: Queue,
+        *,
+        batching: dict[str, Any],
+        filter_criteria: Any,
+        kind: str,
+    ) -> None:
+        super().__init__(
+            bus,
+            queue,
+            batch_size=int(batching.get("BatchSize", DEFAULT_BATCH_SIZE)),
+            window_s=float(batching.get("MaximumBatchingWindowInSeconds", 0)),
+            label=f"{kind} {ref.logical_id}",
+        )
+        self.ref = ref
+        self.filters = compile_filters(bus, filter_criteria, ref.logical_id)
+
+    def _passing_filters(
+        self, messages: list[Message], **filtered_trace: Any
+    ) -> Iterator[tuple[Message, dict[str, Any]]]:
+        """Each message (as its Lambda record) that some filter matches, in order. The others are
+        deleted (they count as processed) and traced "filtered-out" as they come."""
+        for message in messages:
+            record = self.queue.to_lambda_record(message)
+            if self.filters and not any(f.matches(filter_view(record)) for f in self.filters):
+                self.queue.delete(message)
+                self._bus.record(
+                    "filtered-out",
+                    message.cause,
+                    self.ref,
+                    message_id=message.message_id,
+                    **filtered_trace,
+                )
+                continue
+            yield message, record
+
+
+class SqsEventSourceMapping(FilteredSqsConsumer):
     def __init__(
         self,
         bus: LocalBus,
@@ -51,35 +96,21 @@ class SqsEventSourceMapping(QueueConsumer):
     ) -> None:
         super().__init__(
             bus,
+            ref,
             queue,
-            batch_size=int(props.get("BatchSize", DEFAULT_BATCH_SIZE)),
-            window_s=float(props.get("MaximumBatchingWindowInSeconds", 0)),
-            label=f"esm {ref.logical_id}",
+            batching=props,
+            filter_criteria=props.get("FilterCriteria"),
+            kind="esm",
         )
-        self.ref = ref
         self.function = function
         self.report_failures = "ReportBatchItemFailures" in (
             props.get("FunctionResponseTypes") or []
         )
-        self.filters = compile_filters(bus, props.get("FilterCriteria"), ref.logical_id)
 
     def process(self, messages: list[Message]) -> None:
         bus = self._bus
         queue = self.queue
-        batch: list[tuple[Message, dict[str, Any]]] = []
-        for message in messages:
-            record = queue.to_lambda_record(message)
-            if self.filters and not any(f.matches(filter_view(record)) for f in self.filters):
-                queue.delete(message)
-                bus.record(
-                    "filtered-out",
-                    message.cause,
-                    self.ref,
-                    message_id=message.message_id,
-                    reason="FilterCriteria",
-                )
-                continue
-            batch.append((message, record))
+        batch = list(self._passing_filters(messages, reason="FilterCriteria"))
         if not batch:
             return
         cause = tuple(dict.fromkeys(e for message, _ in batch for e in message.cause))

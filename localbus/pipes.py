@@ -28,8 +28,8 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from localbus.esm import compile_filters
-from localbus.queues import Message, Queue, QueueConsumer, filter_view
+from localbus.esm import FilteredSqsConsumer
+from localbus.queues import Message, Queue, filter_view
 from localbus.targets import (
     EVENT_BUS,
     FUNCTION,
@@ -42,7 +42,6 @@ from localbus.targets import (
 if TYPE_CHECKING:
     from localbus.bus import LocalBus
 
-DEFAULT_BATCH_SIZE = 10
 _PLACEHOLDER = re.compile(r"<(\$[^<>\s]*|aws\.pipes\.[A-Za-z.\-]+)>")
 _PATH_STEP = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
 _MISSING = object()
@@ -55,7 +54,7 @@ class PipeFailure(Exception):
         self.error = error
 
 
-class SqsPipe(QueueConsumer):
+class SqsPipe(FilteredSqsConsumer):
     def __init__(
         self,
         bus: LocalBus,
@@ -63,19 +62,16 @@ class SqsPipe(QueueConsumer):
         queue: Queue,
         props: dict[str, Any],
     ) -> None:
-        source = (props.get("SourceParameters") or {}).get("SqsQueueParameters") or {}
+        source = props.get("SourceParameters") or {}
         super().__init__(
             bus,
+            ref,
             queue,
-            batch_size=int(source.get("BatchSize", DEFAULT_BATCH_SIZE)),
-            window_s=float(source.get("MaximumBatchingWindowInSeconds", 0)),
-            label=f"pipe {ref.logical_id}",
+            batching=source.get("SqsQueueParameters") or {},
+            filter_criteria=source.get("FilterCriteria"),
+            kind="pipe",
         )
-        self.ref = ref
         self.name = ref.name
-        self.filters = compile_filters(
-            bus, (props.get("SourceParameters") or {}).get("FilterCriteria"), ref.logical_id
-        )
         self.enrichment_arn = props.get("Enrichment")
         self.enrichment = bus.index.find(self.enrichment_arn) if self.enrichment_arn else None
         if self.enrichment_arn and (self.enrichment is None or self.enrichment.type != FUNCTION):
@@ -95,12 +91,7 @@ class SqsPipe(QueueConsumer):
         bus = self._bus
         queue = self.queue
         batch: list[tuple[Message, dict[str, Any]]] = []
-        for message in messages:
-            record = queue.to_lambda_record(message)
-            if self.filters and not any(f.matches(filter_view(record)) for f in self.filters):
-                queue.delete(message)
-                bus.record("filtered-out", message.cause, self.ref, message_id=message.message_id)
-                continue
+        for message, record in self._passing_filters(messages):
             bus.record(
                 "delivered",
                 message.cause,
