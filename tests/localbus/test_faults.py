@@ -13,6 +13,7 @@ import pytest
 from localbus.faults import FractionFault, invocation_keys
 from tests.localbus.fixtures.engine.cdk_out import (
     arn,
+    dead_lettered_queue_target,
     entry,
     event_bus,
     function,
@@ -251,22 +252,7 @@ def test_either_mixes_failures_before_and_after_the_handler(tmp_path: Path) -> N
 
 def test_throttle_fraction_makes_the_rule_retry_then_deliver(tmp_path: Path) -> None:
     # Given a queue target (rule retry policy: 2 retries, DLQ) throttled for 40% of the events
-    resources = {
-        "Bus": event_bus("orders"),
-        "Work": queue(),
-        "RuleDlq": queue(),
-        "ToWork": rule(
-            "Bus",
-            ORDERS,
-            target(
-                "work",
-                arn("Work"),
-                RetryPolicy={"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600},
-                DeadLetterConfig={"Arn": arn("RuleDlq")},
-            ),
-        ),
-    }
-    with open_bus(tmp_path, resources) as bus:
+    with open_bus(tmp_path, dead_lettered_queue_target(ORDERS)) as bus:
         fault = bus.faults.throttle_fraction("Work", rate=0.4, seed=6)
 
         # When events are put
@@ -289,22 +275,7 @@ def test_throttle_fraction_makes_the_rule_retry_then_deliver(tmp_path: Path) -> 
 
 def test_throttles_beyond_the_retry_policy_reach_the_rule_dlq(tmp_path: Path) -> None:
     # Given a target retried at most twice, throttled 3 times for every chosen event
-    resources = {
-        "Bus": event_bus("orders"),
-        "Work": queue(),
-        "RuleDlq": queue(),
-        "ToWork": rule(
-            "Bus",
-            ORDERS,
-            target(
-                "work",
-                arn("Work"),
-                RetryPolicy={"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600},
-                DeadLetterConfig={"Arn": arn("RuleDlq")},
-            ),
-        ),
-    }
-    with open_bus(tmp_path, resources) as bus:
+    with open_bus(tmp_path, dead_lettered_queue_target(ORDERS)) as bus:
         fault = bus.faults.throttle_fraction("Work", rate=0.3, seed=6, attempts=3)
 
         # When events are put

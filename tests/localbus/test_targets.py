@@ -11,6 +11,7 @@ import pytest
 from localbus.bus import UnsupportedFeatureWarning
 from tests.localbus.fixtures.engine.cdk_out import (
     arn,
+    dead_lettered_queue_target,
     entry,
     event_bus,
     function,
@@ -336,22 +337,7 @@ def test_throttled_target_is_retried_by_the_rule_then_delivered(tmp_path: Path) 
 
 def test_rule_dead_letter_queue_gets_the_event_after_its_retry_policy(tmp_path: Path) -> None:
     # Given a target retried at most twice with an SQS dead-letter queue, throttled forever
-    resources = {
-        "Bus": event_bus("orders"),
-        "Work": queue(),
-        "RuleDlq": queue(),
-        "ToWork": rule(
-            "Bus",
-            ORDERS,
-            target(
-                "work",
-                arn("Work"),
-                RetryPolicy={"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600},
-                DeadLetterConfig={"Arn": arn("RuleDlq")},
-            ),
-        ),
-    }
-    with open_bus(tmp_path, resources) as bus:
+    with open_bus(tmp_path, dead_lettered_queue_target(ORDERS)) as bus:
         bus.faults.throttle("Work", times=None)
 
         # When an event is put
