@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import ordersctl.targets.aws as aws_target
 from ordersctl.cli import app
+from tests.cli.client_proxy import replace_client_methods
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCH = ROOT / "events" / "orders-batch.json"
@@ -25,36 +25,22 @@ class PutEventsSpy:
     ):
         self.calls: list[list[dict[str, Any]]] = []
         self.fail_first_call = dict(fail_first_call or {})  # position -> ErrorCode
-        real_create = aws_target.create_client
+        replace_client_methods(monkeypatch, "events", put_events=self._put_events)
 
-        def create(session: Any, service: str, endpoint_url: str | None) -> Any:
-            client = real_create(session, service, endpoint_url)
-            return self._Wrapped(client, self) if service == "events" else client
-
-        monkeypatch.setattr(aws_target, "create_client", create)
-
-    class _Wrapped:
-        def __init__(self, client: Any, spy: PutEventsSpy) -> None:
-            self._client, self._spy = client, spy
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self._client, name)
-
-        def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
-            spy = self._spy
-            failing = spy.fail_first_call if not spy.calls else {}
-            through = [e for i, e in enumerate(Entries) if i not in failing]
-            spy.calls.append(through)
-            response = self._client.put_events(Entries=through)
-            accepted = iter(response["Entries"])
-            results = [
-                {"ErrorCode": failing[i], "ErrorMessage": "injected by the test"}
-                if i in failing
-                else next(accepted)
-                for i in range(len(Entries))
-            ]
-            failed = sum(1 for r in results if "ErrorCode" in r)
-            return {"FailedEntryCount": failed, "Entries": results}
+    def _put_events(self, client: Any, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        failing = self.fail_first_call if not self.calls else {}
+        through = [e for i, e in enumerate(Entries) if i not in failing]
+        self.calls.append(through)
+        response = client.put_events(Entries=through)
+        accepted = iter(response["Entries"])
+        results = [
+            {"ErrorCode": failing[i], "ErrorMessage": "injected by the test"}
+            if i in failing
+            else next(accepted)
+            for i in range(len(Entries))
+        ]
+        failed = sum(1 for r in results if "ErrorCode" in r)
+        return {"FailedEntryCount": failed, "Entries": results}
 
     @property
     def sizes(self) -> list[int]:

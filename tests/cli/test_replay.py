@@ -11,10 +11,10 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-import ordersctl.targets.aws as aws_target
 from ordersctl.cli import app
 from ordersctl.errors import InputError
 from ordersctl.replay import follow, parse_when, progress_fraction
+from tests.cli.client_proxy import replace_client_methods
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,32 +25,23 @@ class ReplaySpy:
     def __init__(self, monkeypatch: pytest.MonkeyPatch, states: list[str] | None = None) -> None:
         self.requests: list[dict[str, Any]] = []
         self.states = list(states or [])
-        real_create = aws_target.create_client
-        spy = self
+        replace_client_methods(
+            monkeypatch,
+            "events",
+            start_replay=self._start_replay,
+            describe_replay=self._describe_replay,
+        )
 
-        class Wrapped:
-            def __init__(self, client: Any) -> None:
-                self._client = client
+    def _start_replay(self, client: Any, **request: Any) -> dict[str, Any]:
+        self.requests.append(request)
+        return client.start_replay(**request)
 
-            def __getattr__(self, name: str) -> Any:
-                return getattr(self._client, name)
-
-            def start_replay(self, **request: Any) -> dict[str, Any]:
-                spy.requests.append(request)
-                return self._client.start_replay(**request)
-
-            def describe_replay(self, **request: Any) -> dict[str, Any]:
-                described = self._client.describe_replay(**request)
-                if spy.states:
-                    described["State"] = spy.states.pop(0)
-                    described["StateReason"] = "scripted by the test"
-                return described
-
-        def create(session: Any, service: str, endpoint_url: str | None) -> Any:
-            client = real_create(session, service, endpoint_url)
-            return Wrapped(client) if service == "events" else client
-
-        monkeypatch.setattr(aws_target, "create_client", create)
+    def _describe_replay(self, client: Any, **request: Any) -> dict[str, Any]:
+        described = client.describe_replay(**request)
+        if self.states:
+            described["State"] = self.states.pop(0)
+            described["StateReason"] = "scripted by the test"
+        return described
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import ordersctl.targets.aws as aws_target
 from ordersctl.cli import app
 from ordersctl.tail import queue_policy
+from tests.cli.client_proxy import replace_client_methods
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "ordersctl-tail-"
@@ -100,23 +100,10 @@ def test_ctrl_c_while_polling_still_cleans_up(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given an SQS client whose long poll is interrupted by Ctrl-C
-    real_create = aws_target.create_client
+    def interrupted(client: Any, **_: Any) -> dict[str, Any]:
+        raise KeyboardInterrupt
 
-    class Interrupted:
-        def __init__(self, client: Any) -> None:
-            self._client = client
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self._client, name)
-
-        def receive_message(self, **_: Any) -> dict[str, Any]:
-            raise KeyboardInterrupt
-
-    def create(session: Any, service: str, endpoint_url: str | None) -> Any:
-        client = real_create(session, service, endpoint_url)
-        return Interrupted(client) if service == "sqs" else client
-
-    monkeypatch.setattr(aws_target, "create_client", create)
+    replace_client_methods(monkeypatch, "sqs", receive_message=interrupted)
 
     # When tail runs
     result = runner.invoke(app, ["tail", "--endpoint-url", moto_endpoint, "--bus", wired_bus.name])
@@ -138,25 +125,12 @@ def test_a_failure_half_way_through_setup_removes_what_was_created(
     # Given an events client that cannot add targets (e.g. missing permission)
     from botocore.exceptions import ClientError
 
-    real_create = aws_target.create_client
+    def denied(client: Any, **_: Any) -> dict[str, Any]:
+        raise ClientError(
+            {"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "PutTargets"
+        )
 
-    class NoTargets:
-        def __init__(self, client: Any) -> None:
-            self._client = client
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self._client, name)
-
-        def put_targets(self, **_: Any) -> dict[str, Any]:
-            raise ClientError(
-                {"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "PutTargets"
-            )
-
-    def create(session: Any, service: str, endpoint_url: str | None) -> Any:
-        client = real_create(session, service, endpoint_url)
-        return NoTargets(client) if service == "events" else client
-
-    monkeypatch.setattr(aws_target, "create_client", create)
+    replace_client_methods(monkeypatch, "events", put_targets=denied)
 
     # When tail starts
     result = runner.invoke(app, ["tail", "--endpoint-url", moto_endpoint, "--bus", wired_bus.name])
