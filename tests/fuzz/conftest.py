@@ -15,12 +15,13 @@ import pytest
 
 from tests.fuzz.harness import (
     BUS,
+    FUNCTION_NAME,
     HISTORY_TABLE,
     IDEMPOTENCY_TABLE,
     INVENTORY_TABLE,
-    FakeLambdaContext,
     Function,
     HandlerValidation,
+    fuzz_lambda_context,
 )
 
 LAMBDAS_DIR = Path(__file__).resolve().parents[2] / "lambdas"
@@ -29,7 +30,7 @@ COMMON_ENV = {
     "STAGE": "fuzz",
     "POWERTOOLS_METRICS_NAMESPACE": "OrderEvents",
     "POWERTOOLS_LOG_LEVEL": "INFO",
-    "AWS_LAMBDA_FUNCTION_NAME": "order-events-fuzz",
+    "AWS_LAMBDA_FUNCTION_NAME": FUNCTION_NAME,
 }
 FUNCTION_ENV = {
     "inventory": {
@@ -62,7 +63,7 @@ def _load(package: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Function]:
     _forget_function_modules()
     module = importlib.import_module(f"{package}.handler")
     errors = sys.modules["shared.errors"]
-    yield Function(module.handler, errors.InvalidEventError, FakeLambdaContext())
+    yield Function(module.handler, errors.InvalidEventError, fuzz_lambda_context())
     _forget_function_modules()
 
 

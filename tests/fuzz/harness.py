@@ -1,7 +1,7 @@
 """What the fuzz tests share: settings, event shapes, offline AWS worlds, schema validators.
 
-The event shapes mirror what AWS delivers (tests/handlers/conftest.py builds the same ones for
-the example-based tests); the AWS side is moto, one fresh account per example, so examples
+The event shapes mirror what AWS delivers (tests/lambda_inputs.py, shared with the
+example-based tests in tests/handlers/); the AWS side is moto, one fresh account per example, so examples
 never see each other's stock, reservations or history.
 """
 
@@ -20,10 +20,11 @@ from hypothesis import HealthCheck, Phase, settings
 from jsonschema import Draft4Validator
 from moto import mock_aws
 
+from tests import lambda_inputs
 from tests.fuzz.strategies import JsonPath, load_schema
+from tests.lambda_inputs import EVENT_TIME, REGION, FakeLambdaContext
 
-ACCOUNT = "123456789012"
-REGION = "eu-west-1"
+FUNCTION_NAME = "order-events-fuzz"  # also the SQS queue records come from
 BUS = "orders-fuzz"
 INVENTORY_TABLE = "inventory-fuzz"
 IDEMPOTENCY_TABLE = "idempotency-fuzz"
@@ -35,7 +36,6 @@ SOURCE_OF = {
     "InventoryShortage": "com.example.inventory",
     "OrderRiskAssessed": "com.example.risk",
 }
-EVENT_TIME = "2026-11-27T09:15:01Z"
 
 
 # FUZZ_NO_SHRINK=1 reports a failure as found: shrinking examples that run a handler against
@@ -59,18 +59,12 @@ def fuzz_settings(max_examples: int) -> settings:
     )
 
 
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "order-events-fuzz"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:order-events-fuzz"
-    aws_request_id: str = "3f0b7f4e-0000-4000-8000-00000000f022"
-    log_group_name: str = "/aws/lambda/order-events-fuzz"
-    log_stream_name: str = "2026/11/27/[$LATEST]00000000000000000000000000000f22"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+def fuzz_lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext(
+        FUNCTION_NAME,
+        aws_request_id="3f0b7f4e-0000-4000-8000-00000000f022",
+        log_stream_name="2026/11/27/[$LATEST]00000000000000000000000000000f22",
+    )
 
 
 @dataclass(frozen=True)
@@ -100,38 +94,19 @@ def eventbridge_event(
     source: str | None = None,
     time: str = EVENT_TIME,
 ) -> dict[str, Any]:
-    """The event EventBridge delivers to a target."""
-    return {
-        "version": "0",
-        "id": event_id,
-        "detail-type": detail_type,
-        "source": source or SOURCE_OF.get(detail_type, "com.example.orders"),
-        "account": ACCOUNT,
-        "time": time,
-        "region": REGION,
-        "resources": [],
-        "detail": detail,
-    }
+    """The event EventBridge delivers to a target (source: the detail-type's, by default)."""
+    return lambda_inputs.eventbridge_event(
+        detail_type,
+        detail,
+        event_id=event_id,
+        source=source or SOURCE_OF.get(detail_type, "com.example.orders"),
+        time=time,
+    )
 
 
 def sqs_record(body: str, message_id: str) -> dict[str, Any]:
     """An SQS record as an event source mapping or a pipe delivers it."""
-    return {
-        "messageId": message_id,
-        "receiptHandle": f"handle-{message_id}",
-        "body": body,
-        "attributes": {
-            "ApproximateReceiveCount": "1",
-            "SentTimestamp": "1795763701000",
-            "SenderId": "AIDAEXAMPLE",
-            "ApproximateFirstReceiveTimestamp": "1795763701001",
-        },
-        "messageAttributes": {},
-        "md5OfBody": "0" * 32,
-        "eventSource": "aws:sqs",
-        "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:order-events-fuzz",
-        "awsRegion": REGION,
-    }
+    return lambda_inputs.sqs_record(body, message_id, queue_name=FUNCTION_NAME)
 
 
 @cache

@@ -10,7 +10,6 @@ import importlib
 import json
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -19,34 +18,28 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tests import lambda_inputs
+from tests.lambda_inputs import FakeLambdaContext, eventbridge_event
+
 ROOT = Path(__file__).resolve().parents[2]
 LAMBDAS_DIR = ROOT / "lambdas"
 EVENTS_DIR = ROOT / "events"
-ACCOUNT = "123456789012"
-REGION = "eu-west-1"
 FUNCTION_PACKAGES = ("shared", "inventory", "audit", "risk_scorer")
 
 if str(LAMBDAS_DIR) not in sys.path:
     sys.path.insert(0, str(LAMBDAS_DIR))
 
 
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "order-events-test"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:order-events-test"
-    aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e812345678"
-    log_group_name: str = "/aws/lambda/order-events-test"
-    log_stream_name: str = "2026/11/27/[$LATEST]0123456789abcdef"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+FUNCTION_NAME = "order-events-test"  # also the SQS queue records come from
 
 
 @pytest.fixture
 def lambda_context() -> FakeLambdaContext:
-    return FakeLambdaContext()
+    return FakeLambdaContext(
+        FUNCTION_NAME,
+        aws_request_id="c6af9ac6-7b61-11e6-9a41-93e812345678",
+        log_stream_name="2026/11/27/[$LATEST]0123456789abcdef",
+    )
 
 
 @pytest.fixture
@@ -55,7 +48,7 @@ def function_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STAGE", "test")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "OrderEvents")
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "INFO")
-    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "order-events-test")
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME)
 
 
 @pytest.fixture
@@ -96,17 +89,14 @@ def eventbridge_event_from(
     entry: dict[str, Any], event_id: str, time: str = "2026-11-27T09:15:01Z"
 ) -> dict[str, Any]:
     """The event EventBridge delivers to a target for a put-events entry."""
-    return {
-        "version": "0",
-        "id": event_id,
-        "detail-type": entry["DetailType"],
-        "source": entry["Source"],
-        "account": ACCOUNT,
-        "time": time,
-        "region": REGION,
-        "resources": entry.get("Resources", []),
-        "detail": json.loads(entry["Detail"]),
-    }
+    return eventbridge_event(
+        entry["DetailType"],
+        json.loads(entry["Detail"]),
+        event_id=event_id,
+        source=entry["Source"],
+        time=time,
+        resources=entry.get("Resources", []),
+    )
 
 
 @pytest.fixture
@@ -132,22 +122,7 @@ def sample_event() -> Callable[..., dict[str, Any]]:
 
 def sqs_record(body: Any, message_id: str) -> dict[str, Any]:
     """An SQS record as Lambda event source mappings and Pipes deliver it."""
-    return {
-        "messageId": message_id,
-        "receiptHandle": f"handle-{message_id}",
-        "body": body if isinstance(body, str) else json.dumps(body),
-        "attributes": {
-            "ApproximateReceiveCount": "1",
-            "SentTimestamp": "1795763701000",
-            "SenderId": "AIDAEXAMPLE",
-            "ApproximateFirstReceiveTimestamp": "1795763701001",
-        },
-        "messageAttributes": {},
-        "md5OfBody": "0" * 32,
-        "eventSource": "aws:sqs",
-        "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:order-events-test",
-        "awsRegion": REGION,
-    }
+    return lambda_inputs.sqs_record(body, message_id, queue_name=FUNCTION_NAME)
 
 
 @pytest.fixture
