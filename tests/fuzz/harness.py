@@ -1,8 +1,8 @@
 """What the fuzz tests share: settings, event shapes, offline AWS worlds, schema validators.
 
 The event shapes mirror what AWS delivers (tests/lambda_inputs.py, shared with the
-example-based tests in tests/handlers/); the AWS side is moto, one fresh account per example, so examples
-never see each other's stock, reservations or history.
+example-based tests in tests/handlers/); the AWS side is moto, one fresh account per example, so
+examples never see each other's stock, reservations or history.
 """
 
 from __future__ import annotations
