@@ -162,7 +162,9 @@ class LocalBus:
     Driving it: put_events(Entries=...), put_entries(entries, parents=...) (no request-level
     checks, explicit causes), run_until_idle(max_time=, max_steps=), advance(seconds),
     start_replay(...), faults (localbus.faults.Faults: throttle / fail_delivery /
-    fail_function), seed_table(table, items), close() or `with`.
+    fail_function a number of times, fail_fraction / throttle_fraction a seeded share),
+    lambdas.observers (called after every invocation), seed_table(table, items), close() or
+    `with`.
     Looking at it: trace (localbus.trace.Trace), queues / topics / rules / buses / archives /
     mappings / pipes (by logical id), queue(name) and topic(name) (any name, ARN or URL),
     dead_letters(), notifications() (e-mail / SMS / HTTP deliveries), logs (log group
