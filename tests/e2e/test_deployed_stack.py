@@ -77,11 +77,13 @@ def test_an_order_put_on_the_bus_reaches_the_order_history(
     assert response["FailedEntryCount"] == 0
     table = aws_session.resource("dynamodb").Table(outputs["OrderHistoryTableName"])
     deadline = time.monotonic() + 60
-    items: list[dict[str, Any]] = []
-    while time.monotonic() < deadline and not items:
+    detail_types: list[str] = []
+    while time.monotonic() < deadline and "OrderCreated" not in detail_types:
         items = table.query(
             KeyConditionExpression="orderId = :o", ExpressionAttributeValues={":o": order_id}
         )["Items"]
-        if not items:
+        detail_types = [item["detailType"] for item in items]
+        if "OrderCreated" not in detail_types:
             time.sleep(3)
-    assert [item["detailType"] for item in items] == ["OrderCreated"]
+    # (the inventory function's InventoryReserved may already be there too)
+    assert detail_types.count("OrderCreated") == 1
