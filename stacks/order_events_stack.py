@@ -54,6 +54,11 @@ class OrderEventsStack(Stack):
             ops_topic=self.notifications.ops_alerts,
             dead_letter_queues=self.dead_letter_queues,
             pipe_name=self.risk_pipe.pipe_name,
+            functions={
+                "Inventory": self.functions.inventory,
+                "Audit": self.functions.audit,
+                "RiskScorer": self.functions.risk_scorer,
+            },
         )
         self._build_outputs()
 

@@ -1,4 +1,5 @@
-"""Alarms that page ops: a message in any dead-letter queue, a failed pipe execution."""
+"""Alarms that page ops: a message in any dead-letter queue, a failed pipe execution, a
+function that errors or is throttled."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Mapping
 
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -14,7 +16,7 @@ from stacks.constants import ALARM_PERIOD, PIPES_EXECUTION_FAILED_METRIC, PIPES_
 
 
 class Observability(Construct):
-    """One alarm per DLQ and one for the pipe, all notifying the ops topic."""
+    """One alarm per DLQ, one for the pipe, two per function, all notifying the ops topic."""
 
     def __init__(
         self,
@@ -24,6 +26,7 @@ class Observability(Construct):
         ops_topic: sns.ITopic,
         dead_letter_queues: Mapping[str, sqs.IQueue],
         pipe_name: str,
+        functions: Mapping[str, lambda_.IFunction],
     ) -> None:
         super().__init__(scope, construct_id)
         self._action = cloudwatch_actions.SnsAction(ops_topic)
@@ -31,6 +34,8 @@ class Observability(Construct):
         for name, queue in dead_letter_queues.items():
             self._build_dead_letter_alarm(name, queue)
         self._build_pipe_failure_alarm(pipe_name)
+        for name, function in functions.items():
+            self._build_function_alarms(name, function)
 
     def _build_dead_letter_alarm(self, name: str, queue: sqs.IQueue) -> None:
         metric = queue.metric_approximate_number_of_messages_visible(
@@ -54,6 +59,20 @@ class Observability(Construct):
             "RiskReviewPipeFailed",
             metric,
             f"Pipe {pipe_name} failed executions: messages return to the queue, then its DLQ",
+        )
+
+    def _build_function_alarms(self, name: str, function: lambda_.IFunction) -> None:
+        # An error is retried (async, queue redrive) before anything reaches a DLQ: this alarm
+        # says so while it is still happening; a throttle means the account's concurrency is short.
+        self._alarm(
+            f"{name}Errors",
+            function.metric_errors(period=ALARM_PERIOD, statistic=cloudwatch.Stats.SUM),
+            f"Function {name} raised errors: see its logs (failed events are retried)",
+        )
+        self._alarm(
+            f"{name}Throttles",
+            function.metric_throttles(period=ALARM_PERIOD, statistic=cloudwatch.Stats.SUM),
+            f"Function {name} was throttled: check the account's Lambda concurrency",
         )
 
     def _alarm(self, construct_id: str, metric: cloudwatch.IMetric, description: str) -> None:

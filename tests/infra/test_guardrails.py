@@ -297,6 +297,27 @@ def test_pipe_execution_failures_alarm_ops(cfn: Any) -> None:
         assert notifies_ops(cfn, watching[0])
 
 
+@pytest.mark.parametrize("metric_name", ["Errors", "Throttles"])
+def test_every_function_alarms_ops_on_errors_and_throttles(cfn: Any, metric_name: str) -> None:
+    functions = cfn.of_type("AWS::Lambda::Function")
+    assert len(functions) == 3
+    for function_id in functions:
+        # Given a function / When the alarms on its metric are read
+        watching = [
+            alarm
+            for alarm in alarms(cfn)
+            if alarm.get("Namespace") == "AWS/Lambda"
+            and alarm.get("MetricName") == metric_name
+            and alarm.get("Dimensions") == [{"Name": "FunctionName", "Value": {"Ref": function_id}}]
+        ]
+
+        # Then one fires on the first occurrence and notifies the ops topic
+        assert len(watching) == 1, f"{function_id}: no {metric_name} alarm"
+        assert watching[0]["Statistic"] == "Sum"
+        assert fires_on_any(watching[0])
+        assert notifies_ops(cfn, watching[0])
+
+
 # -- IAM -----------------------------------------------------------------------------------------
 
 
