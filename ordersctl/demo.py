@@ -9,13 +9,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.table import Table
 
-from ordersctl.entries import Problem
+from ordersctl.entries import Problem, read_entry_file
 from ordersctl.errors import EXIT_FAILED, EXIT_OK, InputError
 from ordersctl.put_events import load_all_valid, load_and_validate
 from ordersctl.targets.local import DEFAULT_SEED_FILE, LocalTarget
@@ -40,10 +39,9 @@ class Fault:
 
 def _creates_orders(path: Path) -> bool:
     try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        entries = read_entry_file(path)
+    except InputError:
         return True  # reported when the file is read for sending
-    entries = entries if isinstance(entries, list) else [entries]
     return any(isinstance(e, dict) and e.get("DetailType") == "OrderCreated" for e in entries)
 
 

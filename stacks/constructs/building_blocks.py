@@ -31,8 +31,7 @@ LOGS_DEFAULT_ENCRYPTION = (
 
 def checkov_skip(construct: Construct, check_id: str, reason: str) -> None:
     """Record on the resource itself why a checkov check does not apply to it."""
-    resource = construct.node.default_child if isinstance(construct, Construct) else None
-    target = resource if isinstance(resource, CfnResource) else construct
+    target = construct if isinstance(construct, CfnResource) else construct.node.default_child
     assert isinstance(target, CfnResource), f"{construct.node.path} has no CloudFormation resource"
     checkov = target.get_metadata("checkov") or {"skip": []}
     checkov["skip"].append({"id": check_id, "comment": reason})

@@ -18,6 +18,15 @@ CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 MIN_REASON_LENGTH = 40
 
 
+def documented_skips(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(logical id, skip) for every checkov skip written in a resource's Metadata."""
+    return [
+        (logical_id, skip)
+        for logical_id, resource in template["Resources"].items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+
+
 @pytest.fixture(scope="module")
 def checkov_report(cloud_assembly_dir: Path) -> dict[str, Any]:
     if not CHECKOV.exists():
@@ -50,11 +59,7 @@ def test_checkov_finds_no_failed_check(checkov_report: dict[str, Any]) -> None:
 
 def test_every_checkov_skip_is_documented_on_its_resource(template: dict[str, Any]) -> None:
     # Given every checkov skip in the template's resource metadata
-    skips = [
-        (logical_id, skip)
-        for logical_id, resource in template["Resources"].items()
-        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
-    ]
+    skips = documented_skips(template)
 
     # Then each names a check and gives a real reason
     assert skips
@@ -73,9 +78,4 @@ def test_checkov_skips_only_what_the_template_documents(
     }
 
     # Then each one is a skip written beside that resource, and none was skipped another way
-    documented = {
-        (logical_id, skip["id"])
-        for logical_id, resource in template["Resources"].items()
-        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
-    }
-    assert skipped == documented
+    assert skipped == {(logical_id, skip["id"]) for logical_id, skip in documented_skips(template)}
