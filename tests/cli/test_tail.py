@@ -30,11 +30,22 @@ def tail_queues(sqs: Any) -> list[str]:
 def put_when_tail_is_ready(
     events: Any, bus: str, entries: list[dict[str, Any]]
 ) -> threading.Thread:
-    """A producer that waits for tail's temporary rule, then puts the entries on the bus."""
+    """A producer that waits until tail's temporary rule has its target (tail's set-up is done:
+    an event put between put_rule and put_targets would match a rule with nowhere to go), then
+    puts the entries on the bus."""
+
+    def listening() -> bool:
+        try:
+            return any(
+                events.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus).get("Targets")
+                for rule in tail_rules(events, bus)
+            )
+        except events.exceptions.ResourceNotFoundException:  # the rule went between the calls
+            return False
 
     def produce() -> None:
-        for _ in range(200):
-            if tail_rules(events, bus):
+        for _ in range(400):
+            if listening():
                 break
             time.sleep(0.05)
         events.put_events(Entries=[{**entry, "EventBusName": bus} for entry in entries])
