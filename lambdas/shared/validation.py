@@ -8,7 +8,9 @@ Schemas are found next to the code: ``lambdas/schemas`` is a symlink to the repo
 
 from __future__ import annotations
 
+import calendar
 import json
+import re
 from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
@@ -40,6 +42,27 @@ ENVELOPE_SCHEMA: dict[str, Any] = {
 }
 
 Validator = Callable[[Any], Any]
+
+# RFC 3339 date-time as jsonschema (the CLI, the contract tests) checks it, through
+# rfc3339-validator: fastjsonschema's own check also takes "+0100" offsets, second 60 and year
+# 0000, which the CLI refuses and Python's datetime cannot hold. tests/fuzz keeps the two alike.
+_RFC3339 = re.compile(
+    r"(\d{4})-(0[1-9]|1[0-2])-(\d{2})T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?"
+    r"(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)",
+    re.ASCII,
+)
+
+
+def is_date_time(value: str) -> bool:
+    """True if ``value`` is an RFC 3339 date-time (letters in any case, no leap second)."""
+    match = _RFC3339.fullmatch(value.upper())
+    if match is None:
+        return False
+    year, month, day = map(int, match.groups())
+    return year > 0 and 1 <= day <= calendar.monthrange(year, month)[1]
+
+
+FORMATS: dict[str, Callable[[str], bool]] = {"date-time": is_date_time}
 
 
 def schema_path(detail_type: str) -> Path:
@@ -74,12 +97,12 @@ def validate_envelope(event: Any) -> None:
 def _detail_validator(detail_type: str) -> Validator:
     schema = json.loads(schema_path(detail_type).read_text(encoding="utf-8"))
     # use_default=False: validation must never change the event it reads.
-    return fastjsonschema.compile(schema, use_default=False)
+    return fastjsonschema.compile(schema, formats=FORMATS, use_default=False)
 
 
 @cache
 def _envelope_validator() -> Validator:
-    return fastjsonschema.compile(ENVELOPE_SCHEMA, use_default=False)
+    return fastjsonschema.compile(ENVELOPE_SCHEMA, formats=FORMATS, use_default=False)
 
 
 def _validate(validator: Validator, data: Any, subject: str, root: str) -> None:
