@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,3 +47,21 @@ def cloud_assembly_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def template(cloud_assembly_dir: Path) -> dict[str, Any]:
     """The dev stack's CloudFormation template as a dict."""
     return json.loads((cloud_assembly_dir / f"{STACK_ID}.template.json").read_text())
+
+
+@pytest.fixture(autouse=True)
+def fresh_powertools_metrics() -> Iterator[None]:
+    """Powertools keeps metrics, default dimensions and the cold-start flag at class level, shared
+    by every Metrics() in the process; one Lambda process has one handler, a test run many."""
+    from aws_lambda_powertools import Metrics
+    from aws_lambda_powertools.metrics.provider import cold_start
+
+    def reset() -> None:
+        metrics = Metrics()
+        metrics.clear_metrics()
+        metrics.clear_default_dimensions()
+        cold_start.is_cold_start = True
+
+    reset()
+    yield
+    reset()
