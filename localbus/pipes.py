@@ -18,6 +18,7 @@ MaximumBatchingWindowInSeconds default 0):
 4. success deletes the batch. An enrichment error or a target failure leaves the whole batch on
    the queue: visible again after the visibility timeout, receive count up, then the queue's
    redrive policy moves it to the DLQ.
+LogConfiguration to a CloudWatch Logs group: records in the pipe log schema (localbus.pipe_logs).
 DesiredState STOPPED pipes do not poll. Other sources, enrichments and targets are reported as
 unsupported.
 """
@@ -29,6 +30,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from localbus.esm import FilteredSqsConsumer
+from localbus.pipe_logs import PipeLog
 from localbus.queues import Message, Queue, filter_view
 from localbus.targets import (
     EVENT_BUS,
@@ -38,6 +40,9 @@ from localbus.targets import (
     Cause,
     ResourceRef,
 )
+
+# The service a stage calls, for a failure's error.awsService in the pipe's log records.
+_SERVICE_OF = {FUNCTION: "lambda", EVENT_BUS: "events", QUEUE: "sqs", TOPIC: "sns"}
 
 if TYPE_CHECKING:
     from localbus.bus import LocalBus
@@ -86,6 +91,7 @@ class SqsPipe(FilteredSqsConsumer):
         self.bus_params = target_params.get("EventBridgeEventBusParameters") or {}
         self.lambda_params = target_params.get("LambdaFunctionParameters") or {}
         self.sqs_params = target_params.get("SqsQueueParameters") or {}
+        self.log = PipeLog(bus, ref, props.get("LogConfiguration"))
 
     def process(self, messages: list[Message]) -> None:
         bus = self._bus
@@ -103,11 +109,17 @@ class SqsPipe(FilteredSqsConsumer):
             batch.append((message, record))
         if not batch:
             return
+        execution_id = bus.ids.uuid()
+        records = [record for _, record in batch]
+        self.log.started(execution_id, records)
         try:
             items, causes = self._enrich(batch)
             if items:
                 self._deliver(items, causes)
         except PipeFailure as failure:
+            called = self.enrichment if failure.stage == "enrichment" else self.target
+            service = _SERVICE_OF.get(called.type, "") if called is not None else ""
+            self.log.failed(execution_id, failure.stage, failure.error, service, records)
             for message, _ in batch:
                 bus.record(
                     "failed",
@@ -119,6 +131,7 @@ class SqsPipe(FilteredSqsConsumer):
                     attempt=message.receive_count,
                 )
             return  # not deleted: back on the queue after the visibility timeout
+        self.log.succeeded(execution_id)
         for message, _ in batch:
             queue.delete(message)
 

@@ -243,3 +243,86 @@ def test_enrichment_input_template_is_applied_to_each_record(tmp_path: Path) -> 
             {"order": "o-2", "pipe": pipe_name},
         ]
         assert [body["detail"] for body in bus.queues["Out"].bodies()] == call["input"]
+
+
+def logged_stack(level: str, **log_configuration: Any) -> dict[str, Any]:
+    """stack() with an enrichment that always fails and a pipe logging to log group PipeLogs."""
+    resources = stack(
+        enrich_env={"FAIL": "1"},
+        LogConfiguration={
+            "Level": level,
+            "CloudwatchLogsLogDestination": {"LogGroupArn": arn("PipeLogs")},
+            **log_configuration,
+        },
+    )
+    resources["PipeLogs"] = {
+        "Type": "AWS::Logs::LogGroup",
+        "Properties": {"LogGroupName": "/aws/vendedlogs/pipes/review"},
+    }
+    return resources
+
+
+def pipe_log_records(bus: Any) -> list[dict[str, Any]]:
+    return [json.loads(entry["message"]) for entry in bus.logs.get("PipeLogs", [])]
+
+
+def test_error_level_pipe_logs_say_why_each_execution_failed(tmp_path: Path) -> None:
+    with open_bus(tmp_path, logged_stack("ERROR")) as bus:
+        # Given a pipe logging errors whose enrichment always fails
+        bus.put_events(Entries=orders(1))
+
+        # When the batch fails twice and goes to the DLQ
+        bus.run_until_idle()
+
+        # Then each execution wrote its failed step and EXECUTION_FAILED, with the error
+        records = pipe_log_records(bus)
+        assert [r["messageType"] for r in records] == [
+            "ENRICHMENT_INVOCATION_FAILED",
+            "EXECUTION_FAILED",
+        ] * 2
+        first, _, retry, _ = records
+        assert first["executionId"] != retry["executionId"]
+        assert records[1]["executionId"] == first["executionId"]
+        assert first["resourceArn"] == bus.index.get("Pipe").arn
+        assert first["logLevel"] == "ERROR"
+        assert first["error"] == {
+            "message": "RuntimeError: enrichment is down",
+            "details": "",
+            "awsService": "lambda",
+        }
+        # And without IncludeExecutionData, no payload
+        assert all("payload" not in record for record in records)
+        assert len(bus.dead_letters()["ReviewDlq"]) == 1
+
+
+def test_info_level_logs_every_execution_and_execution_data_adds_the_payload(
+    tmp_path: Path,
+) -> None:
+    resources = logged_stack("INFO", IncludeExecutionData=["ALL"])
+    resources["Enricher"] = function("enrich")
+    with open_bus(tmp_path, resources) as bus:
+        # Given a pipe logging at INFO with execution data, and an enrichment that works
+        bus.put_events(Entries=orders(1))
+
+        # When the order goes through
+        bus.run_until_idle()
+
+        # Then the execution's start (with the SQS records it read) and success are logged
+        started, succeeded = pipe_log_records(bus)
+        assert (started["messageType"], succeeded["messageType"]) == (
+            "EXECUTION_STARTED",
+            "EXECUTION_SUCCEEDED",
+        )
+        [record] = json.loads(started["payload"])
+        assert json.loads(record["body"])["detail"]["orderId"] == "o-1"
+
+
+def test_a_pipe_without_log_configuration_logs_nothing(tmp_path: Path) -> None:
+    resources = logged_stack("ERROR")
+    del resources["Pipe"]["Properties"]["LogConfiguration"]
+    with open_bus(tmp_path, resources) as bus:
+        bus.put_events(Entries=orders(1))
+        bus.run_until_idle()
+
+        assert pipe_log_records(bus) == []
+        assert len(bus.dead_letters()["ReviewDlq"]) == 1
