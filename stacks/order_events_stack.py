@@ -96,6 +96,10 @@ class OrderEventsStack(Stack):
             ),
             "OpsAlertsTopicArn": (self.notifications.ops_alerts.topic_arn, "Alarm notifications"),
             "RiskReviewPipeName": (self.risk_pipe.pipe.ref, "The risk-review pipe"),
+            "RiskReviewPipeLogGroupName": (
+                self.risk_pipe.log_group.log_group_name,
+                "Why risk-review pipe executions failed",
+            ),
             "InventoryTableName": (self.tables.inventory.table_name, "Stock and reservations"),
             "OrderHistoryTableName": (self.tables.order_history.table_name, "Audit history"),
             "IdempotencyTableName": (self.tables.idempotency.table_name, "Idempotency records"),

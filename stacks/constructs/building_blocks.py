@@ -84,11 +84,14 @@ def work_queue(
     return queue
 
 
-def log_group(scope: Construct, construct_id: str, *, config: StageConfig) -> logs.LogGroup:
+def log_group(
+    scope: Construct, construct_id: str, *, config: StageConfig, name: str | None = None
+) -> logs.LogGroup:
     """An explicit log group with the stage's retention (never 'keep forever' by accident)."""
     group = logs.LogGroup(
         scope,
         construct_id,
+        log_group_name=name,
         retention=LOG_RETENTION[config.log_retention_days],
         removal_policy=removal_policy_for(config),
     )

@@ -15,11 +15,16 @@ from constructs import Construct
 
 from stacks.config import StageConfig
 from stacks.constants import BUS_NAME_PREFIX, ORDER_RISK_ASSESSED, PIPE_RISK_REVIEW, SOURCE_RISK
+from stacks.constructs.building_blocks import log_group
 
 # Exactly what the pipe does with each resource, nothing more.
 SOURCE_QUEUE_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 ENRICHMENT_ACTIONS = ("lambda:InvokeFunction",)
 TARGET_BUS_ACTIONS = ("events:PutEvents",)
+LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+# ERROR: one record per failed execution step, with the error's message. No execution data:
+# payloads carry customers' e-mail addresses, and logs are not where personal data should go.
+PIPE_LOG_LEVEL = "ERROR"
 
 
 def new_account_filter(max_age_days: int) -> dict[str, Any]:
@@ -50,6 +55,11 @@ class RiskReviewPipe(Construct):
         super().__init__(scope, construct_id)
         self._config = config
         self.pipe_name = f"{BUS_NAME_PREFIX}-{config.name}-{PIPE_RISK_REVIEW}"
+        # Why a batch failed (and so, after maxReceiveCount, why it is in the DLQ) is written
+        # here; /aws/vendedlogs/ is the prefix AWS uses for logs services deliver.
+        self.log_group = log_group(
+            self, "Logs", config=config, name=f"/aws/vendedlogs/pipes/{self.pipe_name}"
+        )
         self.role = self._build_role(source, enrichment, bus)
         self.pipe = self._build_pipe(source, enrichment, bus)
 
@@ -73,6 +83,11 @@ class RiskReviewPipe(Construct):
                     sid="PutRiskAssessments",
                     actions=list(TARGET_BUS_ACTIONS),
                     resources=[bus.event_bus_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="WritePipeLogs",
+                    actions=list(LOG_ACTIONS),
+                    resources=[self.log_group.log_group_arn],
                 ),
             ]
         )
@@ -113,6 +128,12 @@ class RiskReviewPipe(Construct):
                 ),
             ),
             enrichment=enrichment.function_arn,
+            log_configuration=pipes.CfnPipe.PipeLogConfigurationProperty(
+                level=PIPE_LOG_LEVEL,
+                cloudwatch_logs_log_destination=pipes.CfnPipe.CloudwatchLogsLogDestinationProperty(
+                    log_group_arn=self.log_group.log_group_arn
+                ),
+            ),
             target=bus.event_bus_arn,
             target_parameters=pipes.CfnPipe.PipeTargetParametersProperty(
                 event_bridge_event_bus_parameters=pipes.CfnPipe.PipeTargetEventBridgeEventBusParametersProperty(

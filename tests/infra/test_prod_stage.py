@@ -34,7 +34,7 @@ def test_prod_keeps_its_data_when_the_stack_is_deleted(prod_cfn: Any) -> None:
         for logical_id, resource in prod_cfn.resources.items()
         if resource["Type"] in STATEFUL_TYPES
     }
-    assert len(stateful) == 7  # 3 tables, 1 key, 3 log groups
+    assert len(stateful) == 8  # 3 tables, 1 key, 3 function log groups, the pipe's log group
     for logical_id, resource in stateful.items():
         assert resource["DeletionPolicy"] == "Retain", logical_id
         assert resource["UpdateReplacePolicy"] == "Retain", logical_id

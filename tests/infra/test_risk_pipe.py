@@ -82,6 +82,9 @@ def test_pipe_role_has_exactly_the_actions_it_needs_on_exactly_its_resources(cfn
     queue_id = cfn.ref_id(pipe["Source"])
     scorer_id = cfn.ref_id(pipe["Enrichment"])
     bus_id = cfn.ref_id(pipe["Target"])
+    log_group_id = cfn.ref_id(
+        pipe["LogConfiguration"]["CloudwatchLogsLogDestination"]["LogGroupArn"]
+    )
 
     # When every Allow statement attached to the role is collected, per resource
     granted: dict[str | None, set[str]] = {}
@@ -95,9 +98,27 @@ def test_pipe_role_has_exactly_the_actions_it_needs_on_exactly_its_resources(cfn
         for resource in statement.resources:
             granted.setdefault(cfn.ref_id(resource), set()).update(statement.actions)
 
-    # Then it reads and deletes from the queue, invokes the scorer, puts events: nothing else
+    # Then it reads and deletes from the queue, invokes the scorer, puts events and writes its
+    # log records: nothing else
     assert granted == {
         queue_id: {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"},
         scorer_id: {"lambda:InvokeFunction"},
         bus_id: {"events:PutEvents"},
+        log_group_id: {"logs:CreateLogStream", "logs:PutLogEvents"},
     }
+
+
+def test_pipe_logs_why_an_execution_failed_without_the_orders_in_it(
+    cfn: Any, dev_config: Any
+) -> None:
+    # Given the pipe's log configuration
+    _, pipe = the_pipe(cfn)
+    logging = pipe["LogConfiguration"]
+
+    # Then failed steps (with their error) go to a log group of its own, with the stage's retention
+    assert logging["Level"] == "ERROR"
+    log_group = cfn.props(cfn.ref_id(logging["CloudwatchLogsLogDestination"]["LogGroupArn"]))
+    assert log_group["LogGroupName"] == f"/aws/vendedlogs/pipes/{pipe['Name']}"
+    assert log_group["RetentionInDays"] == dev_config.log_retention_days
+    # And no execution data: the payload holds customers' e-mail addresses
+    assert "IncludeExecutionData" not in logging
