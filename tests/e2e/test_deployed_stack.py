@@ -53,14 +53,31 @@ def outputs(aws_session: Any) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in stack["Stacks"][0].get("Outputs", [])}
 
 
-def _order_entry(bus_name: str) -> dict[str, Any]:
-    entries = json.loads((ROOT / "events" / "order-created.json").read_text())
+def _order_entry(bus_name: str, sample: str = "order-created.json") -> dict[str, Any]:
+    """The sample's first entry, for the deployed bus, with an order id never used before."""
+    entries = json.loads((ROOT / "events" / sample).read_text())
     entry = dict(entries[0])
     detail = json.loads(entry["Detail"])
     detail["orderId"] = f"ORD-{time.strftime('%Y%m%d')}-E2E{uuid.uuid4().hex[:6].upper()}"
     entry["Detail"] = json.dumps(detail)
     entry["EventBusName"] = bus_name
     return entry
+
+
+def _history_until(
+    aws_session: Any, table_name: str, order_id: str, wanted: str, seconds: float
+) -> list[str]:
+    """The detail-types in the order's history once `wanted` is among them (or time is up)."""
+    table = aws_session.resource("dynamodb").Table(table_name)
+    deadline = time.monotonic() + seconds
+    while True:
+        items = table.query(
+            KeyConditionExpression="orderId = :o", ExpressionAttributeValues={":o": order_id}
+        )["Items"]
+        detail_types = [item["detailType"] for item in items]
+        if wanted in detail_types or time.monotonic() >= deadline:
+            return detail_types
+        time.sleep(3)
 
 
 def test_an_order_put_on_the_bus_reaches_the_order_history(
@@ -75,15 +92,28 @@ def test_an_order_put_on_the_bus_reaches_the_order_history(
 
     # Then it is accepted, and the audit consumer writes its history within a minute
     assert response["FailedEntryCount"] == 0
-    table = aws_session.resource("dynamodb").Table(outputs["OrderHistoryTableName"])
-    deadline = time.monotonic() + 60
-    detail_types: list[str] = []
-    while time.monotonic() < deadline and "OrderCreated" not in detail_types:
-        items = table.query(
-            KeyConditionExpression="orderId = :o", ExpressionAttributeValues={":o": order_id}
-        )["Items"]
-        detail_types = [item["detailType"] for item in items]
-        if "OrderCreated" not in detail_types:
-            time.sleep(3)
+    detail_types = _history_until(
+        aws_session, outputs["OrderHistoryTableName"], order_id, "OrderCreated", 60
+    )
     # (the inventory function's InventoryReserved may already be there too)
+    assert detail_types.count("OrderCreated") == 1
+
+
+def test_a_new_accounts_high_value_order_is_scored_through_the_pipe(
+    aws_session: Any, outputs: dict[str, str]
+) -> None:
+    # Given a new customer's high-value order with a fresh id
+    entry = _order_entry(outputs["EventBusName"], "order-created-high-risk.json")
+    order_id = json.loads(entry["Detail"])["orderId"]
+
+    # When it is put on the deployed bus
+    response = aws_session.client("events").put_events(Entries=[entry])
+
+    # Then the pipe (batching window, filter, risk scorer) puts its OrderRiskAssessed on the bus,
+    # which the audit rule records in the order's history
+    assert response["FailedEntryCount"] == 0
+    detail_types = _history_until(
+        aws_session, outputs["OrderHistoryTableName"], order_id, "OrderRiskAssessed", 120
+    )
+    assert detail_types.count("OrderRiskAssessed") == 1, detail_types
     assert detail_types.count("OrderCreated") == 1
