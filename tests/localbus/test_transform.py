@@ -621,3 +621,193 @@ def test_angle_brackets_that_are_not_placeholders_stay_literal() -> None:
 
     # Then only <t> is replaced
     assert delivered == '"total < 100 and > 10: 28.5"'
+
+
+# --- Further documented cases (fidelity audit) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("paths", "template", "expected"),
+    [
+        pytest.param(
+            {"detail-type": "$.detail-type"},
+            '"This event was of <detail-type> type."',
+            '"This event was of EC2 Instance State-change Notification type."',
+            # User guide, "Tutorial: Use input transformers": the SNS message keeps its quotes.
+            id="tutorial-string-template-keeps-its-quotes",
+        ),
+        pytest.param(
+            EC2_PATHS,
+            '<instance> is in state "<state>"',
+            'i-0123456789 is in state "RUNNING"',
+            # API reference InputTransformer: "include quote marks within a JSON string".
+            id="api-reference-bare-text-with-quote-marks",
+        ),
+        pytest.param(
+            EC2_PATHS,
+            '{"myInstance": <instance>,"myStatus": "<instance> is in state \\"<state>\\""}',
+            '{"myInstance": "i-0123456789","myStatus": "i-0123456789 is in state \\"RUNNING\\""}',
+            # API reference InputTransformer: "valid JSON with variables in quotes or out".
+            id="api-reference-json-with-variables-in-quotes-or-out",
+        ),
+        pytest.param(
+            {"detail": "$.detail"},
+            '{"detail": <detail>}',
+            '{"detail": {"instance-id":"i-0123456789","state":"RUNNING"}}',
+            # User guide, common issues: "to output a JSON object ... place it as a key".
+            id="object-variable-as-a-json-field-value-keeps-its-quotes",
+        ),
+        pytest.param(
+            {"first": "$.resources[0]"},
+            '{"resource": <first>}',
+            '{"resource": "arn:aws:ec2:us-east-1:123456789012:instance/i-abcd1111"}',
+            # User guide, supported JSONPath syntax: array indices.
+            id="array-index-path",
+        ),
+        pytest.param(
+            {},
+            '{"action": "sweep", "dryRun": true}',
+            '{"action": "sweep", "dryRun": true}',
+            # InputPathsMap is optional (API model): a template without placeholders is constant.
+            id="json-template-without-placeholders-is-delivered-as-written",
+        ),
+        pytest.param(
+            {},
+            '"Scheduled sweep"',
+            '"Scheduled sweep"',
+            id="string-template-without-placeholders-is-delivered-as-written",
+        ),
+    ],
+)
+def test_documented_templates(paths: dict[str, str], template: str, expected: str) -> None:
+    # Given a template from AWS's documentation and the user guide's EC2 event
+    spec = transformer(template, **paths)
+
+    # When it is rendered
+    delivered = render(spec, EC2_EVENT, **EC2_RULE)
+
+    # Then the output is the one the documentation describes
+    assert delivered == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "path"),
+    [
+        # User guide, supported JSONPath syntax: "dashes", "underscores", "alphanumeric
+        # characters", "forward slashes".
+        pytest.param("aws/service", "$.detail.aws/service", id="forward-slash"),
+        pytest.param("snake_case_2", "$.detail.snake_case_2", id="underscore-and-digit"),
+        pytest.param("kebab-case", "$.detail.kebab-case", id="dash"),
+    ],
+)
+def test_documented_path_characters_select_their_key(key: str, path: str) -> None:
+    # Given an event whose detail key uses one of the documented path characters
+    event = {**EC2_EVENT, "detail": {key: "found"}}
+    spec = transformer('{"v": <v>}', v=path)
+
+    # When it is rendered
+    delivered = render(spec, event, **EC2_RULE)
+
+    # Then the path selects that key
+    assert delivered == '{"v": "found"}'
+
+
+def test_object_variable_inside_a_string_loses_its_inner_quotes() -> None:
+    # Given the user guide's common issue: "Detail is <detail>" with <detail> at $.detail
+    spec = transformer('"Detail is <detail>"', detail="$.detail")
+
+    # When it is rendered
+    delivered = render(spec, EC2_EVENT, **EC2_RULE)
+
+    # Then "EventBridge removes any internal quotes to ensure a valid string": only the
+    # template's own two quotes remain (the guide's spacing, "{key1: value1}", is illustrative)
+    assert delivered.startswith('"Detail is {') and delivered.endswith('}"')
+    assert delivered.count('"') == 2
+    assert "instance-id:i-0123456789" in delivered and "state:RUNNING" in delivered
+
+
+def test_user_guide_reserved_variables_with_the_whole_event() -> None:
+    # Given the user guide's template mixing string and object variables (common issues)
+    spec = {
+        "InputTemplate": '{"ruleArn" : <aws.events.rule-arn>, "ruleName" : <aws.events.rule-name>, '
+        '"originalEvent" : <aws.events.event.json>}'
+    }
+
+    # When it is rendered
+    delivered = render(spec, EC2_EVENT, **EC2_RULE)
+
+    # Then "EventBridge automatically adds quotes to string variable values" and none to the
+    # event object, so the result is valid JSON holding the whole event
+    assert json.loads(delivered) == {
+        "ruleArn": "arn:aws:events:us-east-2:123456789012:rule/example",
+        "ruleName": "example",
+        "originalEvent": EC2_EVENT,
+    }
+    assert delivered.startswith(
+        '{"ruleArn" : "arn:aws:events:us-east-2:123456789012:rule/example", '
+        '"ruleName" : "example", "originalEvent" : {'
+    )
+
+
+def test_template_of_the_maximum_length_is_accepted() -> None:
+    # Given an InputTemplate of exactly 8192 characters (API model: max length 8192)
+    template = '"' + "x" * 8190 + '"'
+
+    # When it is rendered
+    delivered = render({"InputTemplate": template}, EC2_EVENT, **EC2_RULE)
+
+    # Then it is delivered whole
+    assert delivered == template
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [
+        pytest.param(
+            {"InputTemplate": "<aws.events.event>"},
+            "only be used as the value",
+            # User guide, predefined variables: "Can only be used as a value for a JSON field".
+            id="event-variable-as-a-bare-text-template",
+        ),
+        pytest.param(
+            {"InputPathsMap": {"k" * 257: "$.id"}, "InputTemplate": '"x"'},
+            "longer than 256",
+            # API model: InputTransformerPathKey max length 256.
+            id="paths-map-key-longer-than-256",
+        ),
+        pytest.param(
+            transformer('"<o>"', o="$." + "a" * 255),
+            "longer than 256",
+            # API model: TargetInputPath (the InputPathsMap value) max length 256.
+            id="paths-map-path-longer-than-256",
+        ),
+    ],
+)
+def test_more_invalid_transformers_are_rejected(spec: dict[str, Any], reason: str) -> None:
+    # Given a transformer AWS's documentation or API model rules out
+    # When it is validated
+    # Then InvalidTransformerError names what is wrong
+    with pytest.raises(InvalidTransformerError, match=re.escape(reason)):
+        validate_transformer(spec)
+
+
+@pytest.mark.parametrize(
+    ("target", "reason"),
+    [
+        pytest.param(
+            {"Id": "T", "Input": '"' + "x" * 8191 + '"'},
+            "Input for target T is longer than 8192 characters",
+            # API model: TargetInput max length 8192.
+            id="constant-input-longer-than-8192",
+        ),
+    ],
+)
+def test_invalid_target_inputs_name_the_target_and_the_property(
+    target: dict[str, Any], reason: str
+) -> None:
+    # Given a target whose InputPath or Input the API would reject
+    # When its input is rendered
+    # Then the error names the property and the target (not an InputTransformer)
+    with pytest.raises(InvalidTargetInputError, match=re.escape(reason)) as raised:
+        target_input(target, ORDER_CREATED, **RULE)
+    assert not isinstance(raised.value, InvalidTransformerError)
