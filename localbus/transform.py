@@ -178,7 +178,7 @@ def target_input(
     if "Input" in target:
         return _constant_input(target["Input"], target.get("Id"))
     if "InputPath" in target:
-        steps = _compile_path(_require_str(target["InputPath"], "InputPath"), dot_only=False)
+        steps = _compile_input_path(target["InputPath"], target.get("Id"))
         selected = _select(event, steps)
         return "null" if selected is _MISSING else _dumps(selected)
     if "InputTransformer" in target:
@@ -319,6 +319,9 @@ def _compile_template(template: str) -> _Template:
             parts.append(_Placeholder(match.group(1), json_value=is_json and not in_string))
             if in_string:
                 string_placeholders.append(match.group(1))
+            elif is_json:
+                # An unquoted placeholder before ':' is an object key too, which AWS forbids.
+                _reject_placeholder_key(template, match.end(), [match.group(1)])
             position = match.end()
             continue
         literal.append(char)
@@ -362,6 +365,15 @@ def _require_json_shape(template: str, compiled: _Template) -> None:
             "InputTemplate starts like JSON ('{' or '[') but is not valid JSON: "
             f"{error.msg} (line {error.lineno}, column {error.colno} after substitution)"
         ) from None
+
+
+def _compile_input_path(value: Any, target_id: Any) -> tuple[_Step, ...]:
+    """A target's InputPath, its errors naming the InputPath rather than a transformer."""
+    text = _require_str(value, "InputPath", error=InvalidTargetInputError)
+    try:
+        return _compile_path(text, dot_only=False)
+    except InvalidTransformerError as error:
+        raise InvalidTargetInputError(f"InputPath for target {target_id}: {error}") from None
 
 
 def _constant_input(value: Any, target_id: Any) -> str:

@@ -764,6 +764,17 @@ def test_template_of_the_maximum_length_is_accepted() -> None:
     ("spec", "reason"),
     [
         pytest.param(
+            transformer("{<o>: 1}", o="$.id"),
+            "cannot be used as an object key",
+            # API reference InputTransformer: "The placeholder cannot be used as an object key."
+            id="unquoted-placeholder-as-object-key",
+        ),
+        pytest.param(
+            transformer('{"a": {"b": 1, <o> : 2}}', o="$.id"),
+            "cannot be used as an object key",
+            id="unquoted-placeholder-as-nested-object-key",
+        ),
+        pytest.param(
             {"InputTemplate": "<aws.events.event>"},
             "only be used as the value",
             # User guide, predefined variables: "Can only be used as a value for a JSON field".
@@ -794,6 +805,17 @@ def test_more_invalid_transformers_are_rejected(spec: dict[str, Any], reason: st
 @pytest.mark.parametrize(
     ("target", "reason"),
     [
+        pytest.param(
+            {"Id": "T", "InputPath": "detail.orderId"},
+            "InputPath for target T: 'detail.orderId' is not a valid JSONPath",
+            id="input-path-without-root",
+        ),
+        pytest.param(
+            {"Id": "T", "InputPath": "$." + "a" * 255},
+            "InputPath for target T: JSONPath",
+            # API model: TargetInputPath max length 256.
+            id="input-path-longer-than-256",
+        ),
         pytest.param(
             {"Id": "T", "Input": '"' + "x" * 8191 + '"'},
             "Input for target T is longer than 8192 characters",
