@@ -76,11 +76,6 @@ class InvalidPatternError(ValueError):
         super().__init__(f"invalid pattern{where}: {reason}")
 
 
-class UnderflowFloat(float):
-    """A non-zero JSON number too small for a double (it reads as 0.0); Ruler rejects it as an
-    operator argument."""
-
-
 class DuplicateKeyObject(dict):  # type: ignore[type-arg]
     """A JSON object that named a key more than once; ``pairs`` keeps every occurrence, as
     Ruler's streaming parser sees them (the dict itself keeps the last value)."""
@@ -98,12 +93,6 @@ def load_pattern_text(text: str) -> Any:
             return DuplicateKeyObject(pairs)
         return dict(pairs)
 
-    def parse_float(literal: str) -> float:
-        value = float(literal)
-        if value == 0.0 and any(c in "123456789" for c in literal.split("e")[0].split("E")[0]):
-            return UnderflowFloat(value)
-        return value
-
     def reject_constant(name: str) -> Any:
         raise InvalidPatternError(f"{name} is not valid JSON")
 
@@ -111,7 +100,7 @@ def load_pattern_text(text: str) -> Any:
         return json.loads(
             text,
             object_pairs_hook=pairs_hook,
-            parse_float=parse_float,
+            parse_float=pv.parse_json_float,
             parse_constant=reject_constant,
         )
     except json.JSONDecodeError as exc:
@@ -219,9 +208,15 @@ def _value_terms(value: Any, where: str) -> list[pv.Term]:
     if value is None:
         return [(pv.NULL, None)]
     if isinstance(value, int | float):
+        if isinstance(value, pv.InexactFloat):
+            return [(pv.NUMBER_TEXT, value.text)]
         if isinstance(value, float) and not pv.is_finite_number(value):
             raise InvalidPatternError(f"{value!r} is not a JSON number", where)
-        return [(pv.NUMBER, value)]
+        # Ruler adds a numeric-equality matcher if it can compare the number, else only the text.
+        double = pv.comparable_double(value)
+        if double is None:
+            return [(pv.NUMBER_TEXT, pv.number_text(value))]
+        return [(pv.NUMBER, double)]
     if isinstance(value, dict):
         try:
             return [_operator_term(value)]
@@ -300,9 +295,14 @@ def _operand(operator: str, value: Any) -> float:
     """A numeric operand as a double; Ruler rejects what a double cannot hold."""
     if value.__class__ is bool or not isinstance(value, int | float):
         raise pv.PatternValueError(f'"{operator}" must be followed by a number, got {_show(value)}')
-    if isinstance(value, UnderflowFloat) or not pv.is_finite_number(value):
-        raise pv.PatternValueError(f"{_show(value)} is out of the range of a double")
-    return float(value)
+    text = pv.number_text(value)
+    if not pv.is_finite_number(value):
+        raise pv.PatternValueError(f"{text} is out of the range of a double")
+    double = pv.comparable_double(value)
+    if double is None:
+        # Ruler's ComparableNumber: BigDecimal.valueOf(double) must equal the number as written.
+        raise pv.PatternValueError(f"{text} cannot be compared: no double equals it exactly")
+    return double
 
 
 def _numeric(arg: Any) -> pv.Term:

@@ -8,7 +8,9 @@ compiled regular expressions, CIDR blocks become integer ranges.
 
 Semantics follow AWS Event Ruler (the matcher behind EventBridge):
 - strings, numbers, booleans and null never match each other (``true`` is not ``1`` nor ``"true"``);
-- numbers compare as IEEE-754 doubles, so ``300``, ``300.0`` and ``3e2`` are equal;
+- numbers compare as IEEE-754 doubles, so ``300``, ``300.0`` and ``3e2`` are equal; a number no
+  double holds exactly (``12345678901234567890``, ``0.30000000000000001``) is not comparable, as in
+  Ruler's ComparableNumber: it only equals the same literal text and matches no numeric operator;
 - a string pattern that is an IP address matches the same address however it is written;
 - anything-but rejects only values of its own type: ``{"anything-but": "x"}`` passes ``5`` and null.
 """
@@ -20,12 +22,14 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 # Term kinds, produced by the pattern compiler and consumed by build_field_matcher.
 EXACT_STRING = "exact-string"  # a bare string value (IP addresses compare by address)
 EXACTLY = "exactly"  # {"exactly": "..."}: a string compared as text only
-NUMBER = "number"  # a bare number value
+NUMBER = "number"  # a bare number value a double holds exactly: payload its double
+NUMBER_TEXT = "number-text"  # a bare number no double holds exactly: payload its literal text
 TRUE, FALSE, NULL = "true", "false", "null"
 PREFIX, SUFFIX = "prefix", "suffix"
 PREFIX_IGNORE_CASE, SUFFIX_IGNORE_CASE = "prefix-ignore-case", "suffix-ignore-case"
@@ -68,12 +72,70 @@ class NumericRange:
         return self.high is None or (x < self.high if self.high_open else x <= self.high)
 
 
-def as_double(value: int | float) -> float | None:
-    """The double a JSON number denotes, as Ruler compares it; None if it overflows a double."""
-    try:
-        return float(value)
-    except OverflowError:
-        return None
+_MIN_NORMAL = 2.2250738585072014e-308
+_EXACT_INT = 2**53  # every int up to this is a double whose shortest decimal is itself
+
+
+class InexactFloat(float):
+    """A JSON number literal that no double holds exactly (``0.30000000000000001``, ``1e400``);
+    ``text`` keeps the literal, which is all Ruler can match it by."""
+
+    __slots__ = ("text",)
+
+    def __new__(cls, value: float, text: str) -> InexactFloat:
+        number = super().__new__(cls, value)
+        number.text = text
+        return number
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _java_decimal(x: float) -> Decimal:
+    """The value of Java's ``Double.toString(x)``: the shortest decimal, except that a one-digit
+    one is widened to the nearest two-digit decimal (they differ only for subnormals)."""
+    text = repr(x)
+    if 0 < abs(x) < _MIN_NORMAL:
+        digits = text.split("e")[0].replace("-", "").replace(".", "").strip("0")
+        if len(digits) == 1:
+            text = f"{x:.1e}"
+    return Decimal(text)
+
+
+def parse_json_float(literal: str) -> float:
+    """A JSON float literal as a float, or an InexactFloat if Ruler could not compare it (its
+    ComparableNumber rejects a number unless ``BigDecimal.valueOf(double)`` equals the literal)."""
+    value = float(literal)
+    if len(literal) <= 15 and "e" not in literal and "E" not in literal:
+        return value  # at most 15 significant digits of a normal double: always exact
+    if math.isfinite(value) and _java_decimal(value) == Decimal(literal):
+        return value
+    return InexactFloat(value, literal)
+
+
+def comparable_double(value: Any) -> float | None:
+    """The double Ruler compares a JSON number (int or float) as; None if it cannot compare it."""
+    c = value.__class__
+    if c is int:
+        if -_EXACT_INT <= value <= _EXACT_INT:
+            return float(value)
+        try:
+            double = float(value)
+        except OverflowError:
+            return None
+        return double if _java_decimal(double) == value else None
+    if c is float:
+        if 0 < abs(value) < _MIN_NORMAL and _java_decimal(value) != Decimal(repr(value)):
+            return None
+        return value if math.isfinite(value) else None
+    return None
+
+
+def number_text(value: Any) -> str:
+    """The JSON text of a number, as Ruler matches a number it cannot compare."""
+    if isinstance(value, InexactFloat):
+        return value.text
+    return str(value) if value.__class__ is int else repr(value)
 
 
 def ip_key(text: str) -> tuple[int, int] | None:
@@ -205,7 +267,7 @@ def build_field_matcher(terms: Iterable[Term]) -> FieldMatcher:
     strings: set[str] = set()
     ips: set[tuple[int, int]] = set()
     numbers: set[float] = set()
-    huge_ints: set[int] = set()  # ints beyond double range only equal themselves
+    number_texts: set[str] = set()  # numbers no double holds: equal only their own text
     literals: set[Any] = set()  # True / False / None, compared by identity below
     prefixes: list[str] = []
     suffixes: list[str] = []
@@ -230,11 +292,9 @@ def build_field_matcher(terms: Iterable[Term]) -> FieldMatcher:
         elif kind == EXACTLY:
             strings.add(arg)
         elif kind == NUMBER:
-            double = as_double(arg)
-            if double is None:
-                huge_ints.add(arg)
-            else:
-                numbers.add(double)
+            numbers.add(arg)
+        elif kind == NUMBER_TEXT:
+            number_texts.add(arg)
         elif kind in (TRUE, FALSE, NULL):
             literals.add({TRUE: True, FALSE: False, NULL: None}[kind])
         elif kind == PREFIX:
@@ -261,7 +321,7 @@ def build_field_matcher(terms: Iterable[Term]) -> FieldMatcher:
     if not value_terms:
         return FieldMatcher(absent_ok, False, lambda v: False)
     only_plain_strings = not (
-        ips or numbers or huge_ints or literals or prefixes or suffixes or string_tests
+        ips or numbers or number_texts or literals or prefixes or suffixes or string_tests
     ) and not (number_tests or any_tests)
     if strings and only_plain_strings:
         frozen = frozenset(strings)
@@ -273,7 +333,7 @@ def build_field_matcher(terms: Iterable[Term]) -> FieldMatcher:
             frozenset(strings),
             frozenset(ips),
             frozenset(numbers),
-            frozenset(huge_ints),
+            frozenset(number_texts),
             literals,
             tuple(prefixes),
             tuple(suffixes),
@@ -288,7 +348,7 @@ def _general_test(
     strings: frozenset[str],
     ips: frozenset[tuple[int, int]],
     numbers: frozenset[float],
-    huge_ints: frozenset[int],
+    number_texts: frozenset[str],
     literals: set[Any],
     prefixes: tuple[str, ...],
     suffixes: tuple[str, ...],
@@ -312,10 +372,10 @@ def _general_test(
             for p in string_tests:
                 if p(v):
                     return True
-        elif c is int or c is float:
-            double = as_double(v)
+        elif c is int or c is float or c is InexactFloat:
+            double = comparable_double(v)
             if double is None:
-                if v in huge_ints:
+                if number_texts and number_text(v) in number_texts:
                     return True
             else:
                 if double in numbers:
@@ -356,9 +416,8 @@ def _anything_but_predicate(kind: str, arg: Any) -> Predicate:
         excluded = frozenset(arg)
 
         def not_listed_number(v: Any) -> bool:
-            if v.__class__ is not int and v.__class__ is not float:
-                return True
-            return as_double(v) not in excluded
+            # A number Ruler cannot compare never equals a listed (comparable) one.
+            return comparable_double(v) not in excluded
 
         return not_listed_number
     if kind == ANYTHING_BUT_PREFIX:
@@ -379,5 +438,9 @@ def _anything_but_predicate(kind: str, arg: Any) -> Predicate:
 def is_finite_number(value: Any) -> bool:
     """A JSON number (not a bool) that a double can hold."""
     if value.__class__ is int:
-        return as_double(value) is not None
-    return value.__class__ is float and math.isfinite(value)
+        try:
+            float(value)
+        except OverflowError:
+            return False
+        return True
+    return isinstance(value, float) and math.isfinite(value)

@@ -41,7 +41,12 @@ from localbus._patterns_event import (
     consistent_fields_match,
     free_field_matches,
 )
-from localbus._patterns_values import FieldMatcher, build_field_matcher
+from localbus._patterns_values import (
+    FieldMatcher,
+    InexactFloat,
+    build_field_matcher,
+    parse_json_float,
+)
 
 __all__ = [
     "CACHE_SIZE",
@@ -197,9 +202,10 @@ def cache_info() -> dict[str, int]:
 
 
 def _canonical_of_parsed_text(pattern: Any) -> str:
-    if _has_duplicate_keys(pattern):
-        # Repeated keys matter to Ruler but not to JSON objects: keep them in the key.
-        return "dup:" + repr(_pairs_form(pattern))
+    if _needs_exact_key(pattern):
+        # Repeated keys and number literals no double holds matter to Ruler but are lost in a
+        # JSON dump (the last key wins, 0.30000000000000001 reads 0.3): keep them in the key.
+        return "exact:" + repr(_pairs_form(pattern))
     return _canonical(pattern)
 
 
@@ -211,14 +217,14 @@ def _canonical(pattern: Any) -> str:
         raise InvalidPatternError(f"the pattern is not JSON: {exc}") from None
 
 
-def _has_duplicate_keys(node: Any) -> bool:
+def _needs_exact_key(node: Any) -> bool:
     if isinstance(node, dict):
         return getattr(node, "pairs", None) is not None or any(
-            _has_duplicate_keys(v) for v in node.values()
+            _needs_exact_key(v) for v in node.values()
         )
     if isinstance(node, list):
-        return any(_has_duplicate_keys(v) for v in node)
-    return False
+        return any(_needs_exact_key(v) for v in node)
+    return isinstance(node, InexactFloat)
 
 
 def _pairs_form(node: Any) -> Any:
@@ -276,7 +282,7 @@ def _build_compiled(pattern: Any, canonical: str) -> CompiledPattern:
 
 def _load_event(event: Any) -> dict[str, Any]:
     if isinstance(event, str | bytes | bytearray):
-        event = json.loads(event)
+        event = json.loads(event, parse_float=parse_json_float)
     elif isinstance(event, dict):
         # Mappings of other classes (OrderedDict, ...): the matcher walks plain JSON types.
         event = json.loads(json.dumps(event))
