@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -316,19 +317,30 @@ class TraceView:
         return stats
 
     def summary_table(self, event_ids: Sequence[str]) -> Table:
-        table = Table(title="Summary", title_justify="left")
-        for column, justify in (
-            ("Event", "left"),
-            ("Detail-type", "left"),
-            ("Cause", "left"),
-            ("Rules matched", "left"),
-            ("Deliveries", "right"),
-            ("Failures", "right"),
-            ("DLQ", "right"),
+        rows = [self.stats(event_id) for event_id in event_ids]
+        # Whole ids, detail-types, rule names and counts on an 80-column terminal: light box,
+        # no edge padding, and the rules column as wide as its longest name (lists wrap).
+        longest_rule = max((len(rule) for stats in rows for rule in stats.rules), default=5)
+        table = Table(
+            title="Summary",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+            pad_edge=False,
+            padding=(0, 1, 0, 0),
+        )
+        for column, justify, no_wrap, min_width in (
+            ("Event", "left", True, None),
+            ("Detail-type", "left", True, None),
+            ("Cause", "left", True, None),
+            ("Rules matched", "left", False, longest_rule + 1),
+            ("Sent", "right", True, None),
+            ("Failed", "right", True, None),
+            ("DLQ", "right", True, None),
         ):
-            table.add_column(column, justify=justify)
-        for event_id in event_ids:
-            stats = self.stats(event_id)
+            table.add_column(column, justify=justify, no_wrap=no_wrap, min_width=min_width)
+        for stats in rows:
+            event_id = stats.event_id
             cause = "put" if not stats.parents else "from " + ", ".join(map(_short, stats.parents))
             if stats.replay_name:
                 cause = f"replay {stats.replay_name}"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
 from typer.testing import CliRunner
 
 from ordersctl.cli import app
@@ -188,3 +190,39 @@ def test_accounting_reports_messages_left_in_a_work_queue() -> None:
     # When accounted, Then the waiting message is named
     ok, line = view.accounting(["a"])
     assert not ok and "1 message(s) still in SQS" in line
+
+
+def test_the_summary_keeps_ids_detail_types_and_rule_names_whole_at_80_columns() -> None:
+    # Given an event that matched four rules and one it produced
+    rules = ("inventory", "notify-customer", "audit-all", "risk-review")
+    trace = [
+        step(
+            0, "aaaaaaaa-1", "received", "Bus", "AWS::Events::EventBus", detail_type="OrderCreated"
+        )
+    ]
+    trace += [
+        step(1 + i, "aaaaaaaa-1", "rule-matched", name, "AWS::Events::Rule", rule=name)
+        for i, name in enumerate(rules)
+    ]
+    trace.append(
+        step(
+            9,
+            "bbbbbbbb-2",
+            "received",
+            "Bus",
+            "AWS::Events::EventBus",
+            detail_type="OrderRiskAssessed",
+            parent_event_ids=["aaaaaaaa-1"],
+        )
+    )
+    view = TraceView(trace, {})
+
+    # When its summary is printed on an 80-column terminal
+    out = Console(width=80, file=io.StringIO(), no_color=True)
+    out.print(view.summary_table(["aaaaaaaa-1", "bbbbbbbb-2"]))
+    text = out.file.getvalue()
+
+    # Then nothing is cut short
+    assert "…" not in text
+    for whole in ("aaaaaaaa", "OrderCreated", "OrderRiskAssessed", "from aaaaaaaa", *rules):
+        assert whole in text
