@@ -33,12 +33,43 @@ def compile_filters(bus: LocalBus, criteria: Any, where: str) -> list[Any]:
     for item in (criteria or {}).get("Filters") or []:
         pattern = item.get("Pattern")
         try:
-            compiled.append(
-                compile_pattern(json.loads(pattern) if isinstance(pattern, str) else pattern)
-            )
+            parsed = json.loads(pattern) if isinstance(pattern, str) else pattern
+            compiled.append(compile_pattern(parsed))
         except (InvalidPatternError, ValueError) as error:
             bus.report_unsupported("invalid filter pattern", where, str(error))
+            continue
+        for problem in filter_only_restrictions(parsed):
+            bus.report_unsupported("filter pattern AWS rejects", where, problem)
     return compiled
+
+
+# Rule patterns take these inside anything-but; Pipes and Lambda event filtering do not, so
+# CreatePipe / CreateEventSourceMapping refuse the pattern (EventBridge user guide, comparison
+# operators: "Pipe support: No").
+_FILTER_UNSUPPORTED_ANYTHING_BUT = ("prefix", "suffix", "equals-ignore-case", "wildcard")
+
+
+def filter_only_restrictions(pattern: Any, path: str = "") -> list[str]:
+    """What a valid event pattern uses that a FilterCriteria pattern may not, with its path."""
+    problems: list[str] = []
+    if isinstance(pattern, dict):
+        for key, value in pattern.items():
+            if key == "$or" and isinstance(value, list):
+                for branch in value:
+                    problems += filter_only_restrictions(branch, path)
+                continue
+            problems += filter_only_restrictions(value, f"{path}.{key}" if path else key)
+    elif isinstance(pattern, list):
+        for matcher in pattern:
+            negated = matcher.get("anything-but") if isinstance(matcher, dict) else None
+            if isinstance(negated, dict):
+                for operator in _FILTER_UNSUPPORTED_ANYTHING_BUT:
+                    if operator in negated:
+                        problems.append(
+                            f"anything-but with {operator} at {path}: Pipes and Lambda event "
+                            "filtering take anything-but only with values"
+                        )
+    return problems
 
 
 class FilteredSqsConsumer(QueueConsumer):

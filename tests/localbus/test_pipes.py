@@ -6,6 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from localbus.bus import UnsupportedFeatureWarning
 from tests.localbus.fixtures.engine.cdk_out import (
     arn,
     entry,
@@ -326,3 +329,24 @@ def test_a_pipe_without_log_configuration_logs_nothing(tmp_path: Path) -> None:
 
         assert pipe_log_records(bus) == []
         assert len(bus.dead_letters()["ReviewDlq"]) == 1
+
+
+def test_a_filter_using_anything_but_prefix_is_reported_as_one_aws_would_reject(
+    tmp_path: Path,
+) -> None:
+    # Given a pipe filter with anything-but/prefix (valid on a rule, refused by Pipes), in an $or
+    not_us = {"body": {"detail": {"region": [{"anything-but": {"prefix": "us-"}}]}}}
+    resources = stack()
+    resources["Pipe"]["Properties"]["SourceParameters"]["FilterCriteria"] = {
+        "Filters": [{"Pattern": json.dumps({"$or": [NEW_ACCOUNTS, not_us]})}]
+    }
+
+    # When localbus loads the template, Then it warns
+    with (
+        pytest.warns(UnsupportedFeatureWarning, match="filter pattern AWS rejects"),
+        open_bus(tmp_path, resources) as bus,
+    ):
+        # naming the pipe, the operator and where it is
+        [finding] = [line for line in bus.unsupported if "filter pattern AWS rejects" in line]
+        assert finding.startswith("Pipe: ")
+        assert "anything-but with prefix at body.detail.region" in finding
