@@ -373,7 +373,13 @@ def _general_test(
                 if p(v):
                     return True
         elif c is int or c is float or c is InexactFloat:
-            double = comparable_double(v)
+            # Inline fast paths: small ints and normal doubles are always comparable.
+            if c is float and (v >= _MIN_NORMAL or v <= -_MIN_NORMAL or v == 0.0):
+                double = v
+            elif c is int and -_EXACT_INT <= v <= _EXACT_INT:
+                double = float(v)
+            else:
+                double = comparable_double(v)
             if double is None:
                 if number_texts and number_text(v) in number_texts:
                     return True
