@@ -83,7 +83,7 @@ Schemas = Annotated[
 
 def _run(action: Callable[[], int]) -> None:
     """Run a command body; known errors become one red line and their exit code."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
     _, err = consoles()
     try:
@@ -91,6 +91,13 @@ def _run(action: Callable[[], int]) -> None:
     except CliError as error:
         err.print(f"[red]error:[/red] {error}", soft_wrap=True)
         raise typer.Exit(error.exit_code) from None
+    except NoCredentialsError as error:
+        err.print(
+            f"[red]AWS error:[/red] {error}: pass --profile, set AWS_PROFILE or run `aws configure`"
+            " (or stay offline: --local, or --endpoint-url for a moto server or LocalStack)",
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_FAILED) from None
     except (BotoCoreError, ClientError) as error:
         err.print(f"[red]AWS error:[/red] {error}", soft_wrap=True)
         raise typer.Exit(EXIT_FAILED) from None

@@ -352,3 +352,32 @@ def test_more_than_a_hundred_entries_go_in_batches_of_ten_with_progress(
     assert sorted(spy.sizes) == [10] * 15
     assert json.loads(result.stdout)["PutEventsCalls"] == 15
     assert len(wired_bus.drain(aws["sqs"])) == 150
+
+
+def test_no_credentials_exits_1_and_says_how_to_get_them_or_stay_offline(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # Given no credentials anywhere (no variables, no shared files, no instance metadata)
+    nowhere = str(tmp_path / "none")
+    env = {
+        "AWS_ACCESS_KEY_ID": None,
+        "AWS_SECRET_ACCESS_KEY": None,
+        "AWS_SESSION_TOKEN": None,
+        "AWS_SECURITY_TOKEN": None,
+        "AWS_PROFILE": None,
+        "AWS_SHARED_CREDENTIALS_FILE": nowhere,
+        "AWS_CONFIG_FILE": nowhere,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+    # When put-events would send to AWS
+    result = runner.invoke(
+        app,
+        ["put-events", str(ROOT / "events" / "order-created.json"), "--bus", "orders-dev"],
+        env=env,
+    )
+
+    # Then it exits 1 naming the problem and the ways forward
+    assert result.exit_code == 1, result.output
+    assert "Unable to locate credentials" in result.stderr
+    assert "--profile" in result.stderr and "--local" in result.stderr
