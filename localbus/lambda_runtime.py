@@ -12,8 +12,12 @@ Runtime.MarshalError... for the runtime's own failures); stdout and stderr of ea
 kept as its logs in an `InvocationRecord` (the last `keep_invocations` are kept).
 
 Limits, by design of an in-process emulator:
-- Timeouts and memory limits are NOT enforced: a handler that runs past its Timeout finishes
-  anyway (the record says `exceeded_timeout`); `get_remaining_time_in_millis` counts real time.
+- Timeouts are enforced after the fact: a handler cannot be stopped mid-call, so one that runs
+  past its Timeout finishes, but its invocation fails as Lambda's does (`Sandbox.Timedout`,
+  "Task timed out after N.00 seconds"; the record says `exceeded_timeout`) and the container is
+  discarded, so the next invocation is a cold start. Only the handler call counts: module
+  import (Lambda's init phase) does not. `get_remaining_time_in_millis` counts real time.
+  Memory limits are not enforced.
 - Layers are not loaded: their packages must be installed in the local virtualenv.
 - Only Python runtimes run; other runtimes and container images are reported and skipped.
 - Third-party packages are shared between functions (as if from a common layer), except those
@@ -56,6 +60,7 @@ if TYPE_CHECKING:
     from localbus.aws_backend import AwsBackend
 
 DEFAULT_TIMEOUT_S = 3
+TIMED_OUT = "Sandbox.Timedout"  # the errorType Lambda reports for a timeout
 DEFAULT_MEMORY_MB = 128
 DEFAULT_ISOLATED_PACKAGES = ("aws_lambda_powertools",)
 
@@ -226,8 +231,10 @@ class LambdaRuntime:
         reporter: Reporter | None = None,
         isolated_packages: tuple[str, ...] = DEFAULT_ISOLATED_PACKAGES,
         keep_invocations: int | None = 10_000,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.specs = dict(specs)
+        self.clock = clock  # real seconds, for Timeout (a test may pass a fake one)
         self.backend = backend
         self.reporter = reporter if reporter is not None else Reporter()
         self.region = backend.region if backend is not None else DEFAULT_REGION
@@ -316,7 +323,7 @@ class LambdaRuntime:
         finally:
             container.busy = False
         record.duration_ms = (time.perf_counter() - started) * 1000
-        record.exceeded_timeout = record.duration_ms > spec.timeout_s * 1000
+        record.exceeded_timeout = record.error is not None and record.error.error_type == TIMED_OUT
         record.logs = "".join(buffer)
         self.invocations.append(record)
         return record
@@ -348,6 +355,7 @@ class LambdaRuntime:
                 return None, error
             container.handler = handler
         context = LambdaContext(spec, request_id, container.log_stream)
+        started = self.clock()
         try:
             result = container.handler(event, context)  # type: ignore[misc]
         except SystemExit as exit_:
@@ -355,7 +363,11 @@ class LambdaRuntime:
             message = f"RequestId: {request_id} Error: Runtime exited with error: {exit_.code}"
             return None, self._failure(spec, "Runtime.ExitError", message, request_id)
         except Exception as error:
+            if self._timed_out(started, spec):
+                return None, self._timeout(container, request_id)
             return None, self._exception(spec, error, request_id)
+        if self._timed_out(started, spec):
+            return None, self._timeout(container, request_id)
         try:
             return json.loads(json.dumps(result)), None
         except (TypeError, ValueError) as error:
@@ -385,6 +397,17 @@ class LambdaRuntime:
             message = f"Handler '{function_name}' missing on module '{module_name}'"
             return None, self._failure(spec, "Runtime.HandlerNotFound", message, request_id)
         return handler, None
+
+    def _timed_out(self, started: float, spec: FunctionSpec) -> bool:
+        return self.clock() - started > spec.timeout_s
+
+    def _timeout(self, container: _Container, request_id: str) -> FunctionError:
+        # Lambda stops the call and replaces the execution environment; the next call is cold.
+        spec = container.spec
+        self._containers.pop(spec.logical_id, None)
+        seconds = f"{spec.timeout_s:.2f}"
+        message = f"RequestId: {request_id} Error: Task timed out after {seconds} seconds"
+        return self._failure(spec, TIMED_OUT, message, request_id)
 
     def _exception(self, spec: FunctionSpec, error: Exception, request_id: str) -> FunctionError:
         frames = traceback.extract_tb(error.__traceback__)

@@ -493,3 +493,46 @@ def test_real_app_functions_resolve_and_import(cloud_assembly_dir: Path):
             runtime.warm(logical_id)
             assert runtime.is_warm(logical_id)
     loaded.close()
+
+
+def test_a_handler_that_runs_past_its_timeout_fails_as_lambda_reports_it(
+    specs: dict[str, Any], backend: AwsBackend, resolver: Resolver
+):
+    # Given a clock on which every handler call takes an hour, and a function that counts calls
+    ticks = iter(range(0, 10**6, 3600))
+    runtime = LambdaRuntime(
+        specs, backend, reporter=resolver.reporter, clock=lambda: float(next(ticks))
+    )
+    timeout = runtime.spec_for("CounterA").timeout_s
+
+    # When it is invoked
+    with pytest.raises(FunctionError) as raised:
+        runtime.invoke("CounterA", {}, request_id="req-t")
+
+    # Then the invocation failed with Lambda's timeout error, though the handler ran to its end
+    assert raised.value.error_type == "Sandbox.Timedout"
+    assert (
+        raised.value.message
+        == f"RequestId: req-t Error: Task timed out after {timeout:.2f} seconds"
+    )
+    record = runtime.last_invocation
+    assert record is not None and record.exceeded_timeout and "Task timed out" in record.logs
+    # And Lambda replaced the environment: the next call is a cold start with fresh module state
+    with pytest.raises(FunctionError):
+        runtime.invoke("CounterA", {})
+    assert [r.cold_start for r in runtime.invocations] == [True, True]
+
+
+def test_a_handler_within_its_timeout_succeeds_and_stays_warm(
+    specs: dict[str, Any], backend: AwsBackend, resolver: Resolver
+):
+    # Given a real clock and a function whose handler returns at once
+    runtime = LambdaRuntime(specs, backend, reporter=resolver.reporter)
+
+    # When it is invoked cold (its import is Lambda's init phase, not timed) and warm
+    first = runtime.invoke("CounterA", {})
+    second = runtime.invoke("CounterA", {})
+
+    # Then both succeed, in one warm container
+    assert (first["count"], second["count"]) == (1, 2)
+    assert not any(record.exceeded_timeout for record in runtime.invocations)
