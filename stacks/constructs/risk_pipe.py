@@ -9,6 +9,7 @@ from aws_cdk import Aws
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_pipes as pipes
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -55,13 +56,16 @@ class RiskReviewPipe(Construct):
         super().__init__(scope, construct_id)
         self._config = config
         self.pipe_name = f"{BUS_NAME_PREFIX}-{config.name}-{PIPE_RISK_REVIEW}"
-        # Why a batch failed (and so, after maxReceiveCount, why it is in the DLQ) is written
-        # here; /aws/vendedlogs/ is the prefix AWS uses for logs services deliver.
-        self.log_group = log_group(
-            self, "Logs", config=config, name=f"/aws/vendedlogs/pipes/{self.pipe_name}"
-        )
+        self.log_group = self._build_log_group()
         self.role = self._build_role(source, enrichment, bus)
         self.pipe = self._build_pipe(source, enrichment, bus)
+
+    def _build_log_group(self) -> logs.LogGroup:
+        # Why a batch failed (and so, after maxReceiveCount, why it is in the DLQ) is written
+        # here; /aws/vendedlogs/ is the prefix AWS uses for logs services deliver.
+        return log_group(
+            self, "Logs", config=self._config, name=f"/aws/vendedlogs/pipes/{self.pipe_name}"
+        )
 
     def _build_role(
         self, source: sqs.IQueue, enrichment: lambda_.IFunction, bus: events.IEventBus
