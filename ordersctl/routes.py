@@ -96,6 +96,8 @@ class Pipe:
     target_parameters: dict[str, Any]
     batch_size: int | None
     window_s: int | None
+    log_level: str | None = None  # LogConfiguration.Level; None when the pipe does not log
+    log_group: Resource | None = None
 
 
 @dataclass
@@ -296,6 +298,8 @@ class _Builder:
         ]
         sqs = source_parameters.get("SqsQueueParameters") or {}
         target_parameters = props.get("TargetParameters") or {}
+        logging = props.get("LogConfiguration") or {}
+        log_destination = logging.get("CloudwatchLogsLogDestination") or {}
         return Pipe(
             logical_id=logical_id,
             name=self._resource(logical_id).name,
@@ -306,6 +310,8 @@ class _Builder:
             target_parameters=target_parameters,
             batch_size=_int(sqs.get("BatchSize")),
             window_s=_int(sqs.get("MaximumBatchingWindowInSeconds")),
+            log_level=logging.get("Level") if logging.get("Level") not in (None, "OFF") else None,
+            log_group=self._find(log_destination.get("LogGroupArn")),
         )
 
     def _mappings(self) -> dict[str, list[Mapping]]:

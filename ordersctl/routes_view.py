@@ -163,6 +163,9 @@ def _pipe_branch(root: Tree, model: RouteModel, pipe: Pipe) -> None:
         f" as {parameters.get('DetailType')} from {parameters.get('Source')}" if parameters else ""
     )
     branch.add(f"target: {describe(pipe.target)}{as_event}")
+    if pipe.log_level:
+        where = f" → log group {pipe.log_group.name}" if pipe.log_group else ""
+        branch.add(f"logs: level {pipe.log_level}{where}")
 
 
 # ---- explaining an event ------------------------------------------------------------------

@@ -115,6 +115,7 @@ def test_routes_tree_lists_rules_targets_retry_and_pipe(
     assert f"pipe {pipe['Name']}" in out
     assert "filter: body.detail.customer.accountAgeDays < " in out
     assert "enrichment: λ risk-scorer" in out
+    assert f"logs: level ERROR → log group /aws/vendedlogs/pipes/{pipe['Name']}" in out
     assert "input transformer: paths" in out
 
 
