@@ -50,12 +50,17 @@ class PipeLog:
     def succeeded(self, execution_id: str) -> None:
         self._write("INFO", execution_id, "EXECUTION_SUCCEEDED")
 
-    def failed(self, execution_id: str, stage: str, error: str, service: str, payload: Any) -> None:
+    def failed(
+        self, execution_id: str, stage: str, error: str, service: str, payload: Any
+    ) -> str | None:
+        """Log a failed execution; the log group's logical id if anything was written."""
         failure = {"message": error, "details": "", "awsService": service}
         step = FAILED_STEP.get(stage)
         if step is not None:
             self._write("ERROR", execution_id, step, payload=payload, error=failure)
-        self._write("ERROR", execution_id, "EXECUTION_FAILED", payload=payload, error=failure)
+        return self._write(
+            "ERROR", execution_id, "EXECUTION_FAILED", payload=payload, error=failure
+        )
 
     def _write(
         self,
@@ -65,9 +70,9 @@ class PipeLog:
         *,
         payload: Any = None,
         error: dict[str, Any] | None = None,
-    ) -> None:
+    ) -> str | None:
         if self.log_group is None or LEVELS[self.level] < LEVELS[level]:
-            return
+            return None
         record: dict[str, Any] = {
             "executionId": execution_id,
             "timestamp": self._bus.clock.millis(),
@@ -82,3 +87,4 @@ class PipeLog:
         self._bus.logs.setdefault(self.log_group.logical_id, []).append(
             {"timestamp": record["timestamp"], "message": json.dumps(record)}
         )
+        return self.log_group.logical_id

@@ -119,7 +119,9 @@ class SqsPipe(FilteredSqsConsumer):
         except PipeFailure as failure:
             called = self.enrichment if failure.stage == "enrichment" else self.target
             service = _SERVICE_OF.get(called.type, "") if called is not None else ""
-            self.log.failed(execution_id, failure.stage, failure.error, service, records)
+            logged_to = self.log.failed(
+                execution_id, failure.stage, failure.error, service, records
+            )
             for message, _ in batch:
                 bus.record(
                     "failed",
@@ -129,6 +131,7 @@ class SqsPipe(FilteredSqsConsumer):
                     stage=failure.stage,
                     message_id=message.message_id,
                     attempt=message.receive_count,
+                    **({"logged_to": logged_to} if logged_to else {}),
                 )
             return  # not deleted: back on the queue after the visibility timeout
         self.log.succeeded(execution_id)

@@ -248,6 +248,10 @@ class TraceView:
         elif kind == "failed":
             stage = f" at {step['stage']}" if step.get("stage") else ""
             text = Text(f"✗ {where}{stage}{attempt}: {step.get('error')}", style="red")
+            if step.get("logged_to"):
+                group = self.resources.get(step["logged_to"])
+                name = group.name if group else step["logged_to"]
+                text.append(f" (logged to log group {name})", style="dim")
         elif kind == "retried":
             text = Text(f"↻ retry {where}, attempt {step.get('attempt')}", style="yellow")
         elif kind == "dead-lettered":

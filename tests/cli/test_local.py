@@ -106,6 +106,7 @@ def test_demo_shows_retries_and_dead_letter_placements_and_still_accounts_for_ev
         "ThrottlingException" in out and "↻ retry SNS notifications-customer-notifications" in out
     )
     assert out.count("at enrichment") == 3  # maxReceiveCount receives, then the redrive
+    assert out.count("logged to log group /aws/vendedlogs/pipes/orders-dev-risk-review") == 3
     assert "☠ to DLQ routing-risk-review-dlq" in out
     # And nothing is lost: the failed message is in a dead-letter queue, which counts
     assert "Nothing lost: 1 event(s) in = 1 accounted for" in out

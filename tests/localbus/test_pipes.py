@@ -296,6 +296,9 @@ def test_error_level_pipe_logs_say_why_each_execution_failed(tmp_path: Path) -> 
         # And without IncludeExecutionData, no payload
         assert all("payload" not in record for record in records)
         assert len(bus.dead_letters()["ReviewDlq"]) == 1
+        # And each failed step in the trace says where it was logged
+        failed = bus.trace.find("failed", resource="Pipe")
+        assert [step["logged_to"] for step in failed] == ["PipeLogs", "PipeLogs"]
 
 
 def test_info_level_logs_every_execution_and_execution_data_adds_the_payload(
