@@ -44,6 +44,10 @@ class PipeLog:
             if config.get(other):
                 bus.report_unsupported(f"pipe {other}", pipe.logical_id)
 
+    @property
+    def enabled(self) -> bool:
+        return self.log_group is not None and self.level != "OFF"
+
     def started(self, execution_id: str, payload: Any) -> None:
         self._write("INFO", execution_id, "EXECUTION_STARTED", payload=payload)
 

@@ -109,7 +109,8 @@ class SqsPipe(FilteredSqsConsumer):
             batch.append((message, record))
         if not batch:
             return
-        execution_id = bus.ids.uuid()
+        # Only a logging pipe draws an execution id, so seeded ids stay as they were without one.
+        execution_id = bus.ids.uuid() if self.log.enabled else ""
         records = [record for _, record in batch]
         self.log.started(execution_id, records)
         try:
