@@ -41,6 +41,7 @@ class RiskReviewPipe(Construct):
     CfnPipe rather than the aws-pipes-alpha L2: the alpha's grant helpers give the role more
     than the pipe uses (sqs:ChangeMessageVisibility, sqs:GetQueueUrl, function-version ARNs),
     and an alpha API may change under us; the L1 lets the role hold exactly the actions below.
+    tests/infra/test_pipe_role_vs_alpha.py checks this against the pinned alpha release.
     """
 
     def __init__(
