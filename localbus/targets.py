@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from localbus.transform import InvalidTargetInputError, target_input
+from localbus.transform import InvalidTargetInputError, target_input, validate_target_input
 
 if TYPE_CHECKING:
     from localbus.bus import LocalBus
@@ -522,6 +522,11 @@ class RuleTarget:
         self.dead_letter = (target.get("DeadLetterConfig") or {}).get("Arn")
         sqs = target.get("SqsParameters") or {}
         self.message_group_id = sqs.get("MessageGroupId")
+        try:
+            validate_target_input(target)
+        except InvalidTargetInputError as error:
+            # CloudFormation would fail on PutTargets; locally each delivery fails as InvalidInput.
+            bus.report_unsupported("rule target input AWS rejects", rule_ref.logical_id, str(error))
 
     @property
     def label(self) -> str:

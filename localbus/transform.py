@@ -197,6 +197,23 @@ def validate_transformer(input_transformer: Mapping[str, Any]) -> None:
     _compile_transformer(input_transformer)
 
 
+def validate_target_input(target: Mapping[str, Any]) -> None:
+    """Raise InvalidTargetInputError if PutTargets would refuse this target's Input, InputPath or
+    InputTransformer (what :func:`target_input` would otherwise find at the first delivery)."""
+    configured = [key for key in ("Input", "InputPath", "InputTransformer") if key in target]
+    if len(configured) > 1:
+        target_input(target, {}, rule_arn="", rule_name="")  # raises AWS's own message
+    if "Input" in target:
+        _constant_input(target["Input"], target.get("Id"))
+    elif "InputPath" in target:
+        _compile_input_path(target["InputPath"], target.get("Id"))
+    elif "InputTransformer" in target:
+        try:
+            validate_transformer(target["InputTransformer"])
+        except InvalidTransformerError as error:
+            raise InvalidTransformerError(f"target {target.get('Id')}: {error}") from None
+
+
 # ---------------------------------------------------------------------------------------------
 # Validation and compilation
 # ---------------------------------------------------------------------------------------------

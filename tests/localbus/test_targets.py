@@ -572,3 +572,29 @@ def test_fifo_queue_target_keeps_the_message_group_id(tmp_path: Path) -> None:
         [message] = bus.queues["Ordered"].messages()
         assert message["MessageGroupId"] == "orders"
         assert bus.index.get("Ordered").name.endswith(".fifo")
+
+
+def test_a_target_input_aws_would_refuse_is_reported_at_load_and_dead_letters_its_events(
+    tmp_path: Path,
+) -> None:
+    # Given a rule target whose transformer names a placeholder it never defines
+    resources = dead_lettered_queue_target(ORDERS)
+    resources["ToWork"]["Properties"]["Targets"][0]["InputTransformer"] = {
+        "InputPathsMap": {"order": "$.detail.orderId"},
+        "InputTemplate": '"Order <order> for <customer>"',
+    }
+
+    # When localbus loads the template, Then it says so, naming the rule, the target and why
+    with (
+        pytest.warns(UnsupportedFeatureWarning, match="rule target input AWS rejects"),
+        open_bus(tmp_path, resources) as bus,
+    ):
+        [finding] = [line for line in bus.unsupported if "input AWS rejects" in line]
+        assert finding.startswith("ToWork: ")
+        assert "target work" in finding and "invalid placeholder customer" in finding
+
+        # And an event it matches is not lost: it fails as InvalidInput, into the rule's DLQ
+        bus.put_events(Entries=[entry({"orderId": "o-19"}, bus="orders")])
+        bus.run_until_idle()
+        [message] = bus.dead_letters()["RuleDlq"]
+        assert message["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "InvalidInput"
