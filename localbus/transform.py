@@ -168,13 +168,7 @@ def target_input(
     Raises InvalidTargetInputError (or its subclass InvalidTransformerError) for a target
     configuration EventBridge would not accept.
     """
-    configured = [key for key in ("Input", "InputPath", "InputTransformer") if key in target]
-    if len(configured) > 1:
-        # The message AWS returns from PutTargets (LocalStack snapshot recorded against AWS).
-        raise InvalidTargetInputError(
-            "Only one of Input, InputPath, or InputTransformer must be provided "
-            f"for target {target.get('Id')}."
-        )
+    _require_one_input(target)
     if "Input" in target:
         return _constant_input(target["Input"], target.get("Id"))
     if "InputPath" in target:
@@ -200,9 +194,7 @@ def validate_transformer(input_transformer: Mapping[str, Any]) -> None:
 def validate_target_input(target: Mapping[str, Any]) -> None:
     """Raise InvalidTargetInputError if PutTargets would refuse this target's Input, InputPath or
     InputTransformer (what :func:`target_input` would otherwise find at the first delivery)."""
-    configured = [key for key in ("Input", "InputPath", "InputTransformer") if key in target]
-    if len(configured) > 1:
-        target_input(target, {}, rule_arn="", rule_name="")  # raises AWS's own message
+    _require_one_input(target)
     if "Input" in target:
         _constant_input(target["Input"], target.get("Id"))
     elif "InputPath" in target:
@@ -217,6 +209,16 @@ def validate_target_input(target: Mapping[str, Any]) -> None:
 # ---------------------------------------------------------------------------------------------
 # Validation and compilation
 # ---------------------------------------------------------------------------------------------
+
+
+def _require_one_input(target: Mapping[str, Any]) -> None:
+    configured = [key for key in ("Input", "InputPath", "InputTransformer") if key in target]
+    if len(configured) > 1:
+        # The message AWS returns from PutTargets (LocalStack snapshot recorded against AWS).
+        raise InvalidTargetInputError(
+            "Only one of Input, InputPath, or InputTransformer must be provided "
+            f"for target {target.get('Id')}."
+        )
 
 
 def _compile_transformer(
