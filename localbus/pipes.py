@@ -41,9 +41,6 @@ from localbus.targets import (
     ResourceRef,
 )
 
-# The service a stage calls, for a failure's error.awsService in the pipe's log records.
-_SERVICE_OF = {FUNCTION: "lambda", EVENT_BUS: "events", QUEUE: "sqs", TOPIC: "sns"}
-
 if TYPE_CHECKING:
     from localbus.bus import LocalBus
 
@@ -119,7 +116,8 @@ class SqsPipe(FilteredSqsConsumer):
                 self._deliver(items, causes)
         except PipeFailure as failure:
             called = self.enrichment if failure.stage == "enrichment" else self.target
-            service = _SERVICE_OF.get(called.type, "") if called is not None else ""
+            # error.awsService in the log record: the service part of the called resource's ARN
+            service = called.arn.split(":")[2] if called is not None and called.arn else ""
             logged_to = self.log.failed(
                 execution_id, failure.stage, failure.error, service, records
             )
