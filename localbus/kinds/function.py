@@ -1,200 +1,28 @@
-"""Where events go: the resource index, destinations, Lambda invocation and rule targets.
+"""Lambda functions (AWS::Lambda::Function, AWS::Lambda::EventInvokeConfig).
 
-- ResourceIndex maps the ARNs, names and logical ids a template uses to its resources.
-- A destination hands a payload to one resource (SQS queue, SNS topic, Lambda function invoked
-  asynchronously, event bus, CloudWatch Logs log group); rule targets, Lambda on-failure
-  destinations, SNS subscriptions and pipe targets all use them.
-- Lambdas runs functions: synchronously (event source mappings, pipe enrichment) and
-  asynchronously with Lambda's own retries (1 min, then 2 min), EventInvokeConfig limits,
-  on-success / on-failure destinations and the function's dead-letter queue.
-- RuleTarget delivers a matched event to one target of a rule with the target's RetryPolicy
-  and DeadLetterConfig. An async Lambda invoke that is accepted never fails at the rule level:
-  the function's errors are Lambda's retries, not the rule's.
+Lambdas runs functions through the runtime (localbus.lambda_runtime): synchronously (event
+source mappings, pipe enrichment and targets) and asynchronously with Lambda's own retries
+(1 min, then 2 min), EventInvokeConfig limits, on-success / on-failure destinations and the
+function's dead-letter queue. A function as a target (rule, SNS subscription, destination) is
+invoked asynchronously.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
-from localbus.transform import InvalidTargetInputError, target_input, validate_target_input
+from localbus.delivery import Delivery, DeliveryError, json_or_text, send_to, sqs_attributes
+from localbus.engine import Engine, Kind
+from localbus.resources import EVENT_BUS, FUNCTION, Cause, ResourceRef
 
-if TYPE_CHECKING:
-    from localbus.bus import LocalBus
-
-Cause = tuple[str, ...]  # ids of the EventBridge events a payload descends from
-
-QUEUE = "AWS::SQS::Queue"
-TOPIC = "AWS::SNS::Topic"
-SUBSCRIPTION = "AWS::SNS::Subscription"
-FUNCTION = "AWS::Lambda::Function"
-EVENT_BUS = "AWS::Events::EventBus"
-RULE = "AWS::Events::Rule"
-LOG_GROUP = "AWS::Logs::LogGroup"
-TABLE = "AWS::DynamoDB::Table"
-DEFAULT_BUS = "default"
-DELIVERABLE_TYPES = (QUEUE, TOPIC, FUNCTION, EVENT_BUS, LOG_GROUP)
-
-# EventBridge rule target retry defaults (RetryPolicy) and the backoff localbus uses for them:
-# AWS uses exponential backoff with jitter; locally it is deterministic, doubling from 1 s and
-# capped at 5 minutes, still bounded by MaximumEventAgeInSeconds.
-RULE_MAX_RETRIES = 185
-RULE_MAX_EVENT_AGE_S = 86_400
-RULE_BACKOFF_CAP_S = 300.0
+INVOKE_CONFIG = "AWS::Lambda::EventInvokeConfig"
 # Lambda asynchronous invocation defaults and its retry delays.
 LAMBDA_MAX_RETRIES = 2
 LAMBDA_MAX_EVENT_AGE_S = 21_600
 LAMBDA_RETRY_DELAYS_S = (60.0, 120.0)
-# Errors EventBridge does not retry: it sends the event straight to the DLQ.
-RETRYABLE_CODES = frozenset({"ThrottlingException", "TooManyRequestsException", "InternalFailure"})
-
-
-@dataclass(frozen=True)
-class ResourceRef:
-    """One template resource as the flow sees it."""
-
-    logical_id: str
-    type: str
-    name: str
-    arn: str
-
-
-class DeliveryError(Exception):
-    """A call that hands a payload to a resource failed."""
-
-    def __init__(self, code: str, message: str, *, retryable: bool | None = None) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.retryable = code in RETRYABLE_CODES if retryable is None else retryable
-
-
-class ResourceIndex:
-    """Finds a template resource by ARN (Lambda qualifiers and log group ':*' ignored), name
-    or logical id. Built once; every later look-up is a dict access."""
-
-    def __init__(self) -> None:
-        self._refs: dict[str, ResourceRef] = {}
-        self._by_key: dict[str, ResourceRef] = {}
-
-    def add(self, ref: ResourceRef) -> None:
-        self._refs[ref.logical_id] = ref
-        for key in (ref.arn, ref.name):
-            if key:
-                self._by_key.setdefault(_normalise_arn(key), ref)
-
-    def get(self, logical_id: str) -> ResourceRef | None:
-        return self._refs.get(logical_id)
-
-    def find(self, ref: Any, type_: str | None = None) -> ResourceRef | None:
-        if not isinstance(ref, str) or not ref:
-            return None
-        found = self._refs.get(ref) or self._by_key.get(_normalise_arn(ref))
-        if found is None and ref.startswith("arn:") and ref.count(":") >= 5:
-            # e.g. an SQS queue ARN whose name is all we know
-            found = self._by_key.get(ref.rsplit(":", 1)[-1]) if type_ == QUEUE else None
-        if found is not None and type_ is not None and found.type != type_:
-            return None
-        return found
-
-    def of_type(self, type_: str) -> list[ResourceRef]:
-        return [ref for ref in self._refs.values() if ref.type == type_]
-
-
-def _normalise_arn(value: str) -> str:
-    if value.startswith("arn:"):
-        parts = value.split(":")
-        if parts[2] == "lambda" and len(parts) > 7:
-            return ":".join(parts[:7])  # drop a version or alias qualifier
-        if parts[2] == "logs" and value.endswith(":*"):
-            return value[:-2]
-    return value
-
-
-# ---------------------------------------------------------------------------------------------
-# Destinations
-# ---------------------------------------------------------------------------------------------
-
-
-def send_to(
-    bus: LocalBus,
-    arn: Any,
-    payload: str,
-    *,
-    cause: Cause,
-    event: dict[str, Any] | None = None,
-    message_attributes: dict[str, Any] | None = None,
-    extra: dict[str, Any] | None = None,
-    group_id: str | None = None,
-) -> list[str]:
-    """Hand `payload` to the resource `arn` names; returns ids of events it put on a bus.
-
-    Raises DeliveryError when the resource is not in the template, is of a type that cannot
-    receive here, or an injected fault fires. `event` is the EventBridge event forwarded
-    as-is to an event bus target.
-    """
-    ref = bus.index.find(arn)
-    if ref is None:
-        if (
-            isinstance(arn, str)
-            and arn.endswith(f":event-bus/{DEFAULT_BUS}")
-            and bus.has_bus(DEFAULT_BUS)
-        ):
-            ref = bus.bus_ref(DEFAULT_BUS)
-        else:
-            raise DeliveryError("ResourceNotFoundException", f"{arn} is not in the template")
-    if ref.type not in DELIVERABLE_TYPES:  # reported when the template was read
-        raise DeliveryError("UnsupportedTarget", f"localbus cannot deliver to {ref.type}")
-    extra = dict(extra or {})
-    # Rule target deliveries name their rule: fraction throttles apply to those only.
-    fault = bus.faults.take_delivery_fault(ref.logical_id, cause=cause, rule=extra.get("rule"))
-    if fault is not None:
-        raise DeliveryError(fault.error_code, fault.message, retryable=fault.retryable)
-    if ref.type == QUEUE:
-        bus.queues[ref.logical_id].send(
-            payload,
-            message_attributes=message_attributes,
-            cause=cause,
-            group_id=group_id,
-            extra=extra,
-        )
-        return []
-    if ref.type == TOPIC:
-        bus.topics[ref.logical_id].publish(
-            payload, message_attributes=message_attributes, cause=cause, extra=extra
-        )
-        return []
-    if ref.type == FUNCTION:
-        # The invocation's own steps carry the payload and Lambda's attempt count.
-        context = {k: v for k, v in extra.items() if k not in ("input", "attempt")}
-        bus.lambdas.invoke_async(ref.logical_id, _json_or_text(payload), cause=cause, extra=context)
-        return []
-    if ref.type == EVENT_BUS:
-        forwarded = event if event is not None else _json_or_text(payload)
-        if not isinstance(forwarded, dict):
-            raise DeliveryError("InvalidArgument", "an event bus target needs an event")
-        bus.record("delivered", cause, ref, **{"input": payload, **extra})
-        return bus.forward_event(forwarded, ref.logical_id, parents=cause)
-    # CloudWatch Logs: recorded; the message is the payload as EventBridge writes it.
-    bus.logs.setdefault(ref.logical_id, []).append(
-        {"timestamp": bus.clock.millis(), "message": payload}
-    )
-    bus.record("delivered", cause, ref, **{"input": payload, **extra})
-    return []
-
-
-def _json_or_text(payload: str) -> Any:
-    try:
-        return json.loads(payload)
-    except ValueError:
-        return payload
-
-
-def sqs_attributes(values: dict[str, str]) -> dict[str, dict[str, str]]:
-    """SQS SendMessage MessageAttributes (all strings) from a plain dict."""
-    return {name: {"DataType": "String", "StringValue": value} for name, value in values.items()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,7 +87,7 @@ class Lambdas:
     InvocationResult): what a function was given and what came of it, logs included.
     """
 
-    def __init__(self, bus: LocalBus, runtime: Any) -> None:
+    def __init__(self, bus: Engine, runtime: Any) -> None:
         self._bus = bus
         self._runtime = runtime
         self.async_configs: dict[str, AsyncConfig] = {}
@@ -485,140 +313,62 @@ class Lambdas:
             bus.record("failed", job.cause, ref, error=str(error), destination=target_id)
 
 
-# ---------------------------------------------------------------------------------------------
-# Rule targets
-# ---------------------------------------------------------------------------------------------
+class Function:
+    """One AWS::Lambda::Function as a target: invoked asynchronously (InvocationType Event)."""
 
+    def __init__(self, lambdas: Lambdas, ref: ResourceRef) -> None:
+        self._lambdas = lambdas
+        self.ref = ref
 
-@dataclass
-class _RuleDelivery:
-    event: dict[str, Any]
-    cause: Cause
-    received_at: float
-    attempts: int = 0
-
-
-class RuleTarget:
-    """One Target of an AWS::Events::Rule, prepared once at load time."""
-
-    def __init__(
-        self,
-        bus: LocalBus,
-        *,
-        rule_ref: ResourceRef,
-        rule_name: str,
-        target: dict[str, Any],
-    ) -> None:
-        self._bus = bus
-        self.rule_ref = rule_ref
-        self.rule_name = rule_name
-        self.target = target
-        self.target_id = str(target.get("Id", ""))
-        self.arn = target.get("Arn")
-        self.ref = bus.index.find(self.arn)
-        retry = target.get("RetryPolicy") or {}
-        self.max_retries = int(retry.get("MaximumRetryAttempts", RULE_MAX_RETRIES))
-        self.max_age_s = float(retry.get("MaximumEventAgeInSeconds", RULE_MAX_EVENT_AGE_S))
-        self.dead_letter = (target.get("DeadLetterConfig") or {}).get("Arn")
-        sqs = target.get("SqsParameters") or {}
-        self.message_group_id = sqs.get("MessageGroupId")
-        try:
-            validate_target_input(target)
-        except InvalidTargetInputError as error:
-            # CloudFormation would fail on PutTargets; locally each delivery fails as InvalidInput.
-            bus.report_unsupported("rule target input AWS rejects", rule_ref.logical_id, str(error))
-
-    @property
-    def label(self) -> str:
-        return self.ref.logical_id if self.ref else str(self.arn)
-
-    def deliver(self, event: dict[str, Any], cause: Cause) -> None:
-        job = _RuleDelivery(event, cause, self._bus.clock.now)
-        self._bus.clock.schedule(0, lambda: self._attempt(job), f"rule target {self.label}")
-
-    def _attempt(self, job: _RuleDelivery) -> None:
-        bus = self._bus
-        job.attempts += 1
-        common = {"rule": self.rule_ref.logical_id, "target_id": self.target_id}
-        where = self.ref or self.rule_ref
-        if job.attempts > 1:
-            bus.record("retried", job.cause, where, attempt=job.attempts, **common)
-        try:
-            payload = target_input(
-                self.target, job.event, rule_arn=self.rule_ref.arn, rule_name=self.rule_name
-            )
-        except InvalidTargetInputError as error:
-            self._failed(job, DeliveryError("InvalidInput", str(error), retryable=False), None)
-            return
-        try:
-            send_to(
-                bus,
-                self.arn,
-                payload,
-                cause=job.cause,
-                event=job.event,
-                extra={**common, "input": payload, "attempt": job.attempts},
-                group_id=self.message_group_id,
-            )
-        except DeliveryError as error:
-            self._failed(job, error, payload)
-
-    def _failed(self, job: _RuleDelivery, error: DeliveryError, payload: str | None) -> None:
-        bus = self._bus
-        where = self.ref or self.rule_ref
-        common = {"rule": self.rule_ref.logical_id, "target_id": self.target_id}
-        bus.record(
-            "failed",
-            job.cause,
-            where,
-            error=str(error),
-            attempt=job.attempts,
-            input=payload,
-            **common,
+    def accept(self, delivery: Delivery) -> list[str]:
+        # The invocation's own steps carry the payload and Lambda's attempt count.
+        extra = delivery.extra or {}
+        context = {k: v for k, v in extra.items() if k not in ("input", "attempt")}
+        self._lambdas.invoke_async(
+            self.ref.logical_id, json_or_text(delivery.payload), cause=delivery.cause, extra=context
         )
-        retries_done = job.attempts - 1
-        if error.retryable and retries_done < self.max_retries:
-            delay = min(RULE_BACKOFF_CAP_S, 2.0**retries_done)
-            if bus.clock.now + delay - job.received_at <= self.max_age_s:
-                bus.clock.schedule(delay, lambda: self._attempt(job), f"rule retry {self.label}")
-                return
-            condition = "MaximumEventAgeInSeconds"
-        else:
-            condition = "MaximumRetryAttempts" if error.retryable else "non-retryable error"
-        if not self.dead_letter:
-            bus.record(
-                "dropped", job.cause, where, reason=f"{condition}; the target has no DLQ", **common
+        return []
+
+
+class FunctionKind(Kind):
+    types: ClassVar[Mapping[str, str]] = {FUNCTION: "", INVOKE_CONFIG: ""}
+    without_arn = frozenset({INVOKE_CONFIG})
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        self.lambdas = Lambdas(engine, engine.runtime)
+        engine.lambdas = self.lambdas
+
+    def build(self, ref: ResourceRef, props: dict[str, Any]) -> Any:
+        if ref.type == INVOKE_CONFIG:
+            self._build_invoke_config(ref.logical_id, props)
+            return None
+        dead_letter = (props.get("DeadLetterConfig") or {}).get("TargetArn")
+        if dead_letter:
+            self.lambdas.config(ref.logical_id).dead_letter = dead_letter
+            self.engine.mark_dead_letter(dead_letter)
+        return Function(self.lambdas, ref)
+
+    def _build_invoke_config(self, logical_id: str, props: dict[str, Any]) -> None:
+        engine = self.engine
+        function = engine.index.find(props.get("FunctionName"), FUNCTION)
+        if function is None:
+            engine.report_unsupported(
+                "EventInvokeConfig for a function outside the template", logical_id
             )
             return
-        dlq = bus.index.find(self.dead_letter, QUEUE)
-        bus.record(
-            "dead-lettered",
-            job.cause,
-            where,
-            destination=dlq.logical_id if dlq else self.dead_letter,
-            error=str(error),
-            **common,
-        )
-        values = {
-            "RULE_ARN": self.rule_ref.arn,
-            "TARGET_ARN": str(self.arn),
-            "ERROR_CODE": error.code,
-            "ERROR_MESSAGE": error.message,
-            "RETRY_ATTEMPTS": str(retries_done),
-        }
-        if error.retryable:
-            values["EXHAUSTED_RETRY_CONDITION"] = condition
-        attributes = sqs_attributes(values)
-        if dlq is None:
-            bus.record(
-                "failed",
-                job.cause,
-                where,
-                error=f"ResourceNotFoundException: DLQ {self.dead_letter} is not in the template",
-                **common,
+        qualifier = str(props.get("Qualifier", "$LATEST"))
+        if qualifier != "$LATEST":
+            engine.reporter.note(
+                "EventInvokeConfig qualifier", logical_id, f"{qualifier} applied to $LATEST"
             )
-            return
-        # The DLQ message body is the event itself, as EventBridge received it.
-        bus.queues[dlq.logical_id].send(
-            json.dumps(job.event), message_attributes=attributes, cause=job.cause, extra=common
-        )
+        config = self.lambdas.config(function.logical_id)
+        if "MaximumRetryAttempts" in props:
+            config.max_retries = int(props["MaximumRetryAttempts"])
+        if "MaximumEventAgeInSeconds" in props:
+            config.max_age_s = float(props["MaximumEventAgeInSeconds"])
+        destinations = props.get("DestinationConfig") or {}
+        config.on_success = (destinations.get("OnSuccess") or {}).get("Destination")
+        config.on_failure = (destinations.get("OnFailure") or {}).get("Destination")
+        if config.on_failure:
+            engine.mark_dead_letter(config.on_failure)
