@@ -13,6 +13,7 @@ localbus.engine, the kinds are in localbus.kinds.
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -36,7 +37,7 @@ from localbus.kinds.pipe import SqsPipe
 from localbus.kinds.queue import Queue
 from localbus.kinds.topic import Topic
 from localbus.reporting import Reporter
-from localbus.resources import QUEUE, RULE, TABLE, TOPIC
+from localbus.resources import DEFAULT_BUS, QUEUE, RULE, TABLE, TOPIC
 
 __all__ = ["LocalBus", "LocalBusError", "UnsupportedFeatureWarning"]
 
@@ -201,6 +202,55 @@ class LocalBus(Engine):
         except LocalBusError as error:
             raise _client_error(error) from None
         return self.put_entries(list(Entries or []))
+
+    def inject_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Deliver an AWS service event (source `aws.*`, e.g. an S3 or EC2 notification) to the
+        default bus, as AWS does; PutEvents refuses such sources. `id`, `time` (now on the
+        simulated clock), `account`, `region`, `version` and `resources` are filled in when
+        missing; `detail` may be a dict or its JSON text. Returns the event as delivered.
+        Raises ValueError naming the field that is wrong."""
+        if not isinstance(event, Mapping):
+            raise ValueError(f"inject_event: an event is a JSON object, not {type(event).__name__}")
+        source = event.get("source")
+        if not isinstance(source, str) or not source.startswith("aws."):
+            raise ValueError(
+                f"inject_event: source {source!r} is not an AWS service source (aws.*); "
+                "put your own events with put_events"
+            )
+        detail_type = event.get("detail-type")
+        if not isinstance(detail_type, str) or not detail_type:
+            raise ValueError("inject_event: detail-type is missing or not a string")
+        detail = event.get("detail", {})
+        if isinstance(detail, str):
+            try:
+                detail = json.loads(detail)
+            except ValueError as error:
+                raise ValueError(f"inject_event: detail is not JSON ({error})") from None
+        if not isinstance(detail, dict):
+            raise ValueError("inject_event: detail is not a JSON object")
+        resources = event.get("resources", [])
+        if not isinstance(resources, list) or not all(isinstance(r, str) for r in resources):
+            raise ValueError("inject_event: resources is not a list of ARNs")
+        when = event.get("time")
+        try:
+            timestamp = self.clock.now if when is None else parse_time(when)
+        except (TypeError, ValueError):
+            raise ValueError(f"inject_event: time {when!r} is not a timestamp") from None
+        delivered = {
+            **event,
+            "version": str(event.get("version", "0")),
+            "id": str(event.get("id") or self.ids.uuid()),
+            "detail-type": detail_type,
+            "source": source,
+            "account": str(event.get("account") or self.account_id),
+            "time": self.clock.event_time(timestamp),
+            "region": str(event.get("region") or self.region),
+            "resources": list(resources),
+            "detail": detail,
+        }
+        # "via" the AWS service that sent it (e.g. aws.s3), as the trace says for handlers
+        self.buses[DEFAULT_BUS].receive(delivered, via=source)
+        return delivered
 
     # ---- running -----------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import time as _time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
 
@@ -178,6 +178,9 @@ class Engine:
         self.functions: set[str] = set(getattr(runtime, "specs", {}) or {})
         self._dead_letter_queues: set[str] = set()
         self._causes: list[tuple[Cause, list[str], str]] = []
+        # Installed by the event bus kind: an event bus ARN outside the template -> the logical
+        # id of a local stand-in (an external bus), or None.
+        self.external_bus: Callable[[str], str | None] | None = None
 
     # ---- building from the template ----------------------------------------------------------
 
@@ -261,16 +264,27 @@ class Engine:
     def find_target(self, arn: Any) -> ResourceRef | None:
         """The resource a target ARN (or name) names; the default bus by any of its ARNs."""
         ref = self.index.find(arn)
-        if ref is None and isinstance(arn, str) and arn.endswith(f":event-bus/{DEFAULT_BUS}"):
-            ref = self.index.get(DEFAULT_BUS)
+        if ref is None and isinstance(arn, str) and ":event-bus/" in arn:
+            bus = self.bus_id(arn)
+            ref = self.index.get(bus) if bus is not None else None
         return ref
 
     def bus_id(self, name_or_arn: str) -> str | None:
-        """Logical id of the event bus a name or ARN names, None if there is none."""
-        if name_or_arn == DEFAULT_BUS or name_or_arn.endswith(f":event-bus/{DEFAULT_BUS}"):
+        """Logical id of the event bus a name or ARN names, None if there is none. The default
+        bus answers to its name and to its ARN in this account and region; any other event
+        bus ARN outside the template is an external bus."""
+        if name_or_arn == DEFAULT_BUS or name_or_arn == self.default_bus_arn:
             return DEFAULT_BUS if DEFAULT_BUS in self.resources else None
         ref = self.index.find(name_or_arn, EVENT_BUS)
-        return ref.logical_id if ref is not None else None
+        if ref is not None:
+            return ref.logical_id
+        if self.external_bus is not None and name_or_arn.startswith("arn:"):
+            return self.external_bus(name_or_arn)
+        return None
+
+    @property
+    def default_bus_arn(self) -> str:
+        return f"arn:aws:events:{self.region}:{self.account_id}:event-bus/{DEFAULT_BUS}"
 
     def has_bus(self, name: str) -> bool:
         return self.bus_id(name) is not None

@@ -11,6 +11,7 @@ a target receives the event as a new event (new id, this account and region).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -21,6 +22,9 @@ from localbus.patterns import InvalidPatternError, compile_pattern
 from localbus.resources import DEFAULT_BUS, EVENT_BUS, QUEUE, RULE, Cause, ResourceRef
 from localbus.transform import InvalidTargetInputError, target_input, validate_target_input
 
+_EVENT_BUS_ARN = re.compile(
+    r"arn:aws[\w-]*:events:(?P<region>[\w-]+):(?P<account>\d{12}):event-bus/(?P<name>[\w.\-/]+)"
+)
 # EventBridge rule target retry defaults (RetryPolicy) and the backoff localbus uses for them:
 # AWS uses exponential backoff with jitter; locally it is deterministic, doubling from 1 s and
 # capped at 5 minutes, still bounded by MaximumEventAgeInSeconds.
@@ -44,6 +48,7 @@ class EventBus:
     ref: ResourceRef
     rules: list[Rule] = field(default_factory=list)
     archives: list[Any] = field(default_factory=list)  # localbus.kinds.archive.Archive
+    external: bool = False  # a bus outside the template (another account, region or stack)
 
     def receive(
         self,
@@ -71,6 +76,7 @@ class EventBus:
             parent_event_ids=list(parents) or None,
             replay_name=event.get("replay-name"),
             via=via,
+            **({"external": True} if self.external else {}),
         )
         for archive in self.archives:
             if archive.offer(event, engine.clock.now):
@@ -109,7 +115,16 @@ class EventBus:
 
 
 class EventBusKind(Kind):
+    """Buses and rules. The default bus always exists, as in every AWS account; an event bus
+    ARN outside the template (another account, region or stack) gets a local external bus."""
+
     types: ClassVar[Mapping[str, str]] = {EVENT_BUS: "buses", RULE: "rules"}
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        ref = ResourceRef(DEFAULT_BUS, EVENT_BUS, DEFAULT_BUS, engine.default_bus_arn)
+        engine.add_resource(ref, EventBus(engine, ref), "buses")
+        engine.external_bus = self.external_bus
 
     def build(self, ref: ResourceRef, props: dict[str, Any]) -> Any:
         if ref.type == EVENT_BUS:
@@ -118,24 +133,31 @@ class EventBusKind(Kind):
 
     def bus_for(self, value: Any, where: str) -> str | None:
         """Logical id of the bus a rule or archive names (name or ARN); None if unknown."""
-        engine = self.engine
-        if value in (None, "", DEFAULT_BUS) or (
-            isinstance(value, str) and value.endswith(f":event-bus/{DEFAULT_BUS}")
-        ):
-            self._ensure_default_bus()
+        if value in (None, ""):
             return DEFAULT_BUS
-        ref = engine.index.find(value, EVENT_BUS)
-        if ref is None:
-            engine.report_unsupported("event bus outside the template", where, str(value))
-            return None
-        return ref.logical_id
+        bus = self.engine.bus_id(value) if isinstance(value, str) else None
+        if bus is None:
+            self.engine.report_unsupported("event bus outside the template", where, str(value))
+        return bus
 
-    def _ensure_default_bus(self) -> None:
+    def external_bus(self, arn: str) -> str | None:
+        """A local stand-in for the event bus `arn` names (logical id: the ARN), made once and
+        noted; None when `arn` is not an event bus ARN."""
         engine = self.engine
-        if DEFAULT_BUS not in engine.resources:
-            arn = f"arn:aws:events:{engine.region}:{engine.account_id}:event-bus/{DEFAULT_BUS}"
-            ref = ResourceRef(DEFAULT_BUS, EVENT_BUS, DEFAULT_BUS, arn)
-            engine.add_resource(ref, EventBus(engine, ref), "buses")
+        if arn in engine.resources:
+            return arn
+        match = _EVENT_BUS_ARN.fullmatch(arn)
+        if match is None:
+            return None
+        ref = ResourceRef(arn, EVENT_BUS, match.group("name"), arn)
+        engine.add_resource(ref, EventBus(engine, ref, external=True), "buses")
+        engine.reporter.note(
+            "external event bus",
+            arn,
+            "not in the template: kept locally (its rules run, events put or delivered to it "
+            "are received there, traced with external=True)",
+        )
+        return arn
 
     def _build_rule(self, ref: ResourceRef, props: dict[str, Any]) -> Rule | None:
         engine = self.engine
@@ -170,9 +192,7 @@ class EventBusKind(Kind):
                     where,
                     "deliveries fail with UnsupportedTarget",
                 )
-            elif rule_target.ref is None and not str(target.get("Arn", "")).endswith(
-                f":event-bus/{DEFAULT_BUS}"
-            ):
+            elif rule_target.ref is None:
                 engine.reporter.note(
                     "rule target outside the template",
                     where,
@@ -220,7 +240,7 @@ class RuleTarget:
         self.target = target
         self.target_id = str(target.get("Id", ""))
         self.arn = target.get("Arn")
-        self.ref = bus.index.find(self.arn)
+        self.ref = bus.find_target(self.arn)
         retry = target.get("RetryPolicy") or {}
         self.max_retries = int(retry.get("MaximumRetryAttempts", RULE_MAX_RETRIES))
         self.max_age_s = float(retry.get("MaximumEventAgeInSeconds", RULE_MAX_EVENT_AGE_S))
