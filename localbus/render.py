@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from ordersctl.routes import Resource, all_resources, friendly_name
+from localbus.names import Resource, all_resources, friendly_name
 
 NO_RULE = "no enabled rule matched"
 # Drops that are decisions of the flow, not failures: recorded, so accounted for.
