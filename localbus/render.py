@@ -161,6 +161,15 @@ class TraceView:
         self._fill(tree, event_id, {event_id}, start)
         return tree
 
+    def direct_messages_tree(self) -> Tree | None:
+        """The steps of messages no event caused (sent straight to a queue), or None."""
+        steps = self._by_event.get(None)  # type: ignore[call-overload]
+        if not steps:
+            return None
+        tree = Tree(Text.assemble(("● ", "bold"), ("messages sent to queues", "bold cyan")))
+        self._fill(tree, None, {None}, steps[0]["elapsed"])  # type: ignore[arg-type]
+        return tree
+
     def _title(self, event_id: str, origin: str = "") -> Text:
         step = self.received(event_id) or {}
         title = Text.assemble(
