@@ -51,14 +51,19 @@ class OrderEventsStack(Stack):
         self.observability = Observability(
             self,
             "Observability",
+            stage=config.name,
             ops_topic=self.notifications.ops_alerts,
             dead_letter_queues=self.dead_letter_queues,
+            work_queues=self.routing.work_queues,
+            bus_name=self.event_bus.bus.event_bus_name,
+            rule_names=list(self.routing.rules),
             pipe_name=self.risk_pipe.pipe_name,
             functions={
                 "Inventory": self.functions.inventory,
                 "Audit": self.functions.audit,
                 "RiskScorer": self.functions.risk_scorer,
             },
+            functions_with_destinations={"Inventory": self.functions.inventory},
         )
         self._build_outputs()
 

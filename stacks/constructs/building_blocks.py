@@ -62,6 +62,21 @@ def consumer_visibility_timeout(consumer_timeout: Duration, batching_window: Dur
     return Duration.seconds(seconds + batching_window.to_seconds())
 
 
+def oldest_message_age_limit(
+    visibility_timeout: Duration, max_receive_count: int, batching_window: Duration
+) -> Duration:
+    """How old a work queue's oldest message may get while its consumer is healthy.
+
+    A message waits at most one batching window to be picked up; each failed attempt hides it
+    for one visibility timeout; after max_receive_count receives the redrive policy moves it to
+    the DLQ. So a healthy consumer deletes or dead-letters every message within
+    window + max_receive_count x visibility timeout. Older than that, nobody is receiving (a
+    stopped pipe, a disabled event source mapping) or the consumer cannot keep up.
+    """
+    seconds = batching_window.to_seconds() + max_receive_count * visibility_timeout.to_seconds()
+    return Duration.seconds(seconds)
+
+
 def work_queue(
     scope: Construct,
     construct_id: str,

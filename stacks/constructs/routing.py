@@ -36,10 +36,12 @@ from stacks.constants import (
 from stacks.constructs.building_blocks import (
     consumer_visibility_timeout,
     dead_letter_queue,
+    oldest_message_age_limit,
     work_queue,
 )
 from stacks.constructs.functions import OrderFunctions
 from stacks.constructs.notifications import Notifications
+from stacks.constructs.rule_targets import RuleSnsTopic, RuleSqsQueue
 
 
 def customer_notification_message() -> events.RuleTargetInput:
@@ -73,6 +75,8 @@ class Routing(Construct):
         # behind a work queue's redrive policy, and those behind a rule target.
         self.work_dead_letter_queues: dict[str, sqs.Queue] = {}
         self.rule_dead_letter_queues: dict[str, sqs.Queue] = {}
+        # Work queues by stable name, with the age their oldest message may reach (alarmed).
+        self.work_queues: dict[str, tuple[sqs.Queue, Duration]] = {}
         self.audit_queue = self._build_audit_queue()
         self.risk_review_queue = self._build_risk_review_queue()
         self.rules: dict[str, events.Rule] = {}
@@ -87,28 +91,32 @@ class Routing(Construct):
 
     def _build_audit_queue(self) -> sqs.Queue:
         dlq = self._dead_letter_queue("AuditDlq", self.work_dead_letter_queues)
-        return work_queue(
-            self,
-            "AuditQueue",
-            dlq=dlq,
-            max_receive_count=self._config.max_receive_count,
-            visibility_timeout=consumer_visibility_timeout(
-                AUDIT_TIMEOUT, AUDIT_MAX_BATCHING_WINDOW
-            ),
-        )
+        return self._work_queue("AuditQueue", dlq, AUDIT_TIMEOUT, AUDIT_MAX_BATCHING_WINDOW)
 
     def _build_risk_review_queue(self) -> sqs.Queue:
         # Consumed by the risk-review pipe, whose slowest step is the risk-scorer enrichment.
         dlq = self._dead_letter_queue("RiskReviewDlq", self.work_dead_letter_queues)
-        return work_queue(
+        window = Duration.seconds(self._config.pipe_batch_window_seconds)
+        return self._work_queue("RiskReviewQueue", dlq, RISK_SCORER_TIMEOUT, window)
+
+    def _work_queue(
+        self, name: str, dlq: sqs.IQueue, consumer_timeout: Duration, batching_window: Duration
+    ) -> sqs.Queue:
+        visibility_timeout = consumer_visibility_timeout(consumer_timeout, batching_window)
+        queue = work_queue(
             self,
-            "RiskReviewQueue",
+            name,
             dlq=dlq,
             max_receive_count=self._config.max_receive_count,
-            visibility_timeout=consumer_visibility_timeout(
-                RISK_SCORER_TIMEOUT, Duration.seconds(self._config.pipe_batch_window_seconds)
+            visibility_timeout=visibility_timeout,
+        )
+        self.work_queues[name] = (
+            queue,
+            oldest_message_age_limit(
+                visibility_timeout, self._config.max_receive_count, batching_window
             ),
         )
+        return queue
 
     def _build_audit_consumer(self, functions: OrderFunctions) -> None:
         functions.audit.add_event_source(
@@ -146,7 +154,7 @@ class Routing(Construct):
             ),
         )
         rule.add_target(
-            targets.SnsTopic(
+            RuleSnsTopic(
                 notifications.customer_notifications,
                 message=customer_notification_message(),
                 **self._delivery_guardrails("NotifyCustomer"),
@@ -160,7 +168,7 @@ class Routing(Construct):
             "Every event of ours, into the audit queue",
             events.EventPattern(source=events.Match.prefix(SOURCE_PREFIX)),
         )
-        rule.add_target(targets.SqsQueue(self.audit_queue, **self._delivery_guardrails("AuditAll")))
+        rule.add_target(RuleSqsQueue(self.audit_queue, **self._delivery_guardrails("AuditAll")))
 
     def _build_risk_review_rule(self) -> None:
         rule = self._rule(
@@ -176,7 +184,7 @@ class Routing(Construct):
             ),
         )
         rule.add_target(
-            targets.SqsQueue(self.risk_review_queue, **self._delivery_guardrails("RiskReview"))
+            RuleSqsQueue(self.risk_review_queue, **self._delivery_guardrails("RiskReview"))
         )
 
     def _build_fraud_alert_rule(self, notifications: Notifications) -> None:
@@ -191,7 +199,7 @@ class Routing(Construct):
             ),
         )
         rule.add_target(
-            targets.SnsTopic(notifications.fraud_alerts, **self._delivery_guardrails("FraudAlert"))
+            RuleSnsTopic(notifications.fraud_alerts, **self._delivery_guardrails("FraudAlert"))
         )
 
     # -- helpers -------------------------------------------------------------------------------
