@@ -11,7 +11,16 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.config import StageConfig
-from stacks.constants import BUS_NAME_PREFIX, SCHEMAS_DIR
+from stacks.constants import (
+    BUS_NAME_PREFIX,
+    SCHEMAS_DIR,
+    SOURCE_INVENTORY,
+    SOURCE_ORDERS,
+    SOURCE_RISK,
+)
+
+# Every source a producer of ours puts on the bus.
+OWN_SOURCES = (SOURCE_ORDERS, SOURCE_INVENTORY, SOURCE_RISK)
 
 SCHEMA_TYPE = "JSONSchemaDraft4"
 
@@ -43,13 +52,14 @@ class OrderEventBus(Construct):
 
     def _build_put_events_policy(self) -> None:
         # Same-account callers need IAM permission anyway; the bus policy states that nobody
-        # else (no other account, no service) may put events here.
+        # else (no other account, no service) may put events here, and only our sources.
         self.bus.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="OnlyThisAccountPutsEvents",
                 principals=[iam.AccountRootPrincipal()],
                 actions=["events:PutEvents"],
                 resources=[self.bus.event_bus_arn],
+                conditions={"StringEquals": {"events:source": list(OWN_SOURCES)}},
             )
         )
 

@@ -14,6 +14,7 @@ from aws_cdk import aws_pipes as pipes
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from stacks.access import PUT_EVENTS_ACTIONS, put_events_from
 from stacks.config import StageConfig
 from stacks.constants import BUS_NAME_PREFIX, ORDER_RISK_ASSESSED, PIPE_RISK_REVIEW, SOURCE_RISK
 from stacks.constructs.building_blocks import log_group
@@ -21,7 +22,7 @@ from stacks.constructs.building_blocks import log_group
 # Exactly what the pipe does with each resource, nothing more.
 SOURCE_QUEUE_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 ENRICHMENT_ACTIONS = ("lambda:InvokeFunction",)
-TARGET_BUS_ACTIONS = ("events:PutEvents",)
+TARGET_BUS_ACTIONS = PUT_EVENTS_ACTIONS
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 # ERROR: one record per failed execution step, with the error's message. No execution data:
 # payloads carry customers' e-mail addresses, and logs are not where personal data should go.
@@ -84,11 +85,8 @@ class RiskReviewPipe(Construct):
                     actions=list(ENRICHMENT_ACTIONS),
                     resources=[enrichment.function_arn],
                 ),
-                iam.PolicyStatement(
-                    sid="PutRiskAssessments",
-                    actions=list(TARGET_BUS_ACTIONS),
-                    resources=[bus.event_bus_arn],
-                ),
+                # Only as com.example.risk: the pipe cannot forge orders or stock events.
+                put_events_from("PutRiskAssessments", bus.event_bus_arn, [SOURCE_RISK]),
                 iam.PolicyStatement(
                     sid="WritePipeLogs",
                     actions=list(LOG_ACTIONS),

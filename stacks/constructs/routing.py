@@ -5,10 +5,10 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from stacks.access import SQS_EVENT_SOURCE_ACTIONS, allow
 from stacks.config import StageConfig
 from stacks.constants import (
     AUDIT_BATCH_SIZE,
@@ -119,13 +119,17 @@ class Routing(Construct):
         return queue
 
     def _build_audit_consumer(self, functions: OrderFunctions) -> None:
-        functions.audit.add_event_source(
-            event_sources.SqsEventSource(
-                self.audit_queue,
-                batch_size=AUDIT_BATCH_SIZE,
-                max_batching_window=AUDIT_MAX_BATCHING_WINDOW,
-                report_batch_item_failures=True,
-            )
+        # A mapping rather than SqsEventSource, whose grant adds sqs:ChangeMessageVisibility and
+        # sqs:GetQueueUrl: the role gets only what Lambda's poller calls (stacks/access.py).
+        functions.audit.add_to_role_policy(
+            allow("ConsumeAuditQueue", SQS_EVENT_SOURCE_ACTIONS, [self.audit_queue.queue_arn])
+        )
+        functions.audit.add_event_source_mapping(
+            "AuditQueueSource",
+            event_source_arn=self.audit_queue.queue_arn,
+            batch_size=AUDIT_BATCH_SIZE,
+            max_batching_window=AUDIT_MAX_BATCHING_WINDOW,
+            report_batch_item_failures=True,
         )
 
     # -- rules ---------------------------------------------------------------------------------
