@@ -110,7 +110,9 @@ class OrderFunctions(Construct):
         )
         self.roles: dict[str, iam.Role] = {}
         # Inventory is invoked asynchronously by its rule: failures after retries land here.
-        self.inventory_failure_queue = dead_letter_queue(self, "InventoryFailureQueue")
+        self.inventory_failure_queue = dead_letter_queue(
+            self, "InventoryFailureQueue", config=config
+        )
         self.inventory = self._build_inventory(bus, tables)
         self.audit = self._build_audit(tables)
         self.risk_scorer = self._build_risk_scorer()

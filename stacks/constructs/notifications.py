@@ -36,7 +36,9 @@ class Notifications(Construct):
         self.key = self._build_key()
         # Undeliverable e-mail notifications land here; only built when someone subscribes.
         self.subscription_dlq: sqs.Queue | None = (
-            dead_letter_queue(self, "SubscriptionDlq") if config.has_email_subscriptions else None
+            dead_letter_queue(self, "SubscriptionDlq", config=config)
+            if config.has_email_subscriptions
+            else None
         )
         self.customer_notifications = self._build_topic(
             "CustomerNotifications",

@@ -104,11 +104,7 @@ class Routing(Construct):
     ) -> sqs.Queue:
         visibility_timeout = consumer_visibility_timeout(consumer_timeout, batching_window)
         queue = work_queue(
-            self,
-            name,
-            dlq=dlq,
-            max_receive_count=self._config.max_receive_count,
-            visibility_timeout=visibility_timeout,
+            self, name, config=self._config, dlq=dlq, visibility_timeout=visibility_timeout
         )
         self.work_queues[name] = (
             queue,
@@ -233,7 +229,7 @@ class Routing(Construct):
         }
 
     def _dead_letter_queue(self, name: str, registry: dict[str, sqs.Queue]) -> sqs.Queue:
-        queue = dead_letter_queue(self, name)
+        queue = dead_letter_queue(self, name, config=self._config)
         registry[name] = queue
         return queue
 
