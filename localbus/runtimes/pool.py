@@ -10,6 +10,7 @@ Each invocation is recorded with cold_start and its duration, for the server to 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import time
@@ -38,6 +39,10 @@ FAKE_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
 }
+
+# A queue URL as a template's Ref gives it; SDKs send to the URL's host (the JavaScript SDK
+# even over AWS_ENDPOINT_URL), so handlers get the served endpoint's URL for the same queue.
+AWS_QUEUE_URL = re.compile(r"^https://sqs\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/(?P<path>\d{12}/[^/]+)$")
 
 InvocationListener = Callable[[FunctionSpec, InvocationRecord], None]
 
@@ -120,13 +125,17 @@ class ProcessRuntime:
             return [node, str(NODE_BOOTSTRAP)]
         return [sys.executable, "-u", str(PYTHON_BOOTSTRAP)]
 
+    def _local_url(self, value: str) -> str:
+        match = AWS_QUEUE_URL.match(value)
+        return f"{self.endpoint_url}/{match['path']}" if match else value
+
     def _environment(self, spec: FunctionSpec) -> dict[str, str]:
         log_stream = time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime()) + uuid.uuid4().hex
         environment = {
             "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
-            **spec.environment,
+            **{key: self._local_url(value) for key, value in spec.environment.items()},
             "AWS_LAMBDA_FUNCTION_NAME": spec.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",

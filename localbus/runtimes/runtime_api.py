@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import queue
+import sys
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -109,7 +110,7 @@ class RuntimeApi:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="localbus-runtime-api", daemon=True
@@ -129,6 +130,18 @@ class RuntimeApi:
         self._pending.put(None)
         self._server.shutdown()
         self._server.server_close()
+
+
+class QuietServer(ThreadingHTTPServer):
+    """A client that goes away (a killed container, a closed keep-alive) is not an error."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
 
 def _error_document(body: bytes, headers: Any) -> dict[str, Any]:

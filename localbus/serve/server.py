@@ -17,11 +17,12 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
+from localbus.runtimes.runtime_api import QuietServer
 from localbus.serve import cloudformation, eventbridge, lambda_api, sns, sqs
 from localbus.serve.engine import Engine
 from localbus.serve.protocol import (
@@ -59,8 +60,7 @@ class LocalBusServer:
         self.python_mode = python_mode
         self.out = out or sys.stdout
         self.quiet = quiet
-        self._http = ThreadingHTTPServer((host, port), self._handler_class())
-        self._http.daemon_threads = True
+        self._http = QuietServer((host, port), self._handler_class())
         bound_host, bound_port = self._http.server_address[:2]
         self.endpoint_url = f"http://{bound_host}:{bound_port}"
         self.engine = Engine(self._build)

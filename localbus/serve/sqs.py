@@ -102,15 +102,18 @@ def _again(
     query: bool,
     deadline: float,
 ) -> Response | LongPoll | None:
+    """The same ReceiveMessage again, with the first attempt's deadline (final once past)."""
     final = time.monotonic() >= deadline
-    response = _answer(request, bus, handler, operation, {**params, "_final": final}, query, 0)
-    if isinstance(response, LongPoll):
-        response.deadline = deadline
-    return response
+    remaining = {**params, "_final": final}
+    return _answer(request, bus, handler, operation, remaining, query, deadline - _wait_of(params))
 
 
 def _json_error(failure: AwsError) -> Response:
     return json_error(failure, version="1.0", type_prefix="com.amazonaws.sqs#")
+
+
+def _wait_of(params: dict[str, Any]) -> float:
+    return float(params.get("WaitTimeSeconds") or 0)
 
 
 class _Wait:
