@@ -67,6 +67,9 @@ def invoke(request: Request, bus: Any, ref: Any) -> Response:
         bus.lambdas.invoke_async(ref.logical_id, payload, cause=())
         return Response(202, b"", headers)
     outcome = bus.lambdas.invoke_sync(ref.logical_id, payload, cause=())
+    if not outcome.ok and outcome.error_type == "TooManyRequestsException":
+        # Throttled before the handler ran: an API error (429), not a function error.
+        raise AwsError("TooManyRequestsException", outcome.error_message, 429)
     bus.record(
         "delivered" if outcome.ok else "failed",
         (),

@@ -1,0 +1,175 @@
+"""Handlers in child processes over the Lambda Runtime API, served by `localbus serve`.
+
+- aws-samples/serverless-patterns' Node.js handlers (fixtures/serve/node_example, MIT-0),
+  routed as their READMEs say.
+- Handler styles (fixtures/serve/node_styles): an ES module importing the AWS SDK v3 from
+  localbus's pinned install, CommonJS callbacks (nodejs22.x) and their refusal on nodejs24.x,
+  runaway handlers (Node.js and Python) stopped at their Timeout, cold and warm starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.localbus.serving import Served, start, wait_for
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "serve"
+EXAMPLE = FIXTURES / "node_example"
+STYLES = FIXTURES / "node_styles"
+
+pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not on PATH")
+
+
+@pytest.fixture(scope="module")
+def example() -> Iterator[Served]:
+    server = start(EXAMPLE / "template.json")
+    yield server
+    assert server.stop() == 0, "\n".join(server.lines)
+
+
+@pytest.fixture(scope="module")
+def styles() -> Iterator[Served]:
+    server = start(STYLES / "template.json", "--python-handlers", "process")
+    yield server
+    assert server.stop() == 0, "\n".join(server.lines)
+
+
+def invocations_of(served: Served, function: str) -> list[dict[str, Any]]:
+    return [record for record in served.invocations() if record["function"] == function]
+
+
+def invoke(served: Served, name: str, payload: Any) -> tuple[dict[str, Any], Any]:
+    response = served.client("lambda").invoke(FunctionName=name, Payload=json.dumps(payload))
+    return response, json.loads(response["Payload"].read())
+
+
+def test_the_eventbridge_lambda_pattern_routes_as_its_readme_says(example: Served) -> None:
+    # Given the pattern's event.json; when it is put on the bus (the README's put-events step)
+    entries = json.loads((EXAMPLE / "event.json").read_text())
+    response = example.client("events").put_events(Entries=entries)
+    [event_id] = [entry["EventId"] for entry in response["Entries"]]
+
+    # Then the rule invoked the Node.js consumer, whose log shows the event (the README's
+    # "retrieve the logs" step)
+    records = wait_for(lambda: invocations_of(example, "ConsumerFunction"))
+    assert records, "\n".join(example.lines)
+    [record] = records
+    assert record["error"] is None and record["cold_start"]
+    assert f'"id": "{event_id}"' in record["logs"]
+    assert '"location": "EUR-"' in record["logs"]
+    assert "\tINFO\t" in record["logs"]  # Lambda's text log format
+    steps = [step for step in example.trace() if step["event_id"] == event_id]
+    assert [s["step"] for s in steps if s["resource"] == "ConsumerFunction"] == ["delivered"]
+
+    # And an event the pattern does not match reaches no function
+    other = {**entries[0], "Detail": json.dumps({"location": "USD-1"})}
+    example.client("events").put_events(Entries=[other])
+    time.sleep(0.5)
+    assert len(invocations_of(example, "ConsumerFunction")) == 1
+
+
+def test_the_lambda_eventbridge_publisher_puts_its_event_with_sdk_v3(example: Served) -> None:
+    # When the publisher is invoked (its README: invoke it, see the event on the bus)
+    response, result = invoke(example, "PublisherFunction", {})
+
+    # Then its SDK v3 PutEvents reached the served default bus
+    assert "FunctionError" not in response, result
+    received = [
+        step
+        for step in example.trace()
+        if step["step"] == "received" and step["source"] == "demo.event"
+    ]
+    assert [step["detail_type"] for step in received] == ["Message"]
+    [record] = invocations_of(example, "PublisherFunction")
+    assert "FailedEntryCount: 0" in record["logs"]
+
+
+def test_an_es_module_handler_uses_the_pinned_sdk(styles: Served) -> None:
+    # When an event matches the ES module's rule
+    styles.client("events").put_events(
+        Entries=[{"Source": "styles.test", "DetailType": "esm", "Detail": '{"n": 7}'}]
+    )
+    # Then its SendMessage (SDK v3, from localbus's install) landed on the served queue
+    sqs = styles.client("sqs")
+    url = sqs.get_queue_url(QueueName="styles-out")["QueueUrl"]
+    messages = wait_for(
+        lambda: sqs.receive_message(QueueUrl=url, WaitTimeSeconds=2).get("Messages")
+    )
+    assert messages, "\n".join(styles.lines)
+    assert json.loads(messages[0]["Body"]) == {"from": "styles-esm", "detail": {"n": 7}}
+
+
+def test_callback_handlers_cold_then_warm(styles: Served) -> None:
+    response, result = invoke(styles, "styles-callback", {"a": 1})
+    assert "FunctionError" not in response and result["echoed"] == {"a": 1}
+    response, result = invoke(styles, "styles-callback", {"fail": "on purpose"})
+    assert response["FunctionError"] == "Unhandled"
+    assert result["errorType"] == "TypeError"
+    assert result["errorMessage"] == "asked to fail: on purpose"
+    starts = [record["cold_start"] for record in invocations_of(styles, "CallbackFunction")]
+    assert starts == [True, False]
+    assert wait_for(
+        lambda: any("styles-callback " in line and " warm " in line for line in styles.lines), 5
+    ), "\n".join(styles.lines)
+
+
+def test_a_callback_handler_is_refused_on_nodejs24(styles: Served) -> None:
+    response, result = invoke(styles, "styles-callback-24", {})
+    assert response["FunctionError"] == "Unhandled"
+    assert result["errorType"] == "Runtime.CallbackHandlerDeprecated"
+
+
+@pytest.mark.parametrize(
+    ("function", "logical_id"),
+    [("styles-runaway", "RunawayFunction"), ("styles-py-runaway", "PyRunawayFunction")],
+)
+def test_a_runaway_handler_is_killed_at_its_timeout(
+    styles: Served, function: str, logical_id: str, tmp_path: Path
+) -> None:
+    pid_file = tmp_path / "pid"
+    started = time.monotonic()
+    response, result = invoke(styles, function, {"pidFile": str(pid_file)})
+    took = time.monotonic() - started
+
+    # Lambda's timeout error, after about the function's Timeout (1 s), not later
+    assert response["FunctionError"] == "Unhandled"
+    assert result["errorType"] == "Sandbox.Timedout"
+    assert result["errorMessage"].endswith("Task timed out after 1.00 seconds")
+    assert took < 10
+    # and the process running the handler is gone
+    pid = int(pid_file.read_text())
+    assert wait_for(lambda: not _alive(pid), 5), f"process {pid} still runs"
+
+    # The next invocation starts a new container (a cold start) in a new process
+    invoke(styles, function, {"pidFile": str(pid_file)})
+    assert int(pid_file.read_text()) != pid
+    records = invocations_of(styles, logical_id)
+    assert [(r["cold_start"], r["timed_out"]) for r in records] == [(True, True), (True, True)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie waiting to be reaped counts as gone.
+    status = Path(f"/proc/{pid}/status")
+    return not (status.exists() and "\nState:\tZ" in status.read_text())
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_serve_stops_cleanly_on_a_signal(sig: int) -> None:
+    server = start(STYLES / "template.json")
+    _, result = invoke(server, "styles-callback", {"a": 1})
+    assert result["echoed"] == {"a": 1}
+    assert server.stop(sig) == 0
+    assert server.lines[-1] == "localbus stopped"
