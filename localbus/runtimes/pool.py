@@ -42,7 +42,9 @@ FAKE_CREDENTIALS = {
 
 # A queue URL as a template's Ref gives it; SDKs send to the URL's host (the JavaScript SDK
 # even over AWS_ENDPOINT_URL), so handlers get the served endpoint's URL for the same queue.
-AWS_QUEUE_URL = re.compile(r"^https://sqs\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/(?P<path>\d{12}/[^/]+)$")
+AWS_QUEUE_URL = re.compile(
+    r"^https://sqs\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/(?P<path>\d{12}/[^/]+)$"
+)
 
 InvocationListener = Callable[[FunctionSpec, InvocationRecord], None]
 
