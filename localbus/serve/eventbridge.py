@@ -38,12 +38,29 @@ def handle(request: Request, bus: Any) -> Response | None:
 # ---- events ------------------------------------------------------------------------------------
 
 
+ENTRY_KEYS = ("Time", "Source", "Resources", "DetailType", "Detail", "EventBusName", "TraceHeader")
+
+
 def put_events(bus: Any, params: dict[str, Any]) -> dict[str, Any] | None:
-    from botocore.exceptions import ClientError
+    """Through the backend's events client, the way in-process handlers' PutEvents arrive: an
+    event a child-process handler puts while it runs is linked to the event that invoked it."""
+    from botocore.exceptions import ClientError, ParamValidationError
 
     entries = params.get("Entries")
+    if isinstance(entries, list):
+        entries = [
+            {key: entry[key] for key in ENTRY_KEYS if key in entry}
+            if isinstance(entry, dict)
+            else entry
+            for entry in entries
+        ]
     try:
-        response = bus.put_events(Entries=entries)
+        if bus.backend is not None:
+            response = bus.backend.client("events").put_events(Entries=entries)
+        else:
+            response = bus.put_events(Entries=entries)
+    except ParamValidationError as error:
+        raise AwsError("ValidationException", str(error).replace("\n", " ")) from None
     except ClientError as error:
         details = error.response["Error"]
         raise AwsError(details["Code"], details["Message"]) from None

@@ -108,6 +108,29 @@ def test_an_es_module_handler_uses_the_pinned_sdk(styles: Served) -> None:
     assert json.loads(messages[0]["Body"]) == {"from": "styles-esm", "detail": {"n": 7}}
 
 
+def test_an_event_a_node_handler_puts_is_linked_to_its_cause(styles: Served) -> None:
+    # When a rule invokes the publisher (serverless-patterns' lambda-eventbridge-terraform)
+    answer = styles.client("events").put_events(
+        Entries=[{"Source": "styles.test", "DetailType": "chain", "Detail": "{}"}]
+    )
+    [cause] = [entry["EventId"] for entry in answer["Entries"]]
+
+    # Then the event its SDK v3 PutEvents sent arrives as a child of the invoking event
+    def produced() -> list[dict[str, Any]]:
+        return [
+            step
+            for step in styles.trace()
+            if step["step"] == "received" and step.get("parent_event_ids") == [cause]
+        ]
+
+    [child] = wait_for(produced)
+    assert (child["source"], child["detail_type"], child["via"]) == (
+        "demo.event",
+        "Message",
+        "ChainedPublisher",
+    )
+
+
 def test_callback_handlers_cold_then_warm(styles: Served) -> None:
     response, result = invoke(styles, "styles-callback", {"a": 1})
     assert "FunctionError" not in response and result["echoed"] == {"a": 1}
