@@ -30,10 +30,7 @@ def load_bus(
     from localbus.aws_backend import AwsBackend
     from localbus.bus import LocalBus, _warn
     from localbus.intrinsics import Resolver
-    from localbus.lambda_runtime import LambdaRuntime, specs_from_template
     from localbus.reporting import Reporter
-    from localbus.runtimes.pool import MixedRuntime, ProcessRuntime
-    from localbus.runtimes.specs import process_specs, reserved_concurrency, without_functions
 
     reporter = Reporter(sink=_warn)
     path = Path(template)
@@ -53,21 +50,15 @@ def load_bus(
     backend = AwsBackend(artifact.template, resolver, reporter=reporter)
     backend.start()
     try:
-        children = process_specs(
-            artifact.template, resolver, assembly, artifact, python_mode=python_mode
-        )
-        in_process = specs_from_template(
-            without_functions(artifact.template, set(children)), resolver, assembly, artifact
-        )
-        runtime = MixedRuntime(
-            LambdaRuntime(in_process, backend),
-            ProcessRuntime(
-                children,
-                endpoint_url=endpoint_url,
-                region=resolver.region,
-                reserved_concurrency=reserved_concurrency(artifact.template, resolver),
-                waiter=waiter,
-            ),
+        runtime = make_runtime(
+            artifact.template,
+            resolver,
+            assembly,
+            artifact,
+            backend,
+            endpoint_url=endpoint_url,
+            python_mode=python_mode,
+            waiter=waiter,
         )
         return LocalBus(
             artifact.template,
@@ -81,3 +72,36 @@ def load_bus(
         backend.stop()
         assembly.close()
         raise
+
+
+def make_runtime(
+    template: Mapping[str, Any],
+    resolver: Any,
+    assembly: Any,
+    artifact: Any,
+    backend: Any,
+    *,
+    endpoint_url: str,
+    python_mode: str = "in-process",
+    waiter: Waiter = sleeping_waiter,
+) -> Any:
+    """The MixedRuntime for `template`: Node.js (and, in "process" mode, Python) functions in
+    child processes pointed at `endpoint_url`, the other Python functions in process."""
+    from localbus.lambda_runtime import LambdaRuntime, specs_from_template
+    from localbus.runtimes.pool import MixedRuntime, ProcessRuntime
+    from localbus.runtimes.specs import process_specs, reserved_concurrency, without_functions
+
+    children = process_specs(template, resolver, assembly, artifact, python_mode=python_mode)
+    in_process = specs_from_template(
+        without_functions(template, set(children)), resolver, assembly, artifact
+    )
+    return MixedRuntime(
+        LambdaRuntime(in_process, backend),
+        ProcessRuntime(
+            children,
+            endpoint_url=endpoint_url,
+            region=resolver.region,
+            reserved_concurrency=reserved_concurrency(template, resolver),
+            waiter=waiter,
+        ),
+    )
