@@ -87,4 +87,16 @@ def invoke(request: Request, bus: Any, ref: Any) -> Response:
     if outcome.ok:
         return Response(200, json.dumps(outcome.result).encode(), headers)
     headers["X-Amz-Function-Error"] = "Unhandled"
-    return Response(200, json.dumps(outcome.error_payload()).encode(), headers)
+    return Response(200, json.dumps(_error_payload(bus, ref, outcome)).encode(), headers)
+
+
+def _error_payload(bus: Any, ref: Any, outcome: Any) -> dict[str, Any]:
+    """The error document as the function's runtime writes it (Node.js: `trace`)."""
+    runtime = str(bus.resolver.properties(ref.logical_id, strict=False).get("Runtime", ""))
+    if runtime.startswith("nodejs"):
+        return {
+            "errorType": outcome.error_type,
+            "errorMessage": outcome.error_message,
+            "trace": outcome.stack_trace,
+        }
+    return outcome.error_payload()

@@ -138,6 +138,7 @@ def test_callback_handlers_cold_then_warm(styles: Served) -> None:
     assert response["FunctionError"] == "Unhandled"
     assert result["errorType"] == "TypeError"
     assert result["errorMessage"] == "asked to fail: on purpose"
+    assert result["trace"][0] == "TypeError: asked to fail: on purpose"  # Node.js's error shape
     starts = [record["cold_start"] for record in invocations_of(styles, "CallbackFunction")]
     assert starts == [True, False]
     assert wait_for(
