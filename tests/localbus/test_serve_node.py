@@ -146,6 +146,26 @@ def test_callback_handlers_cold_then_warm(styles: Served) -> None:
     ), "\n".join(styles.lines)
 
 
+def test_a_busy_function_gets_a_second_container_up_to_its_reserved_concurrency(
+    styles: Served,
+) -> None:
+    # A handler that invokes itself while it runs: its only container is busy, so Lambda starts
+    # another one (a cold start, another process)
+    response, result = invoke(styles, "styles-recursive", {"depth": 0})
+    assert "FunctionError" not in response, result
+    assert result["inner"]["depth"] == 1 and result["inner"]["pid"] != result["pid"]
+    starts = [r["cold_start"] for r in invocations_of(styles, "RecursiveFunction")]
+    assert starts == [True, True]  # the inner one recorded first: it finished first
+
+    # With ReservedConcurrentExecutions 1 the inner call is throttled instead
+    response, result = invoke(styles, "styles-recursive-reserved", {"depth": 0})
+    assert result["innerError"] == "TooManyRequestsException"
+
+    # Once free, a container is reused: a warm start
+    invoke(styles, "styles-recursive", {"depth": 1})
+    assert invocations_of(styles, "RecursiveFunction")[-1]["cold_start"] is False
+
+
 def test_a_callback_handler_is_refused_on_nodejs24(styles: Served) -> None:
     response, result = invoke(styles, "styles-callback-24", {})
     assert response["FunctionError"] == "Unhandled"
