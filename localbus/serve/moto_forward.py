@@ -36,10 +36,11 @@ class MotoForwarder:
             if close is not None:
                 close()
         code = int(str(status).split(" ", 1)[0])
+        # A HEAD answer keeps moto's Content-Length: the size of what a GET would return.
+        dropped = {"transfer-encoding", "connection", "server", "date"}
+        if request.method != "HEAD":
+            dropped.add("content-length")
         out: dict[str, Any] = {
-            key: value
-            for key, value in response_headers.items()
-            if key.lower()
-            not in ("content-length", "transfer-encoding", "connection", "server", "date")
+            key: value for key, value in response_headers.items() if key.lower() not in dropped
         }
         return Response(code, body, out)

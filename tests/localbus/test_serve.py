@@ -7,6 +7,7 @@ history and the inventory, /_localbus/trace for the path each event took.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -349,3 +350,20 @@ def test_bad_requests_get_aws_error_codes(served: Served) -> None:
     assert json.loads(body)["__type"] == "SerializationException"
     status, _, body = served.raw(b"", {}, "/_localbus/advance?seconds=soon")
     assert status == 400 and b"not a number" in body
+
+
+def test_every_other_call_goes_to_moto_in_the_same_process(served: Served) -> None:
+    # S3, which the template does not use: a multipart upload, then HEAD and GET
+    s3 = served.client("s3")
+    s3.create_bucket(
+        Bucket="serve-test-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    body = b"x" * (9 * 1024 * 1024)
+    s3.upload_fileobj(io.BytesIO(body), "serve-test-bucket", "big")
+    assert s3.head_object(Bucket="serve-test-bucket", Key="big")["ContentLength"] == len(body)
+    assert s3.get_object(Bucket="serve-test-bucket", Key="big")["Body"].read() == body
+    # A queue created through the API lives in moto, beside the template's
+    sqs = served.client("sqs")
+    url = sqs.create_queue(QueueName="made-by-a-client")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="m")
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url)["Messages"]] == ["m"]
