@@ -346,7 +346,7 @@ def list_replays(bus: Any, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _epoch(bus: Any, iso: str) -> float:
-    from localbus.archive import parse_time
+    from localbus.clock import parse_time
 
     return parse_time(iso)
 

@@ -1,12 +1,10 @@
-"""Build the LocalBus serve mode runs: the template's flow, moto, and a runtime that also runs
-Node.js (and, when asked, Python) handlers in child processes pointed at the served endpoint.
-
-The same wiring as LocalBus.from_cdk_out, with the runtime swapped; a cdk.out folder or a
-CloudFormation template file (JSON) is accepted.
-"""
+"""Build the LocalBus serve mode runs: LocalBus.from_template (the template's flow, moto) with a
+runtime that also runs Node.js (and, when asked, Python) handlers in child processes pointed at
+the served endpoint."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,56 +20,19 @@ def load_bus(
     parameters: Mapping[str, Any] | None = None,
     python_mode: str = "in-process",
     waiter: Waiter = sleeping_waiter,
-    account_id: str = "123456789012",
-    region: str = "eu-west-1",
 ) -> Any:
-    """A LocalBus on `template` whose runtime is a MixedRuntime (bus.lambdas' runtime)."""
-    from localbus.assembly import CloudAssembly
-    from localbus.aws_backend import AwsBackend
-    from localbus.bus import LocalBus, _warn
-    from localbus.intrinsics import Resolver
-    from localbus.reporting import Reporter
+    """LocalBus.from_template(template) whose runtime is a MixedRuntime (bus.lambdas' runtime):
+    a template file (JSON, YAML, SAM), a folder holding template.yaml, or a cdk.out."""
+    from localbus.bus import LocalBus
 
-    reporter = Reporter(sink=_warn)
-    path = Path(template)
-    if path.is_dir():
-        assembly = CloudAssembly.load(path, reporter=reporter)
-    else:
-        assembly = CloudAssembly.from_template(path, reporter=reporter)
-    artifact = assembly.stack(stack)
-    resolver = Resolver(
-        artifact.template,
-        account_id=artifact.account or account_id,
-        region=artifact.region or region,
-        stack_name=artifact.name,
-        parameters=parameters,
-        reporter=reporter,
+    return LocalBus.from_template(
+        template,
+        parameters,
+        stack=stack,
+        runtime_factory=functools.partial(
+            make_runtime, endpoint_url=endpoint_url, python_mode=python_mode, waiter=waiter
+        ),
     )
-    backend = AwsBackend(artifact.template, resolver, reporter=reporter)
-    backend.start()
-    try:
-        runtime = make_runtime(
-            artifact.template,
-            resolver,
-            assembly,
-            artifact,
-            backend,
-            endpoint_url=endpoint_url,
-            python_mode=python_mode,
-            waiter=waiter,
-        )
-        return LocalBus(
-            artifact.template,
-            resolver=resolver,
-            runtime=runtime,
-            backend=backend,
-            assembly=assembly,
-            reporter=reporter,
-        )
-    except BaseException:
-        backend.stop()
-        assembly.close()
-        raise
 
 
 def make_runtime(

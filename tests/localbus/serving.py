@@ -1,4 +1,4 @@
-"""`python -m localbus.serve` in a child process, as a user starts it, for the serve tests.
+"""`localbus serve` (as `python -m localbus serve`) in a child process, for the serve tests.
 
 The server runs in its own process on purpose: moto and the PutEvents hook are process-wide,
 so a client in the test process must reach it over HTTP like any other client.
@@ -61,6 +61,28 @@ class Served:
 
         return boto3.client(service, endpoint_url=self.endpoint_url, region_name="eu-west-1")
 
+    def aws(self, *args: str, cwd: Path = ROOT) -> Any:
+        """The AWS CLI (awscli from requirements-dev) against this endpoint; its JSON answer."""
+        completed = subprocess.run(
+            [
+                str(Path(sys.executable).with_name("aws")),
+                "--endpoint-url",
+                self.endpoint_url,
+                "--region",
+                "eu-west-1",
+                "--output",
+                "json",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=cwd,
+            env={**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"},
+        )
+        assert completed.returncode == 0, completed.stderr
+        return json.loads(completed.stdout) if completed.stdout.strip() else None
+
     def stop(self, sig: int = signal.SIGTERM) -> int:
         if self.process.poll() is None:
             self.process.send_signal(sig)
@@ -70,7 +92,7 @@ class Served:
 def start(template: Path, *extra: str) -> Served:
     """Start the server on a free port; returns once it says where it listens."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "localbus.serve", str(template), "--port", "0", *extra],
+        [sys.executable, "-m", "localbus", "serve", str(template), "--port", "0", *extra],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -120,27 +119,7 @@ def test_the_aws_cli_puts_events_from_an_entries_file(
     served: Served, template: dict[str, Any]
 ) -> None:
     # When the AWS CLI sends the sample file, as the README shows
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("aws")),
-            "--endpoint-url",
-            served.endpoint_url,
-            "--region",
-            "eu-west-1",
-            "--output",
-            "json",
-            "events",
-            "put-events",
-            "--entries",
-            f"file://{HIGH_RISK}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"},
-    )
-    assert result.returncode == 0, result.stderr
-    answer = json.loads(result.stdout)
+    answer = served.aws("events", "put-events", "--entries", f"file://{HIGH_RISK}")
     assert answer["FailedEntryCount"] == 0
     [event_id] = [entry["EventId"] for entry in answer["Entries"]]
 

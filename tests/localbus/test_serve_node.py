@@ -1,7 +1,8 @@
 """Handlers in child processes over the Lambda Runtime API, served by `localbus serve`.
 
 - aws-samples/serverless-patterns' Node.js handlers (fixtures/serve/node_example, MIT-0),
-  routed as their READMEs say.
+  served from their own templates (eventbridge-lambda's SAM template as written) and routed as
+  their READMEs say.
 - Handler styles (fixtures/serve/node_styles): an ES module importing the AWS SDK v3 from
   localbus's pinned install, CommonJS callbacks (nodejs22.x) and their refusal on nodejs24.x,
   runaway handlers (Node.js and Python) stopped at their Timeout, cold and warm starts.
@@ -31,7 +32,14 @@ pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is no
 
 @pytest.fixture(scope="module")
 def example() -> Iterator[Served]:
-    server = start(EXAMPLE / "template.json")
+    server = start(EXAMPLE / "eventbridge-lambda" / "template.yaml")
+    yield server
+    assert server.stop() == 0, "\n".join(server.lines)
+
+
+@pytest.fixture(scope="module")
+def publisher() -> Iterator[Served]:
+    server = start(EXAMPLE / "lambda-eventbridge-terraform" / "localbus-template.yaml")
     yield server
     assert server.stop() == 0, "\n".join(server.lines)
 
@@ -53,9 +61,10 @@ def invoke(served: Served, name: str, payload: Any) -> tuple[dict[str, Any], Any
 
 
 def test_the_eventbridge_lambda_pattern_routes_as_its_readme_says(example: Served) -> None:
-    # Given the pattern's event.json; when it is put on the bus (the README's put-events step)
-    entries = json.loads((EXAMPLE / "event.json").read_text())
-    response = example.client("events").put_events(Entries=entries)
+    # Given the pattern's event.json; when the README's step puts it on the bus
+    pattern = EXAMPLE / "eventbridge-lambda"
+    entries = json.loads((pattern / "event.json").read_text())
+    response = example.aws("events", "put-events", "--entries", "file://event.json", cwd=pattern)
     [event_id] = [entry["EventId"] for entry in response["Entries"]]
 
     # Then the rule invoked the Node.js consumer, whose log shows the event (the README's
@@ -77,19 +86,19 @@ def test_the_eventbridge_lambda_pattern_routes_as_its_readme_says(example: Serve
     assert len(invocations_of(example, "ConsumerFunction")) == 1
 
 
-def test_the_lambda_eventbridge_publisher_puts_its_event_with_sdk_v3(example: Served) -> None:
-    # When the publisher is invoked (its README: invoke it, see the event on the bus)
-    response, result = invoke(example, "PublisherFunction", {})
+def test_the_lambda_eventbridge_publisher_puts_its_event_with_sdk_v3(publisher: Served) -> None:
+    # When the publisher is invoked (its README: `aws lambda invoke`, then its log and the bus)
+    response, result = invoke(publisher, "PublisherFunction", {})
 
     # Then its SDK v3 PutEvents reached the served default bus
     assert "FunctionError" not in response, result
     received = [
         step
-        for step in example.trace()
+        for step in publisher.trace()
         if step["step"] == "received" and step["source"] == "demo.event"
     ]
     assert [step["detail_type"] for step in received] == ["Message"]
-    [record] = invocations_of(example, "PublisherFunction")
+    [record] = invocations_of(publisher, "PublisherFunction")
     assert "FailedEntryCount: 0" in record["logs"]
 
 
@@ -142,7 +151,7 @@ def test_callback_handlers_cold_then_warm(styles: Served) -> None:
     starts = [record["cold_start"] for record in invocations_of(styles, "CallbackFunction")]
     assert starts == [True, False]
     assert wait_for(
-        lambda: any("styles-callback " in line and " warm " in line for line in styles.lines), 5
+        lambda: any("styles-callback (nodejs22.x): warm" in line for line in styles.lines), 5
     ), "\n".join(styles.lines)
 
 
