@@ -130,3 +130,14 @@ def _limit_problems(value: Any, shape: Shape, path: str) -> list[tuple[str, str]
         if pattern and not re.fullmatch(pattern, value):
             return [(path, f"{_short(value)} does not match the pattern {pattern}")]
     return []
+
+
+def option_problem(operation: str, member: str, value: str, option: str) -> str | None:
+    """Why an option's value would be refused as `member` of the events API `operation`'s
+    request (the model's min/max/pattern), e.g. --name as StartReplay's ReplayName."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("events")
+    shape = model.operation_model(operation).input_shape.members[member]
+    found = _limit_problems(value, shape, option)
+    return f"{option} {value!r}: {found[0][1]}" if found else None
