@@ -255,3 +255,10 @@ def test_the_local_seed_inventory_must_be_rows_of_sku_and_available(
     assert result.exit_code == 2, result.output
     assert f"{seed}: row 0: must be an object" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_the_cli_accepts_exactly_the_stage_names_the_app_accepts() -> None:
+    from ordersctl.targets.aws import STAGE_NAME_PATTERN
+    from stacks.config import STAGE_NAME_PATTERN as APP_PATTERN
+
+    assert STAGE_NAME_PATTERN.pattern == APP_PATTERN.pattern
