@@ -18,6 +18,28 @@ if TYPE_CHECKING:
     from ordersctl.targets.aws import AwsTarget
     from ordersctl.targets.local import LocalEvents
 
+
+def _hide_flag_placeholders() -> None:
+    """typer 0.29's help prints a type after every option, flags too (`--local <bool>`), as if
+    `--local true` were the way to write it (it reads `true` as a file). A flag takes no value:
+    show none. Other options keep their placeholder."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "hides_flags", False):
+        return
+
+    def display_type_rich(self: TyperOption, ctx: typer.Context) -> str | None:
+        if self.is_flag and self.metavar is None:
+            return None
+        return shown(self, ctx)
+
+    display_type_rich.hides_flags = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_hide_flag_placeholders()
+
 app = typer.Typer(
     name="ordersctl",
     help="Work with the order-events EventBridge pipeline: send, test, explain, replay and watch "
