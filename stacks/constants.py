@@ -29,6 +29,7 @@ INVENTORY_RESERVED: Final = "InventoryReserved"
 INVENTORY_SHORTAGE: Final = "InventoryShortage"
 ORDER_RISK_ASSESSED: Final = "OrderRiskAssessed"
 RISK_LEVEL_HIGH: Final = "high"
+RISK_LEVEL_UNSCORABLE: Final = "unscorable"
 
 # Rule names (unique per bus, so the stage is not repeated in them).
 RULE_INVENTORY: Final = "inventory"
@@ -88,6 +89,9 @@ POWERTOOLS_LOG_LEVEL: Final = "INFO"
 
 # DynamoDB key layouts (contract).
 INVENTORY_PARTITION_KEY: Final = "pk"
+# TTL on the inventory table: a cancellation processed before its order's create is remembered
+# this long (lambdas/inventory/stock_table.py CANCELLED_FIRST_TTL).
+INVENTORY_TTL_ATTRIBUTE: Final = "expiresAt"
 ORDER_HISTORY_PARTITION_KEY: Final = "orderId"
 ORDER_HISTORY_SORT_KEY: Final = "sk"
 IDEMPOTENCY_PARTITION_KEY: Final = "id"

@@ -20,6 +20,7 @@ from stacks.constants import (
     ORDER_CREATED,
     ORDER_RISK_ASSESSED,
     RISK_LEVEL_HIGH,
+    RISK_LEVEL_UNSCORABLE,
     RISK_SCORER_TIMEOUT,
     RULE_AUDIT_ALL,
     RULE_FRAUD_ALERT,
@@ -191,11 +192,12 @@ class Routing(Construct):
         rule = self._rule(
             "FraudAlertRule",
             RULE_FRAUD_ALERT,
-            "High-risk assessments, to the fraud team",
+            "High-risk and unscorable assessments, to the fraud team",
             events.EventPattern(
                 source=[SOURCE_RISK],
                 detail_type=[ORDER_RISK_ASSESSED],
-                detail={"riskLevel": [RISK_LEVEL_HIGH]},
+                # unscorable: a record the scorer could not read; a person must look at it.
+                detail={"riskLevel": [RISK_LEVEL_HIGH, RISK_LEVEL_UNSCORABLE]},
             ),
         )
         rule.add_target(
