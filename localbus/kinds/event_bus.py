@@ -247,6 +247,7 @@ class RuleTarget:
         self.dead_letter = (target.get("DeadLetterConfig") or {}).get("Arn")
         sqs = target.get("SqsParameters") or {}
         self.message_group_id = sqs.get("MessageGroupId")
+        self.http_parameters = target.get("HttpParameters")
         try:
             validate_target_input(target)
         except InvalidTargetInputError as error:
@@ -284,6 +285,7 @@ class RuleTarget:
                 event=job.event,
                 extra={**common, "input": payload, "attempt": job.attempts},
                 group_id=self.message_group_id,
+                http_parameters=self.http_parameters,
             )
         except DeliveryError as error:
             self._failed(job, error, payload)
