@@ -36,6 +36,7 @@ from localbus.kinds.function import Lambdas
 from localbus.kinds.mapping import SqsEventSourceMapping
 from localbus.kinds.pipe import SqsPipe
 from localbus.kinds.queue import Queue
+from localbus.kinds.schedule import Schedule
 from localbus.kinds.state_machine import StateMachine
 from localbus.kinds.topic import Topic
 from localbus.reporting import Reporter
@@ -193,6 +194,11 @@ class LocalBus(Engine):
     @property
     def pipes(self) -> dict[str, SqsPipe]:
         return self.collections["pipes"]
+
+    @property
+    def schedules(self) -> dict[str, Schedule]:
+        """EventBridge Scheduler schedules; each one's `fired` lists its scheduled times."""
+        return self.collections["schedules"]
 
     @property
     def state_machines(self) -> dict[str, StateMachine]:

@@ -16,6 +16,7 @@ from localbus.kinds.log_group import LogGroupKind
 from localbus.kinds.mapping import MappingKind
 from localbus.kinds.pipe import PipeKind
 from localbus.kinds.queue import QueueKind
+from localbus.kinds.schedule import ScheduleKind
 from localbus.kinds.state_machine import StateMachineKind
 from localbus.kinds.table import TableKind
 from localbus.kinds.topic import TopicKind
@@ -32,4 +33,5 @@ KINDS: tuple[type[Kind], ...] = (
     ArchiveKind,
     MappingKind,
     PipeKind,
+    ScheduleKind,
 )
