@@ -148,6 +148,46 @@ class LocalBus(Engine):
             assembly.close()
             raise
 
+    @classmethod
+    def from_template(
+        cls,
+        path: str | Path,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        stack: str | None = None,
+        seed: int | None = None,
+        start_time: datetime | float | str | None = None,
+        account_id: str = "123456789012",
+        region: str = "eu-west-1",
+        **options: Any,
+    ) -> LocalBus:
+        """Load an EventBridge app as written and start moto for its handlers.
+
+        `path`: a CloudFormation template file (JSON, or YAML with short forms such as `!Ref`),
+        a SAM template (expanded locally by AWS's aws-sam-translator), a cdk.out folder (all
+        its stacks in one bus, `Fn::ImportValue` across them resolved; `stack` picks one), or
+        a folder holding template.yaml. Local code paths (SAM CodeUri, a Lambda `Code: ./src`,
+        CDK assets) are relative to the template. `parameters` override the template's
+        Parameters (CloudFormation's ParameterKey -> value). `options` go to the constructor.
+        What is not emulated is reported at load (warnings, `bus.unsupported`). Raises
+        `localbus.loading.TemplateLoadError` (an AssemblyError) naming the file and the
+        reason when the path holds no readable template. Close it, or use `with`.
+        """
+        from localbus.loading import open_bus
+
+        return open_bus(
+            cls,
+            path,
+            parameters,
+            stack=stack,
+            seed=seed,
+            start_time=start_time,
+            account_id=account_id,
+            region=region,
+            reporter=Reporter(sink=_warn),
+            **options,
+        )
+
     def close(self) -> None:
         """Stop moto and forget loaded handler modules."""
         if self.backend is not None:

@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from ordersctl.routes import Resource, all_resources, friendly_name
+from localbus.names import Resource, all_resources, friendly_name
 
 NO_RULE = "no enabled rule matched"
 # Drops that are decisions of the flow, not failures: recorded, so accounted for.
@@ -159,6 +159,15 @@ class TraceView:
         tree = Tree(self._title(event_id, origin))
         start = (self.received(event_id) or {}).get("elapsed", 0.0)
         self._fill(tree, event_id, {event_id}, start)
+        return tree
+
+    def direct_messages_tree(self) -> Tree | None:
+        """The steps of messages no event caused (sent straight to a queue), or None."""
+        steps = self._by_event.get(None)  # type: ignore[call-overload]
+        if not steps:
+            return None
+        tree = Tree(Text.assemble(("● ", "bold"), ("messages sent to queues", "bold cyan")))
+        self._fill(tree, None, {None}, steps[0]["elapsed"])  # type: ignore[arg-type]
         return tree
 
     def _title(self, event_id: str, origin: str = "") -> Text:
