@@ -29,12 +29,15 @@ from localbus.clock import (
 )
 from localbus.engine import Engine, LocalBusError, validate_request
 from localbus.kinds import KINDS
+from localbus.kinds.api_destination import API_DESTINATION, ApiDestination, HttpHandler
 from localbus.kinds.archive import REPLAY_SLICE_S, Archive
 from localbus.kinds.event_bus import EventBus, Rule
 from localbus.kinds.function import Lambdas
 from localbus.kinds.mapping import SqsEventSourceMapping
 from localbus.kinds.pipe import SqsPipe
 from localbus.kinds.queue import Queue
+from localbus.kinds.schedule import Schedule
+from localbus.kinds.state_machine import StateMachine
 from localbus.kinds.topic import Topic
 from localbus.reporting import Reporter
 from localbus.resources import DEFAULT_BUS, QUEUE, RULE, TABLE, TOPIC
@@ -231,6 +234,32 @@ class LocalBus(Engine):
     @property
     def pipes(self) -> dict[str, SqsPipe]:
         return self.collections["pipes"]
+
+    @property
+    def schedules(self) -> dict[str, Schedule]:
+        """EventBridge Scheduler schedules; each one's `fired` lists its scheduled times."""
+        return self.collections["schedules"]
+
+    @property
+    def state_machines(self) -> dict[str, StateMachine]:
+        """Step Functions state machines; each one's `executions` lists the starts, inputs
+        included (definitions are not run)."""
+        return self.collections["state_machines"]
+
+    @property
+    def api_destinations(self) -> dict[str, ApiDestination]:
+        """API destinations; each one's `calls` lists the requests made and their status."""
+        return self.collections["api_destinations"]
+
+    def register_http_handler(self, destination: str, handler: HttpHandler) -> None:
+        """Answer calls to an API destination (logical id, name or ARN) whose endpoint is not
+        one of the template's APIs: `handler(request)` gets {method, url, headers, query,
+        body} and returns a status code, {"statusCode": n, "body": ...}, or None for 200."""
+        ref = self.index.find(destination, API_DESTINATION)
+        if ref is None:
+            known = ", ".join(self.api_destinations) or "none"
+            raise KeyError(f"no API destination {destination!r} (API destinations: {known})")
+        self.api_destinations[ref.logical_id].handler = handler
 
     # ---- PutEvents ---------------------------------------------------------------------------
 

@@ -705,6 +705,75 @@ _ATTRIBUTES: dict[tuple[str, str], Any] = {
     ("AWS::EventSchemas::Schema", "SchemaVersion"): lambda r, lid: "1",
 }
 
+
+# ---- Step Functions, EventBridge Scheduler and API Gateway (localbus.kinds targets) ----------
+
+
+def _api_id(resolver: Resolver, logical_id: str) -> str:
+    # API Gateway ids are 10 lowercase letters and digits, made up by the service.
+    return hashlib.sha256(f"{resolver.stack_name}/{logical_id}".encode()).hexdigest()[:10]
+
+
+def _schedule_arn(resolver: Resolver, logical_id: str) -> str:
+    properties = resolver.resource(logical_id).get("Properties") or {}
+    group = _as_text(resolver._eval(properties.get("GroupName", "default"), logical_id))
+    name = resolver.physical_id(logical_id)
+    return resolver._service_arn("scheduler", f"schedule/{group}/{name}")
+
+
+def _http_api_endpoint(resolver: Resolver, logical_id: str) -> str:
+    api = _api_id(resolver, logical_id)
+    return f"https://{api}.execute-api.{resolver.region}.{resolver.url_suffix}"
+
+
+NAME_PROPERTY.update(
+    {
+        "AWS::StepFunctions::StateMachine": "StateMachineName",
+        "AWS::Scheduler::Schedule": "Name",
+        "AWS::Scheduler::ScheduleGroup": "Name",
+    }
+)
+_ARNS.update(
+    {
+        "AWS::StepFunctions::StateMachine": _simple_arn("states", "stateMachine:{name}"),
+        "AWS::Scheduler::Schedule": _schedule_arn,
+        "AWS::Scheduler::ScheduleGroup": _simple_arn("scheduler", "schedule-group/{name}"),
+    }
+)
+_REFS.update(
+    {
+        "AWS::StepFunctions::StateMachine": _own_arn,
+        "AWS::Scheduler::Schedule": _name,
+        "AWS::Scheduler::ScheduleGroup": _name,
+        "AWS::ApiGateway::RestApi": _api_id,
+        "AWS::ApiGateway::Resource": _api_id,
+        "AWS::ApiGateway::Deployment": _api_id,
+        "AWS::ApiGateway::Stage": lambda r, lid: _as_text(
+            r._eval((r.resource(lid).get("Properties") or {}).get("StageName", lid), lid)
+        ),
+        "AWS::ApiGatewayV2::Api": _api_id,
+        "AWS::ApiGatewayV2::Integration": _api_id,
+        "AWS::ApiGatewayV2::Route": _api_id,
+        "AWS::ApiGatewayV2::Stage": lambda r, lid: _as_text(
+            r._eval((r.resource(lid).get("Properties") or {}).get("StageName", lid), lid)
+        ),
+    }
+)
+_ATTRIBUTES.update(
+    {
+        ("AWS::StepFunctions::StateMachine", "Arn"): _own_arn,
+        ("AWS::StepFunctions::StateMachine", "Name"): _name,
+        ("AWS::Scheduler::Schedule", "Arn"): _own_arn,
+        ("AWS::Scheduler::ScheduleGroup", "Arn"): _own_arn,
+        ("AWS::ApiGateway::RestApi", "RootResourceId"): lambda r, lid: _api_id(r, f"{lid}/"),
+        ("AWS::ApiGateway::RestApi", "RestApiId"): _api_id,
+        ("AWS::ApiGateway::Resource", "ResourceId"): _api_id,
+        ("AWS::ApiGatewayV2::Api", "ApiId"): _api_id,
+        ("AWS::ApiGatewayV2::Api", "ApiEndpoint"): _http_api_endpoint,
+    }
+)
+
+
 _FUNCTIONS: dict[str, Any] = {
     "Ref": Resolver._fn_ref,
     "Fn::GetAtt": Resolver._fn_get_att,
