@@ -287,3 +287,42 @@ def test_one_stack_of_an_assembly_can_be_picked(tmp_path: Path) -> None:
     with LocalBus.from_template(cdk_out, stack="Shared") as bus:
         assert list(bus.queues) == ["Queue"]
         assert list(bus.rules) == []
+
+
+def test_sam_sqs_and_sns_events_become_a_mapping_and_a_subscription(tmp_path: Path) -> None:
+    # Given SAM functions fed by an SQS queue (event source mapping) and an SNS topic
+    write(tmp_path / "src" / "app.py", HANDLER)
+    template = write(
+        tmp_path / "template.yaml",
+        """\
+        Transform: AWS::Serverless-2016-10-31
+        Globals:
+          Function: {Runtime: python3.12, CodeUri: src/, Handler: app.handler}
+        Resources:
+          Jobs: {Type: AWS::SQS::Queue}
+          Alerts: {Type: AWS::SNS::Topic}
+          Worker:
+            Type: AWS::Serverless::Function
+            Properties:
+              Events:
+                Batch: {Type: SQS, Properties: {Queue: !GetAtt Jobs.Arn, BatchSize: 5}}
+          Notifier:
+            Type: AWS::Serverless::Function
+            Properties:
+              Events:
+                Alert: {Type: SNS, Properties: {Topic: !Ref Alerts}}
+        """,
+    )
+
+    with LocalBus.from_template(template, seed=1) as bus:
+        # When a message is sent to the queue and one published to the topic
+        bus.queue("Jobs").send('{"job": 1}')
+        bus.topic("Alerts").publish("hello")
+        bus.run_until_idle()
+
+        # Then each function ran once, with the SQS record and the SNS notification
+        [record] = invocations(bus, "Worker")
+        assert record["input"]["body"] == '{"job": 1}'  # the batch's one record
+        [notification] = invocations(bus, "Notifier")
+        assert notification["input"]["Records"][0]["Sns"]["Message"] == "hello"
+        assert bus.unsupported == []
