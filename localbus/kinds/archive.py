@@ -14,11 +14,18 @@ delivered one simulated minute after the previous one, events in archive order w
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from localbus.targets import ResourceRef
+from localbus.clock import event_timestamp
+from localbus.engine import Kind
+from localbus.kinds.event_bus import EventBusKind
+from localbus.patterns import InvalidPatternError, compile_pattern
+from localbus.resources import ResourceRef
+
+ARCHIVE = "AWS::Events::Archive"
 
 REPLAY_SLICE_S = 60.0
 
@@ -59,18 +66,28 @@ class Archive:
         return [kept.event for kept in self.events if start <= event_timestamp(kept.event) < end]
 
 
-def event_timestamp(event: dict[str, Any]) -> float:
-    return parse_time(event["time"])
+class ArchiveKind(Kind):
+    types: ClassVar[Mapping[str, str]] = {ARCHIVE: "archives"}
 
-
-def parse_time(value: Any) -> float:
-    """Seconds since the epoch from a datetime, a number or an ISO 8601 string."""
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
-    if isinstance(value, int | float):
-        return float(value)
-    text = str(value).strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    moment = datetime.fromisoformat(text)
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    def build(self, ref: ResourceRef, props: dict[str, Any]) -> Archive | None:
+        engine = self.engine
+        buses = engine.kinds[EventBusKind]
+        assert isinstance(buses, EventBusKind)
+        bus = buses.bus_for(props.get("SourceArn"), ref.logical_id)
+        if bus is None:
+            return None
+        pattern = props.get("EventPattern")
+        compiled = None
+        if pattern:
+            try:
+                compiled = compile_pattern(
+                    json.loads(pattern) if isinstance(pattern, str) else pattern
+                )
+            except (InvalidPatternError, ValueError) as error:
+                engine.report_unsupported(
+                    "invalid archive EventPattern", ref.logical_id, str(error)
+                )
+                return None
+        archive = Archive(ref, bus, compiled, int(props.get("RetentionDays") or 0))
+        engine.resources[bus].archives.append(archive)
+        return archive

@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from localbus.targets import LOG_GROUP, ResourceRef
+from localbus.resources import LOG_GROUP, ResourceRef
 
 if TYPE_CHECKING:
-    from localbus.bus import LocalBus
+    from localbus.engine import Engine
 
 LEVELS = {"OFF": 0, "ERROR": 1, "INFO": 2, "TRACE": 3}
 # The step that failed, per stage; EXECUTION_FAILED follows it.
@@ -27,7 +27,7 @@ FAILED_STEP = {"enrichment": "ENRICHMENT_INVOCATION_FAILED", "target": "TARGET_I
 class PipeLog:
     """Where and how much one pipe logs; a pipe without LogConfiguration logs nothing."""
 
-    def __init__(self, bus: LocalBus, pipe: ResourceRef, config: dict[str, Any] | None) -> None:
+    def __init__(self, bus: Engine, pipe: ResourceRef, config: dict[str, Any] | None) -> None:
         self._bus = bus
         self._pipe = pipe
         config = config or {}

@@ -14,20 +14,18 @@ Signatures are placeholders: nothing can verify them offline.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from localbus.delivery import DeliveryError
+from localbus.engine import Kind
 from localbus.patterns import InvalidPatternError, compile_pattern
-from localbus.targets import (
-    FUNCTION,
-    QUEUE,
-    Cause,
-    DeliveryError,
-    ResourceRef,
-)
+from localbus.resources import FUNCTION, QUEUE, SUBSCRIPTION, TOPIC, Cause, ResourceRef
 
 if TYPE_CHECKING:
-    from localbus.bus import LocalBus
+    from localbus.delivery import Delivery
+    from localbus.engine import Engine
 
 _RECORDED_PROTOCOLS = frozenset({"email", "email-json", "sms", "http", "https", "application"})
 _SIGNING_CERT_URL = "https://sns.{region}.amazonaws.com/SimpleNotificationService-localbus.pem"
@@ -46,7 +44,7 @@ class Subscription:
 
 @dataclass
 class Topic:
-    bus: LocalBus
+    bus: Engine
     ref: ResourceRef
     fifo: bool = False
     subscriptions: list[Subscription] = field(default_factory=list)
@@ -102,6 +100,16 @@ class Topic:
             )
         return message_id
 
+    def accept(self, delivery: Delivery) -> list[str]:
+        """As a target (rule, pipe, destination): Publish."""
+        self.publish(
+            delivery.payload,
+            message_attributes=delivery.message_attributes,
+            cause=delivery.cause,
+            extra=delivery.extra,
+        )
+        return []
+
     def _deliver(self, sub: Subscription, notification: dict[str, Any], cause: Cause) -> None:
         bus = self.bus
         common = {"message_id": notification["message_id"], "via": self.ref.logical_id}
@@ -120,7 +128,7 @@ class Topic:
                 bus.record("dropped", cause, sub.ref, reason="delivery failed, no DLQ", **common)
                 return
             bus.record("dead-lettered", cause, sub.ref, destination=dlq.logical_id, **common)
-            bus.queues[dlq.logical_id].send(
+            bus.resources[dlq.logical_id].send(
                 notification["message"], cause=cause, extra={"via": sub.ref.logical_id}
             )
 
@@ -162,7 +170,7 @@ class Topic:
                 body, attributes = notification["message"], notification["attributes"]
             else:
                 body, attributes = json.dumps(self.envelope(sub, notification)), None
-            bus.queues[queue.logical_id].send(
+            bus.resources[queue.logical_id].send(
                 body, message_attributes=attributes, cause=cause, extra={"via": sub.ref.logical_id}
             )
             return
@@ -224,6 +232,42 @@ class Topic:
         if attributes or lambda_shape:
             out["MessageAttributes"] = attributes
         return out
+
+
+class TopicKind(Kind):
+    types: ClassVar[Mapping[str, str]] = {TOPIC: "topics", SUBSCRIPTION: ""}
+
+    def build(self, ref: ResourceRef, props: dict[str, Any]) -> Topic | None:
+        if ref.type == SUBSCRIPTION:
+            self._build_subscription(ref, props)
+            return None
+        engine = self.engine
+        topic = Topic(engine, ref, fifo=str(props.get("FifoTopic", "false")).lower() == "true")
+        for position, inline in enumerate(props.get("Subscription") or []):
+            sub_ref = ResourceRef(
+                f"{ref.logical_id}.Subscription[{position}]",
+                SUBSCRIPTION,
+                f"{ref.name}:{position}",
+                f"{ref.arn}:{engine.ids.uuid()}",
+            )
+            topic.subscribe(sub_ref, inline)
+        return topic
+
+    def _build_subscription(self, ref: ResourceRef, props: dict[str, Any]) -> None:
+        engine = self.engine
+        topic_ref = engine.index.find(props.get("TopicArn"), TOPIC)
+        topic = engine.resources.get(topic_ref.logical_id) if topic_ref is not None else None
+        if topic is None:
+            engine.report_unsupported(
+                "subscription to a topic outside the template", ref.logical_id
+            )
+            return
+        redrive = props.get("RedrivePolicy") or {}
+        if isinstance(redrive, str):
+            props["RedrivePolicy"] = redrive = json.loads(redrive)
+        if redrive.get("deadLetterTargetArn"):
+            engine.mark_dead_letter(redrive["deadLetterTargetArn"])
+        topic.subscribe(ref, props)
 
 
 def _passes(sub: Subscription, notification: dict[str, Any]) -> bool:

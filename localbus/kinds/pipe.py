@@ -27,23 +27,19 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from localbus.esm import FilteredSqsConsumer
-from localbus.pipe_logs import PipeLog
-from localbus.queues import Message, Queue, filter_view
-from localbus.targets import (
-    EVENT_BUS,
-    FUNCTION,
-    QUEUE,
-    TOPIC,
-    Cause,
-    ResourceRef,
-)
+from localbus.engine import Kind
+from localbus.kinds.mapping import FilteredSqsConsumer
+from localbus.kinds.pipe_logs import PipeLog
+from localbus.kinds.queue import Message, Queue, filter_view
+from localbus.resources import EVENT_BUS, FUNCTION, QUEUE, TOPIC, Cause, ResourceRef
 
 if TYPE_CHECKING:
-    from localbus.bus import LocalBus
+    from localbus.engine import Engine
 
+PIPE = "AWS::Pipes::Pipe"
 _PLACEHOLDER = re.compile(r"<(\$[^<>\s]*|aws\.pipes\.[A-Za-z.\-]+)>")
 _PATH_STEP = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
 _MISSING = object()
@@ -59,7 +55,7 @@ class PipeFailure(Exception):
 class SqsPipe(FilteredSqsConsumer):
     def __init__(
         self,
-        bus: LocalBus,
+        bus: Engine,
         ref: ResourceRef,
         queue: Queue,
         props: dict[str, Any],
@@ -207,12 +203,12 @@ class SqsPipe(FilteredSqsConsumer):
             self._put_events(target, rendered, causes)
         elif target.type == QUEUE:
             for text, cause in zip(rendered, causes, strict=True):
-                bus.queues[target.logical_id].send(
+                bus.resources[target.logical_id].send(
                     text, cause=cause, group_id=self.sqs_params.get("MessageGroupId"), extra=common
                 )
         elif target.type == TOPIC:
             for text, cause in zip(rendered, causes, strict=True):
-                bus.topics[target.logical_id].publish(text, cause=cause, extra=common)
+                bus.resources[target.logical_id].publish(text, cause=cause, extra=common)
         else:
             payload = [_json_or_text(text) for text in rendered]
             all_causes = tuple(dict.fromkeys(e for cause in causes for e in cause))
@@ -343,3 +339,22 @@ def _json_or_text(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         return text
+
+
+class PipeKind(Kind):
+    types: ClassVar[Mapping[str, str]] = {PIPE: "pipes"}
+
+    def build(self, ref: ResourceRef, props: dict[str, Any]) -> SqsPipe | None:
+        engine = self.engine
+        if str(props.get("DesiredState", "RUNNING")) != "RUNNING":
+            engine.reporter.note("stopped pipe", ref.logical_id, "DesiredState is not RUNNING")
+            return None
+        queue = engine.index.find(props.get("Source"), QUEUE)
+        if queue is None:
+            engine.report_unsupported(
+                "pipe source other than an SQS queue in the template",
+                ref.logical_id,
+                str(props.get("Source")),
+            )
+            return None
+        return SqsPipe(engine, ref, engine.resources[queue.logical_id], props)

@@ -14,20 +14,22 @@ sources (reported as unsupported).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from localbus.engine import Kind
+from localbus.kinds.queue import Message, Queue, QueueConsumer, filter_view
 from localbus.patterns import InvalidPatternError, compile_pattern
-from localbus.queues import Message, Queue, QueueConsumer, filter_view
-from localbus.targets import ResourceRef
+from localbus.resources import FUNCTION, QUEUE, ResourceRef
 
 if TYPE_CHECKING:
-    from localbus.bus import LocalBus
+    from localbus.engine import Engine
 
+ESM = "AWS::Lambda::EventSourceMapping"
 DEFAULT_BATCH_SIZE = 10
 
 
-def compile_filters(bus: LocalBus, criteria: Any, where: str) -> list[Any]:
+def compile_filters(bus: Engine, criteria: Any, where: str) -> list[Any]:
     """FilterCriteria.Filters[].Pattern (JSON strings) compiled once."""
     compiled = []
     for item in (criteria or {}).get("Filters") or []:
@@ -78,7 +80,7 @@ class FilteredSqsConsumer(QueueConsumer):
 
     def __init__(
         self,
-        bus: LocalBus,
+        bus: Engine,
         ref: ResourceRef,
         queue: Queue,
         *,
@@ -119,7 +121,7 @@ class FilteredSqsConsumer(QueueConsumer):
 class SqsEventSourceMapping(FilteredSqsConsumer):
     def __init__(
         self,
-        bus: LocalBus,
+        bus: Engine,
         ref: ResourceRef,
         queue: Queue,
         function: ResourceRef,
@@ -206,3 +208,29 @@ class SqsEventSourceMapping(FilteredSqsConsumer):
                 return set(), f"invalid itemIdentifier {identifier!r}"
             ids.add(identifier)
         return ids, None
+
+
+class MappingKind(Kind):
+    types: ClassVar[Mapping[str, str]] = {ESM: "mappings"}
+
+    def build(self, ref: ResourceRef, props: dict[str, Any]) -> SqsEventSourceMapping | None:
+        engine = self.engine
+        logical_id = ref.logical_id
+        if str(props.get("Enabled", "true")).lower() == "false":
+            engine.reporter.note("disabled event source mapping", logical_id, "Enabled false")
+            return None
+        queue = engine.index.find(props.get("EventSourceArn"), QUEUE)
+        function = engine.index.find(props.get("FunctionName"), FUNCTION)
+        if queue is None:
+            engine.report_unsupported(
+                "event source mapping from a source other than an SQS queue in the template",
+                logical_id,
+                str(props.get("EventSourceArn")),
+            )
+            return None
+        if function is None:
+            engine.report_unsupported("event source mapping to an unknown function", logical_id)
+            return None
+        return SqsEventSourceMapping(
+            engine, ref, engine.resources[queue.logical_id], function, props
+        )

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from localbus.targets import QUEUE, Cause, ResourceRef
+from localbus.engine import Kind
+from localbus.resources import QUEUE, Cause, ResourceRef
 
 if TYPE_CHECKING:
-    from localbus.bus import LocalBus
+    from localbus.delivery import Delivery
+    from localbus.engine import Engine
 
 DEFAULT_VISIBILITY_TIMEOUT_S = 30
 DEFAULT_RETENTION_S = 345_600  # 4 days
@@ -47,7 +50,7 @@ class Message:
 class Queue:
     """One AWS::SQS::Queue."""
 
-    def __init__(self, bus: LocalBus, ref: ResourceRef, props: dict[str, Any]) -> None:
+    def __init__(self, bus: Engine, ref: ResourceRef, props: dict[str, Any]) -> None:
         self._bus = bus
         self.ref = ref
         self.visibility_timeout_s = float(
@@ -105,6 +108,17 @@ class Queue:
         )
         self._wake_at(message.visible_at)
         return message
+
+    def accept(self, delivery: Delivery) -> list[str]:
+        """As a target (rule, pipe, destination, subscription): SendMessage."""
+        self.send(
+            delivery.payload,
+            message_attributes=delivery.message_attributes,
+            cause=delivery.cause,
+            group_id=delivery.group_id,
+            extra=delivery.extra,
+        )
+        return []
 
     def _accept_moved(self, message: Message) -> None:
         """A message redriven here from a source queue (same id, body and attributes)."""
@@ -190,7 +204,7 @@ class Queue:
             destination=dlq_ref.logical_id,
             receive_count=message.receive_count,
         )
-        bus.queues[dlq_ref.logical_id]._accept_moved(message)
+        bus.resources[dlq_ref.logical_id]._accept_moved(message)
         bus.record(
             "delivered",
             message.cause,
@@ -307,11 +321,21 @@ def filter_view(record: dict[str, Any]) -> dict[str, Any]:
     return {**record, "body": body}
 
 
+class QueueKind(Kind):
+    types: ClassVar[Mapping[str, str]] = {QUEUE: "queues"}
+
+    def build(self, ref: ResourceRef, props: dict[str, Any]) -> Queue:
+        queue = Queue(self.engine, ref, props)
+        if queue.dead_letter_arn and self.engine.index.find(queue.dead_letter_arn, QUEUE):
+            self.engine.mark_dead_letter(queue.dead_letter_arn)
+        return queue
+
+
 class QueueConsumer:
     """Polls a queue with a batch size and a batching window (event source mapping, pipe)."""
 
     def __init__(
-        self, bus: LocalBus, queue: Queue, *, batch_size: int, window_s: float, label: str
+        self, bus: Engine, queue: Queue, *, batch_size: int, window_s: float, label: str
     ) -> None:
         self._bus = bus
         self.queue = queue
