@@ -195,7 +195,7 @@ def _apply(bus: Any, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     result = {"input": f"--inject {payload['file']}", "entries": []}
     for event in payload["events"]:
         try:
-            result["entries"].append({"EventId": inject(event)})
+            result["entries"].append({"EventId": inject(event)["id"]})
         except Exception as error:  # an event AWS would not deliver: say which and why
             result["refused"] = str(error)
     return result
