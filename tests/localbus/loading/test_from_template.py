@@ -326,3 +326,36 @@ def test_sam_sqs_and_sns_events_become_a_mapping_and_a_subscription(tmp_path: Pa
         [notification] = invocations(bus, "Notifier")
         assert notification["input"]["Records"][0]["Sns"]["Message"] == "hello"
         assert bus.unsupported == []
+
+
+def test_sam_expansion_needs_no_network(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a SAM function with managed policies by name and a policy template, and no network
+    import socket
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"network used: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    write(tmp_path / "src" / "app.py", HANDLER)
+    template = write(
+        tmp_path / "template.yaml",
+        """\
+        Transform: AWS::Serverless-2016-10-31
+        Resources:
+          Fn:
+            Type: AWS::Serverless::Function
+            Properties:
+              CodeUri: src/
+              Handler: app.handler
+              Runtime: python3.12
+              Policies: [AWSLambdaBasicExecutionRole, AmazonSQSFullAccess]
+        """,
+    )
+
+    # When it is expanded, Then the managed policies come from the translator's own list
+    with LocalBus.from_template(template) as bus:
+        role = next(r for r in bus.template["Resources"].values() if r["Type"] == "AWS::IAM::Role")
+        arns = role["Properties"]["ManagedPolicyArns"]
+        assert "arn:aws:iam::aws:policy/AmazonSQSFullAccess" in arns
+        assert bus.functions == {"Fn"}
