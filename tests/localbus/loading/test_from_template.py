@@ -359,3 +359,28 @@ def test_sam_expansion_needs_no_network(tmp_path: Path, monkeypatch: pytest.Monk
         arns = role["Properties"]["ManagedPolicyArns"]
         assert "arn:aws:iam::aws:policy/AmazonSQSFullAccess" in arns
         assert bus.functions == {"Fn"}
+
+
+MULTISTACK = Path(__file__).parents[1] / "fixtures" / "multistack" / "cdk.out"
+
+
+def test_a_cdk_app_s_stacks_share_a_bus_through_cdk_s_own_exports_and_imports() -> None:
+    # Given a cdk.out synthesized by CDK (fixtures/multistack/app.py): Consumers' rule sits on
+    # Shared's bus, named through CDK's Export / Fn::ImportValue; both stacks have a queue
+    # with the same logical id
+    with LocalBus.from_template(MULTISTACK, seed=1) as bus:
+        # When an event is put on Shared's bus, by the name CloudFormation gives it there
+        bus_name = bus.buses[next(lid for lid in bus.buses if lid.startswith("Bus"))].ref.name
+        assert bus_name == "SharedBusC163BEF1"  # the Name CDK gives an unnamed EventBus
+        bus.put_events(Entries=[{**ENTRY, "EventBusName": bus_name}])
+        bus.run_until_idle()
+
+        # Then Consumers' rule matched it: its function ran and its queue (not Shared's) has it
+        function = next(iter(bus.functions))
+        [step] = invocations(bus, function)
+        assert step["error"] is None
+        consumers_queue = bus.queue("ConsumersAudit3D8ADE0A")
+        assert consumers_queue.ref.name.startswith("Consumers-Audit")
+        assert len(consumers_queue.messages()) == 1
+        assert bus.queue("Audit3D8ADE0A").messages() == []
+        assert not [m for m in bus.unsupported if "ImportValue" in m]
