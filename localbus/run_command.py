@@ -78,7 +78,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the trace and end state as JSON")
     parser.add_argument("--seed", type=int, help="make ids and the start time reproducible")
-    parser.add_argument("--stack", help="load only this stack of a cdk.out")
+    parser.add_argument(
+        "--stack",
+        metavar="NAME",
+        help="the stack name a template file is deployed as (AWS::StackName; default: its "
+        "file or folder name), or the one stack of a cdk.out to load (default: all)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

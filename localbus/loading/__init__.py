@@ -44,7 +44,15 @@ def open_bus(
 
     reporter = reporter if reporter is not None else Reporter()
     parameters = dict(parameters or {})
-    assembly = read_source(path, region=region, parameters=parameters, reporter=reporter)
+    # For a template file, `stack` is the name it is deployed as; for a cdk.out, which stack.
+    is_assembly = Path(path).is_dir() and (Path(path) / "manifest.json").is_file()
+    assembly = read_source(
+        path,
+        region=region,
+        parameters=parameters,
+        stack_name=None if is_assembly else stack,
+        reporter=reporter,
+    )
     try:
         if stack is not None or len(assembly.stacks) == 1:
             artifact = assembly.stack(stack)

@@ -384,3 +384,22 @@ def test_a_cdk_app_s_stacks_share_a_bus_through_cdk_s_own_exports_and_imports() 
         assert len(consumers_queue.messages()) == 1
         assert bus.queue("Audit3D8ADE0A").messages() == []
         assert not [m for m in bus.unsupported if "ImportValue" in m]
+
+
+def test_stack_names_the_stack_a_template_file_is_deployed_as(tmp_path: Path) -> None:
+    template = write(
+        tmp_path / "template.yaml",
+        """\
+        Resources:
+          Queue:
+            Type: AWS::SQS::Queue
+            Properties: {QueueName: !Sub "${AWS::StackName}-jobs"}
+        """,
+    )
+
+    # the folder's name by default (as a template.yaml is usually deployed; a stack name
+    # holds letters, digits and hyphens only), else the given one
+    with LocalBus.from_template(template) as bus:
+        assert bus.queue("Queue").ref.name == tmp_path.name.replace("_", "-") + "-jobs"
+    with LocalBus.from_template(template, stack="orders-dev") as bus:
+        assert bus.queue("Queue").ref.name == "orders-dev-jobs"
