@@ -10,7 +10,7 @@ resolved), then starts the AWS backend and the Lambda runtime as `LocalBus.from_
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,9 +36,13 @@ def open_bus(
     account_id: str = DEFAULT_ACCOUNT_ID,
     region: str = DEFAULT_REGION,
     reporter: Reporter | None = None,
+    runtime_factory: Callable[..., Any] | None = None,
     **options: Any,
 ) -> BusT:
-    """A `bus_class` (LocalBus) running the app at `path`; see `LocalBus.from_template`."""
+    """A `bus_class` (LocalBus) running the app at `path`; see `LocalBus.from_template`.
+
+    `runtime_factory(template, resolver, assembly, artifact, backend)` makes the Lambda runtime
+    instead of the in-process LambdaRuntime (localbus serve: Node.js in child processes)."""
     from localbus.aws_backend import AwsBackend
     from localbus.lambda_runtime import LambdaRuntime, specs_from_template
 
@@ -91,8 +95,12 @@ def open_bus(
         raise
     backend.start()
     try:
-        specs = specs_from_template(template, resolver, assembly, artifact)
-        runtime = LambdaRuntime(specs, backend)
+        if runtime_factory is not None:
+            runtime = runtime_factory(template, resolver, assembly, artifact, backend)
+        else:
+            runtime = LambdaRuntime(
+                specs_from_template(template, resolver, assembly, artifact), backend
+            )
         return bus_class(  # type: ignore[call-arg]
             template,
             resolver=resolver,
