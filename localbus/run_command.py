@@ -90,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     """Exit status: 0 when every input was accepted, 1 when one was refused or work was left
     pending, 2 when an input or the template cannot be read."""
     from rich.console import Console
+    from rich.markup import escape
 
     from localbus.assembly import AssemblyError
     from localbus.bus import LocalBus, UnsupportedFeatureWarning
@@ -106,13 +107,13 @@ def run(args: argparse.Namespace) -> int:
                 args.template, parameters, stack=args.stack, seed=args.seed
             )
     except (InputFileError, AssemblyError, KeyError) as error:
-        err.print(f"[red]error:[/red] {error}", markup=True, highlight=False)
+        err.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
         return 2
     with bus:
         try:
             results = [_apply(bus, kind, payload) for kind, payload in loaded]
         except InputFileError as error:
-            err.print(f"[red]error:[/red] {error}", highlight=False)
+            err.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
             return 2
         pending = _run(bus, args.until)
         refused = [r for r in results if r.get("refused")]
@@ -288,12 +289,15 @@ def _state(bus: Any, results: list[dict[str, Any]], pending: str) -> dict[str, A
 
 
 def _print(out: Any, bus: Any, results: list[dict[str, Any]], pending: str) -> None:
+    from rich.markup import escape
+
     from localbus.render import TraceView
 
     view = TraceView.of_bus(bus)
     for result in results:
         if result.get("refused"):
-            out.print(f"[red]refused[/red] {result['input']}: {result['refused']}", highlight=False)
+            text = escape(f"{result['input']}: {result['refused']}")
+            out.print(f"[red]refused[/red] {text}", highlight=False)
     roots = root_event_ids(bus.trace)
     for event_id in roots:
         out.print(view.event_tree(event_id))
@@ -305,13 +309,13 @@ def _print(out: Any, bus: Any, results: list[dict[str, Any]], pending: str) -> N
         out.print(view.summary_table(list(dict.fromkeys(ordered))))
     _print_end_state(out, view, end_state(bus))
     if pending:
-        out.print(f"[yellow]still pending:[/yellow] {pending}", highlight=False)
+        out.print(f"[yellow]still pending:[/yellow] {escape(pending)}", highlight=False)
     if bus.unsupported:
         out.print("[bold]Not emulated[/bold]")
         for message in bus.unsupported:
             out.print(f"  - {message}", highlight=False, markup=False)
     for message in notes_only(bus):
-        out.print(f"[dim]note:[/dim] {message}", highlight=False)
+        out.print(f"[dim]note:[/dim] {escape(message)}", highlight=False)
 
 
 def _print_end_state(out: Any, view: Any, state: dict[str, Any]) -> None:
