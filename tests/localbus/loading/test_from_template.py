@@ -403,3 +403,115 @@ def test_stack_names_the_stack_a_template_file_is_deployed_as(tmp_path: Path) ->
         assert bus.queue("Queue").ref.name == tmp_path.name.replace("_", "-") + "-jobs"
     with LocalBus.from_template(template, stack="orders-dev") as bus:
         assert bus.queue("Queue").ref.name == "orders-dev-jobs"
+
+
+def test_local_nested_stacks_load_with_their_parameters_and_outputs(tmp_path: Path) -> None:
+    # Given a SAM parent with a nested application (local Location) and a nested stack (local
+    # TemplateURL, as `aws cloudformation package` takes it): the parent passes its bus name
+    # and its queue's ARN down, and routes to the queue the second child outputs
+    write(tmp_path / "app" / "src" / "app.py", HANDLER)
+    write(
+        tmp_path / "app" / "routing" / "template.yaml",
+        """\
+        Transform: AWS::Serverless-2016-10-31
+        Parameters:
+          BusName: {Type: String}
+          Stage: {Type: String, Default: test}
+        Resources:
+          Handler:
+            Type: AWS::Serverless::Function
+            Properties:
+              CodeUri: ../src/
+              Handler: app.handler
+              Runtime: python3.12
+              Events:
+                Placed:
+                  Type: EventBridgeRule
+                  Properties:
+                    EventBusName: !Ref BusName
+                    Pattern: {source: [shop.orders]}
+        """,
+    )
+    write(
+        tmp_path / "app" / "queues.yaml",
+        """\
+        Parameters:
+          Stage: {Type: String}
+        Resources:
+          Archive:
+            Type: AWS::SQS::Queue
+            Properties: {QueueName: !Sub "archive-${Stage}"}
+        Outputs:
+          ArchiveArn: {Value: !GetAtt Archive.Arn}
+        """,
+    )
+    parent = write(
+        tmp_path / "app" / "template.yaml",
+        """\
+        Transform: AWS::Serverless-2016-10-31
+        Parameters:
+          Stage: {Type: String, Default: dev}
+        Resources:
+          Bus: {Type: AWS::Events::EventBus, Properties: {Name: !Sub "shop-${Stage}"}}
+          Routing:
+            Type: AWS::Serverless::Application
+            Properties:
+              Location: routing/template.yaml
+              Parameters: {BusName: !Ref Bus}
+          Queues:
+            Type: AWS::CloudFormation::Stack
+            Properties:
+              TemplateURL: ./queues.yaml
+              Parameters: {Stage: !Ref Stage}
+          ToArchive:
+            Type: AWS::Events::Rule
+            Properties:
+              EventBusName: !Ref Bus
+              EventPattern: {source: [shop.orders]}
+              Targets: [{Id: archive, Arn: !GetAtt Queues.Outputs.ArchiveArn}]
+        """,
+    )
+
+    # When it is loaded with Stage=prod and an event put on the parent's bus
+    with LocalBus.from_template(parent, {"Stage": "prod"}, seed=1) as bus:
+        bus.put_events(Entries=[{**ENTRY, "EventBusName": "shop-prod"}])
+        bus.run_until_idle()
+
+        # Then the nested application's function ran (its rule is on the bus passed down, its
+        # code found next to its own template) and the nested stack's queue, named with the
+        # Stage passed down (not the child's own parameter of the same name), got the event
+        [function] = bus.functions
+        [step] = invocations(bus, function)
+        assert step["error"] is None
+        assert len(bus.queue("archive-prod").messages()) == 1
+        assert not [m for m in bus.unsupported if "AWS::CloudFormation::Stack" in m]
+
+
+def test_a_missing_nested_template_is_named_with_its_resource(tmp_path: Path) -> None:
+    parent = write(
+        tmp_path / "template.yaml",
+        """\
+        Resources:
+          Child:
+            Type: AWS::CloudFormation::Stack
+            Properties: {TemplateURL: nested/missing.yaml}
+        """,
+    )
+
+    with pytest.raises(TemplateLoadError, match=r"Resources\.Child\.Properties\.TemplateURL: .*"):
+        LocalBus.from_template(parent)
+
+
+def test_a_template_that_nests_itself_is_stopped(tmp_path: Path) -> None:
+    parent = write(
+        tmp_path / "template.yaml",
+        """\
+        Resources:
+          Again:
+            Type: AWS::CloudFormation::Stack
+            Properties: {TemplateURL: ./template.yaml}
+        """,
+    )
+
+    with pytest.raises(TemplateLoadError, match="nested more than 10 levels deep"):
+        LocalBus.from_template(parent)
