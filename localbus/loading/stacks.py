@@ -167,6 +167,15 @@ def merge_stacks(
                 )
         assets.update(stack.asset_files)
     first = stacks[0]
+    for stack in stacks[1:]:
+        if (stack.account, stack.region) != (first.account, first.region):
+            # One bus has one account and region; a cross-account or cross-region app is not.
+            reporter.unsupported(
+                "stack environment",
+                stack.name,
+                f"{stack.account or 'any'}/{stack.region or 'any'} runs as {first.name}'s "
+                f"{first.account or 'default'}/{first.region or 'default'} account and region",
+            )
     artifact = StackArtifact(
         name=first.name,
         template=merged,

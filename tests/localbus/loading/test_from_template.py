@@ -515,3 +515,16 @@ def test_a_template_that_nests_itself_is_stopped(tmp_path: Path) -> None:
 
     with pytest.raises(TemplateLoadError, match="nested more than 10 levels deep"):
         LocalBus.from_template(parent)
+
+
+def test_stacks_in_other_accounts_or_regions_are_reported(tmp_path: Path) -> None:
+    cdk_out = _assembly(tmp_path / "cdk.out")
+    manifest = json.loads((cdk_out / "manifest.json").read_text())
+    manifest["artifacts"]["Routing"]["environment"] = "aws://210987654321/us-east-1"
+    (cdk_out / "manifest.json").write_text(json.dumps(manifest))
+
+    with (
+        pytest.warns(UserWarning, match="Routing: stack environment"),
+        LocalBus.from_template(cdk_out) as bus,
+    ):
+        assert any("210987654321/us-east-1 runs as Shared's" in m for m in bus.unsupported)
