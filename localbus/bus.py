@@ -166,8 +166,10 @@ class LocalBus(Engine):
         `path`: a CloudFormation template file (JSON, or YAML with short forms such as `!Ref`),
         a SAM template (expanded locally by AWS's aws-sam-translator), a cdk.out folder (all
         its stacks in one bus, `Fn::ImportValue` across them resolved; `stack` picks one), or
-        a folder holding template.yaml. Local code paths (SAM CodeUri, a Lambda `Code: ./src`,
-        CDK assets) are relative to the template. `parameters` override the template's
+        a folder holding template.yaml. `stack` is the stack name a template file is deployed
+        as (default: the file's name, or its folder's for template.yaml), or the one stack of a
+        cdk.out to load. Local code paths (SAM CodeUri, a Lambda `Code: ./src`, CDK assets) are
+        relative to the template. `parameters` override the template's
         Parameters (CloudFormation's ParameterKey -> value). `options` go to the constructor.
         What is not emulated is reported at load (warnings, `bus.unsupported`). Raises
         `localbus.loading.TemplateLoadError` (an AssemblyError) naming the file and the
