@@ -207,7 +207,7 @@ class LocalBusServer:
                 return _plain_error(
                     400, "ValidationException", "seconds must be between 0 and 2592000"
                 )
-            steps = self.engine.call(lambda: self.engine.advance(seconds))
+            steps = self.engine.call(lambda: self.engine.advance(seconds), top_level=True)
             body = {"advanced": seconds, "actions": steps, "now": self.engine.call(self._now)}
             return _json(200, body)
         if action == "trace" and request.method == "GET":
