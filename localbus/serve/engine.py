@@ -55,7 +55,7 @@ class Engine:
     def stop(self) -> None:
         self._stopping.set()
         self._tasks.put(None)
-        if threading.get_ident() != self._ident:
+        if threading.get_ident() != self._ident and self._thread.is_alive():
             self._thread.join(timeout=30)
 
     @property
