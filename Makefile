@@ -52,7 +52,8 @@ format: $(VENV_STAMP)
 test: setup lint
 	$(PY) -m pytest
 
-synth: setup
+# synth and demo need only the app's venv and the CDK CLI; checkov (.venv-checkov) is for make test.
+synth: $(VENV_STAMP) $(NODE_STAMP)
 	npx cdk synth -q -c stage=$(STAGE) $(CDK_CONTEXT)
 
 demo: synth

@@ -225,13 +225,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3, help="best of N (synth, template to idle)")
     parser.add_argument("--orders", type=int, default=10_000, help="localbus throughput orders")
     parser.add_argument("--entries", type=int, default=10_000, help="put-events entries")
-    parser.add_argument("--results", default=str(RESULTS), help="where to write the JSON")
+    parser.add_argument(
+        "--results",
+        default=None,
+        help="where to write the JSON (default: bench/results.json, for a full run only)",
+    )
     args = parser.parse_args(argv)
     args.only = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(args.only) - set(BENCHES))
     if unknown:
         parser.error(f"unknown benchmark(s) {unknown}; choose from {BENCHES}")
     return args
+
+
+def results_path(args: argparse.Namespace) -> Path | None:
+    """Where to write the figures: --results, else the tracked bench/results.json only for a full
+    run with the default sizes (a partial or resized run must not replace the published one)."""
+    if args.results:
+        return Path(args.results)
+    defaults = parse_args([])
+    full = args.only == defaults.only and all(
+        getattr(args, key) == getattr(defaults, key) for key in ("runs", "orders", "entries")
+    )
+    return RESULTS if full else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -265,13 +281,19 @@ def main(argv: list[str] | None = None) -> int:
         rows.extend(produced)
     record["rows"] = [asdict(row) for row in rows]
     record["markdown"] = markdown(rows)
-    Path(args.results).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    destination = results_path(args)
+    if destination is not None:
+        destination.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     console.print(table(rows))
     load = record["machine"]["load_average_at_start"]
+    where = (
+        f"figures in {destination}"
+        if destination is not None
+        else f"a partial run: {RESULTS.name} left as it was (--results PATH keeps these figures)"
+    )
     console.print(
         f"{record['date']}, {record['machine']['cpu_count']} CPUs, Python "
-        f"{record['machine']['python']}, load average at start {load}; "
-        f"figures in {args.results}"
+        f"{record['machine']['python']}, load average at start {load}; {where}"
     )
     return 1 if any(row.passed is False for row in rows) else 0
 
