@@ -109,7 +109,8 @@ class LocalBusServer:
         if self._stopped.is_set():
             return
         self._stopped.set()
-        self._http.shutdown()
+        if self._thread is not None:  # shutdown() waits for a serve_forever that never ran
+            self._http.shutdown()
         self._http.server_close()
         if self.bus is not None:
             try:
@@ -123,21 +124,6 @@ class LocalBusServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-    def serve_until_signalled(self) -> None:
-        """Serve until SIGINT or SIGTERM, then stop cleanly (children killed, moto stopped)."""
-        done = threading.Event()
-        previous = {
-            sig: signal.signal(sig, lambda *_: done.set())
-            for sig in (signal.SIGINT, signal.SIGTERM)
-        }
-        try:
-            while not done.wait(0.2):
-                pass
-        finally:
-            self.stop()
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
 
     # ---- requests ----------------------------------------------------------------------------
 
@@ -207,7 +193,7 @@ class LocalBusServer:
                 return _plain_error(
                     400, "ValidationException", "seconds must be between 0 and 2592000"
                 )
-            steps = self.engine.call(lambda: self.engine.advance(seconds))
+            steps = self.engine.call(lambda: self.engine.advance(seconds), top_level=True)
             body = {"advanced": seconds, "actions": steps, "now": self.engine.call(self._now)}
             return _json(200, body)
         if action == "trace" and request.method == "GET":
@@ -333,18 +319,30 @@ def serve(
         python_mode=python_mode,
         out=out,
     )
-    started = time.perf_counter()
-    try:
-        server.start()
-    except BaseException:
-        server._http.server_close()
-        raise
+    # Signals are caught from before start-up, so one that arrives while the template loads
+    # still stops the server cleanly (children killed, moto stopped).
+    done = threading.Event()
+    previous = {
+        sig: signal.signal(sig, lambda *_: done.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     stream = out or sys.stdout
-    stream.write(
-        f"localbus serving {template} on {server.endpoint_url} "
-        f"(ready in {time.perf_counter() - started:.2f} s; Ctrl-C stops)\n"
-    )
-    stream.flush()
-    server.serve_until_signalled()
+    try:
+        started = time.perf_counter()
+        try:
+            server.start()
+        except BaseException:
+            server.stop()
+            raise
+        stream.write(
+            f"localbus serving {template} on {server.endpoint_url} "
+            f"(ready in {time.perf_counter() - started:.2f} s; Ctrl-C stops)\n"
+        )
+        stream.flush()
+        while not done.wait(0.2):
+            pass
+        server.stop()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     stream.write("localbus stopped\n")
     stream.flush()

@@ -346,3 +346,51 @@ def test_every_other_call_goes_to_moto_in_the_same_process(served: Served) -> No
     url = sqs.create_queue(QueueName="made-by-a-client")["QueueUrl"]
     sqs.send_message(QueueUrl=url, MessageBody="m")
     assert [m["Body"] for m in sqs.receive_message(QueueUrl=url)["Messages"]] == ["m"]
+
+
+def test_the_project_handlers_in_child_processes(
+    cloud_assembly_dir: Path, template: dict[str, Any]
+) -> None:
+    # Given the same template served with Python handlers in child processes: their boto3
+    # calls reach the server through AWS_ENDPOINT_URL, over HTTP like any client's
+    server = start(cloud_assembly_dir, "--python-handlers", "process")
+    try:
+        outputs = stack_outputs(server)
+        dynamodb = server.client("dynamodb")
+        for row in json.loads((EVENTS / "inventory-seed.json").read_text()):
+            dynamodb.put_item(
+                TableName=outputs["InventoryTableName"],
+                Item={"pk": {"S": f"SKU#{row['sku']}"}, "available": {"N": str(row["available"])}},
+            )
+
+        # When the high-risk order is put and the clock moved past the pipe's window (the
+        # advance waits for the handler that is running)
+        answer = server.client("events").put_events(Entries=json.loads(HIGH_RISK.read_text()))
+        [event_id] = [entry["EventId"] for entry in answer["Entries"]]
+        server.advance(120)
+
+        # Then the flow is the in-process one: stock reserved, the order scored and alerted
+        trace = server.trace()
+        produced = {step["detail_type"]: step for step in children(trace, event_id)}
+        assert {"InventoryReserved", "OrderRiskAssessed"} <= set(produced)
+        assert produced["InventoryReserved"]["via"] == output_function(template, "Inventory")
+        fraud_topic = template["Outputs"]["FraudAlertsTopicArn"]["Value"]["Ref"]
+        assessed = produced["OrderRiskAssessed"]["event_id"]
+        assert any(
+            step["resource"] == fraud_topic and step["step"] == "delivered"
+            for step in steps_of(trace, assessed)
+        )
+        # each function ran in its own process: a cold start, then warm ones
+        records = server.invocations()
+        first = {}
+        for record in records:
+            first.setdefault(record["function"], record["cold_start"])
+        assert first and all(first.values())
+        assert all(record["error"] is None for record in records)
+    finally:
+        assert server.stop() == 0, "\n".join(server.lines)
+
+
+def output_function(template: dict[str, Any], name: str) -> str:
+    """Logical id of the function a `<name>FunctionName` stack output refers to."""
+    return template["Outputs"][f"{name}FunctionName"]["Value"]["Ref"]

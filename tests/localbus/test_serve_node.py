@@ -10,15 +10,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from tests.localbus.serving import Served, start, wait_for
@@ -220,9 +223,35 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_serve_stops_cleanly_on_a_signal(sig: int) -> None:
+def test_serve_stops_cleanly_on_a_signal(sig: int, tmp_path: Path) -> None:
+    # Given a server with a warm container and a handler running (Timeout 60 s)
     server = start(STYLES / "template.json")
     _, result = invoke(server, "styles-callback", {"a": 1})
     assert result["echoed"] == {"a": 1}
-    assert server.stop(sig) == 0
+    pid_file = tmp_path / "pid"
+    caller = threading.Thread(
+        target=lambda: _invoke_quietly(server, "styles-slow-runaway", {"pidFile": str(pid_file)}),
+        daemon=True,
+    )
+    caller.start()
+    assert wait_for(pid_file.exists, 20), "\n".join(server.lines)
+
+    # When it is signalled, it stops at once, the running handler's process with it
+    started = time.monotonic()
+    assert server.stop(sig) == 0, "\n".join(server.lines)
+    assert time.monotonic() - started < 15
     assert server.lines[-1] == "localbus stopped"
+    assert wait_for(lambda: not _alive(int(pid_file.read_text())), 5)
+
+
+def _invoke_quietly(served: Served, name: str, payload: Any) -> None:
+    from botocore.config import Config
+
+    client = boto3.client(
+        "lambda",
+        endpoint_url=served.endpoint_url,
+        region_name="eu-west-1",
+        config=Config(retries={"max_attempts": 1}, read_timeout=90),
+    )
+    with contextlib.suppress(Exception):  # the server goes away mid-call: that is the point
+        client.invoke(FunctionName=name, Payload=json.dumps(payload))
