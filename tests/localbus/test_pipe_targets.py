@@ -85,6 +85,10 @@ def test_message_group_id_is_read_per_record_from_its_dynamic_path(tmp_path: Pat
             assert json.loads(step["input"])["messageId"]
             assert step["message_group_id"] in {"acct-a", "acct-b"}
             assert step["via"] == "Pipe"
+        # And the pipe's own step for each record it took from the queue records that record
+        taken = [s for s in bus.trace.find("delivered") if s["resource"] == "Pipe"]
+        assert len(taken) == 3
+        assert all(s["stage"] == "source" and s["input"]["eventSource"] == "aws:sqs" for s in taken)
 
 
 def test_bus_target_detail_type_and_source_come_from_the_record(tmp_path: Path) -> None:
