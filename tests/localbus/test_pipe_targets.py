@@ -354,3 +354,68 @@ def test_api_destination_outside_the_template_uses_a_registered_handler_or_says_
         assert request["headers"]["User-Agent"] == "Amazon/EventBridge/ApiDestinations"
         with pytest.raises(KeyError, match="no API destination"):
             bus.register_http_handler("Nope", lambda request: 200)
+
+
+def test_pipe_to_an_api_destination_on_the_templates_http_api_sends_payload_2_0(
+    tmp_path: Path,
+) -> None:
+    # Given a pipe to an API destination on the template's HTTP API ($default stage), whose
+    # route POST /orders/{id} is a Lambda proxy integration, the id a dynamic path parameter
+    resources = stack(
+        "Destination",
+        {
+            "Type": "AWS::Events::ApiDestination",
+            "Properties": {
+                "HttpMethod": "POST",
+                "InvocationEndpoint": {
+                    "Fn::Sub": "https://${HttpApi}.execute-api.${AWS::Region}.amazonaws.com/orders/*"
+                },
+            },
+        },
+        TargetParameters={
+            "InputTemplate": '{"order": <$.body.detail.orderId>}',
+            "HttpParameters": {"PathParameterValues": ["$.body.detail.orderId"]},
+        },
+    )
+    resources.update(
+        {
+            "Backend": function("api"),
+            "HttpApi": {
+                "Type": "AWS::ApiGatewayV2::Api",
+                "Properties": {"Name": "orders", "ProtocolType": "HTTP"},
+            },
+            "Integration": {
+                "Type": "AWS::ApiGatewayV2::Integration",
+                "Properties": {
+                    "ApiId": {"Ref": "HttpApi"},
+                    "IntegrationType": "AWS_PROXY",
+                    "IntegrationUri": arn("Backend"),
+                    "PayloadFormatVersion": "2.0",
+                },
+            },
+            "Route": {
+                "Type": "AWS::ApiGatewayV2::Route",
+                "Properties": {
+                    "ApiId": {"Ref": "HttpApi"},
+                    "RouteKey": "POST /orders/{id}",
+                    "Target": {"Fn::Join": ["/", ["integrations", {"Ref": "Integration"}]]},
+                },
+            },
+        }
+    )
+    with open_bus(tmp_path, resources) as bus:
+        put_orders(bus)
+
+        # Then the function got one HTTP API 2.0 proxy event per record, the path filled in
+        invoked = [s["input"] for s in bus.trace.find("delivered") if s["resource"] == "Backend"]
+        assert sorted(e["rawPath"] for e in invoked) == [
+            "/orders/o-1",
+            "/orders/o-2",
+            "/orders/o-3",
+        ]
+        assert {e["version"] for e in invoked} == {"2.0"}
+        assert {e["routeKey"] for e in invoked} == {"POST /orders/{id}"}
+        assert sorted(e["pathParameters"]["id"] for e in invoked) == ["o-1", "o-2", "o-3"]
+        assert sorted(json.loads(e["body"])["order"] for e in invoked) == ["o-1", "o-2", "o-3"]
+        assert [c["status"] for c in bus.api_destinations["Destination"].calls] == [200] * 3
+        assert len(bus.queue("Review")) == 0
