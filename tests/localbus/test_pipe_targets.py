@@ -419,3 +419,70 @@ def test_pipe_to_an_api_destination_on_the_templates_http_api_sends_payload_2_0(
         assert sorted(json.loads(e["body"])["order"] for e in invoked) == ["o-1", "o-2", "o-3"]
         assert [c["status"] for c in bus.api_destinations["Destination"].calls] == [200] * 3
         assert len(bus.queue("Review")) == 0
+
+
+def test_api_destination_on_a_rest_api_defined_by_an_openapi_body_as_sam_writes_it(
+    tmp_path: Path,
+) -> None:
+    # Given a REST API whose routes are an inline OpenAPI Body (what SAM's translator makes),
+    # GET /status/{proxy+} a Lambda proxy integration, and a rule to an API destination on it
+    uri = {
+        "Fn::Sub": "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+        "${Backend.Arn}/invocations"
+    }
+    resources = {
+        "Bus": event_bus("orders"),
+        "Backend": function("api", STATUS="503"),
+        "RuleDlq": queue(),
+        "Api": {
+            "Type": "AWS::ApiGateway::RestApi",
+            "Properties": {
+                "Body": {
+                    "openapi": "3.0.1",
+                    "paths": {
+                        "/status/{proxy+}": {
+                            "get": {
+                                "x-amazon-apigateway-integration": {
+                                    "type": "aws_proxy",
+                                    "httpMethod": "POST",
+                                    "uri": uri,
+                                }
+                            }
+                        }
+                    },
+                }
+            },
+        },
+        "Destination": {
+            "Type": "AWS::Events::ApiDestination",
+            "Properties": {
+                "HttpMethod": "GET",
+                "InvocationEndpoint": {
+                    "Fn::Sub": "https://${Api}.execute-api.${AWS::Region}.amazonaws.com/Prod/status/a/b"
+                },
+            },
+        },
+        "ToApi": rule(
+            "Bus",
+            {"source": ["test.orders"]},
+            target(
+                "api",
+                arn("Destination"),
+                RetryPolicy={"MaximumRetryAttempts": 1},
+                DeadLetterConfig={"Arn": arn("RuleDlq")},
+            ),
+        ),
+    }
+    with open_bus(tmp_path, resources) as bus:
+        bus.put_events(Entries=[entry({"orderId": "o-5"}, bus="orders")])
+        bus.run_until_idle()
+
+        # Then the function got the REST proxy event with the greedy path parameter; its 503
+        # is retryable: one retry, then the event is dead-lettered with the HTTP error
+        invoked = [s["input"] for s in bus.trace.find("delivered") if s["resource"] == "Backend"]
+        assert len(invoked) == 2
+        assert invoked[0]["pathParameters"] == {"proxy": "a/b"}
+        assert invoked[0]["resource"] == "/status/{proxy+}"
+        assert invoked[0]["requestContext"]["stage"] == "Prod"
+        [message] = bus.dead_letters()["RuleDlq"]
+        assert message["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "HTTP503"
