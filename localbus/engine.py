@@ -128,7 +128,9 @@ class EventReceiver(Protocol):
 class FunctionRunner(Protocol):
     """Lambda invocation as kinds other than the function kind use it."""
 
-    def invoke_sync(self, function: str, payload: Any, *, cause: Cause) -> Any: ...
+    def invoke_sync(
+        self, function: str, payload: Any, *, cause: Cause, request_id: str | None = None
+    ) -> Any: ...
 
     def invoke_async(
         self, function: str, payload: Any, *, cause: Cause, extra: dict[str, Any] | None = None
