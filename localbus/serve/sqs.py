@@ -10,6 +10,7 @@ template returns None: moto serves it.
 from __future__ import annotations
 
 import hashlib
+import json
 import struct
 import time
 from collections.abc import Callable
@@ -332,8 +333,6 @@ def get_queue_attributes(bus: Any, params: dict[str, Any], request: Request) -> 
     queue = _queue(bus, params)
     if queue is None:
         return None
-    import json
-
     messages = queue.messages()
     visible = sum(1 for m in messages if m["Visible"])
     attributes = {
