@@ -107,7 +107,7 @@ def test_the_lambda_eventbridge_publisher_puts_its_event_with_sdk_v3(publisher: 
 
 def test_an_es_module_handler_uses_the_pinned_sdk(styles: Served) -> None:
     # When an event matches the ES module's rule
-    styles.client("events").put_events(
+    answer = styles.client("events").put_events(
         Entries=[{"Source": "styles.test", "DetailType": "esm", "Detail": '{"n": 7}'}]
     )
     # Then its SendMessage (SDK v3, from localbus's install) landed on the served queue
@@ -118,6 +118,10 @@ def test_an_es_module_handler_uses_the_pinned_sdk(styles: Served) -> None:
     )
     assert messages, "\n".join(styles.lines)
     assert json.loads(messages[0]["Body"]) == {"from": "styles-esm", "detail": {"n": 7}}
+    # and the trace puts that message under the event that invoked the handler
+    [cause] = [entry["EventId"] for entry in answer["Entries"]]
+    [sent] = [s for s in styles.trace() if s.get("message_id") == messages[0]["MessageId"]]
+    assert (sent["event_id"], sent["via"]) == (cause, "EsmFunction")
 
 
 def test_an_event_a_node_handler_puts_is_linked_to_its_cause(styles: Served) -> None:
