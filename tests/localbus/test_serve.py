@@ -242,7 +242,7 @@ def test_sqs_send_receive_delete_on_a_template_queue(served: Served) -> None:
     outputs = stack_outputs(served)
     name = outputs["AuditDlqUrl"].rsplit("/", 1)[-1]
     url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-    assert url == f"{served.endpoint_url}/123456789012/{name}"
+    assert url == f"{served.endpoint_url}/123456789012/{name}" == outputs["AuditDlqUrl"]
     sent = sqs.send_message(
         QueueUrl=url,
         MessageBody="hello",
