@@ -408,6 +408,14 @@ class Engine:
     def pop_cause(self) -> None:
         self._causes.pop()
 
+    @property
+    def current_cause(self) -> tuple[Cause, str | None]:
+        """The events the running handler was invoked for, and its function (none: (), None)."""
+        if not self._causes:
+            return (), None
+        cause, _, function = self._causes[-1]
+        return cause, function
+
     def record(
         self,
         step: str,
