@@ -28,6 +28,7 @@ from localbus.archive import REPLAY_SLICE_S, Archive, event_timestamp, parse_tim
 from localbus.clock import DEFAULT_MAX_STEPS, DEFAULT_MAX_TIME_S, SimClock
 from localbus.esm import SqsEventSourceMapping
 from localbus.faults import Faults
+from localbus.kafka_source import KafkaPipe, drain_kafka_pipes, is_kafka_source
 from localbus.patterns import InvalidPatternError, compile_pattern
 from localbus.pipes import SqsPipe
 from localbus.queues import Queue
@@ -185,8 +186,10 @@ class LocalBus:
         reporter: Reporter | None = None,
         seed: int | None = None,
         start_time: datetime | float | str | None = None,
+        kafka_bootstrap: Mapping[str, str] | None = None,
     ) -> None:
         self.template = template
+        self._kafka_bootstrap = dict(kafka_bootstrap or {})
         self.resolver = resolver
         self.backend = backend
         self.assembly = assembly
@@ -212,6 +215,7 @@ class LocalBus:
         self.archives: dict[str, Archive] = {}
         self.mappings: dict[str, SqsEventSourceMapping] = {}
         self.pipes: dict[str, SqsPipe] = {}
+        self.kafka_pipes: dict[str, KafkaPipe] = {}
         self.logs: dict[str, list[dict[str, Any]]] = {}
         self.replays: dict[str, dict[str, Any]] = {}
         self.ignored: dict[str, str] = {}  # logical id -> resource type
@@ -233,10 +237,13 @@ class LocalBus:
         account_id: str = "123456789012",
         region: str = "eu-west-1",
         parameters: Mapping[str, Any] | None = None,
+        kafka_bootstrap: Mapping[str, str] | None = None,
     ) -> LocalBus:
         """Load a cdk.out (manifest, templates, asset folders) and start moto for the handlers.
 
-        Close it (or use it as a context manager) to stop moto.
+        `kafka_bootstrap` maps a Kafka pipe (logical id, name or Source) to the "host:port" of
+        a local broker, instead of the template's bootstrap servers. Close it (or use it as a
+        context manager) to stop moto and leave the Kafka consumer groups.
         """
         from localbus.assembly import CloudAssembly
         from localbus.aws_backend import AwsBackend
@@ -268,6 +275,7 @@ class LocalBus:
                 reporter=reporter,
                 seed=seed,
                 start_time=start_time,
+                kafka_bootstrap=kafka_bootstrap,
             )
         except BaseException:
             backend.stop()
@@ -275,7 +283,9 @@ class LocalBus:
             raise
 
     def close(self) -> None:
-        """Stop moto and forget loaded handler modules."""
+        """Stop moto, leave Kafka consumer groups and forget loaded handler modules."""
+        for kafka_pipe in self.kafka_pipes.values():
+            kafka_pipe.close()
         if self.backend is not None:
             self.backend.set_put_events_hook(None)
             self.backend.stop()
@@ -536,6 +546,11 @@ class LocalBus:
         if str(props.get("DesiredState", "RUNNING")) != "RUNNING":
             self.reporter.note("stopped pipe", logical_id, "DesiredState is not RUNNING")
             return
+        if is_kafka_source(props.get("Source")):
+            self.kafka_pipes[logical_id] = KafkaPipe(
+                self, ref, props, bootstrap=self._kafka_bootstrap_for(ref, props.get("Source"))
+            )
+            return
         queue = self.index.find(props.get("Source"), QUEUE)
         if queue is None:
             self.report_unsupported(
@@ -545,6 +560,12 @@ class LocalBus:
             )
             return
         self.pipes[logical_id] = SqsPipe(self, ref, self.queues[queue.logical_id], props)
+
+    def _kafka_bootstrap_for(self, ref: ResourceRef, source: Any) -> str | None:
+        for key in (ref.logical_id, ref.name, ref.arn, source):
+            if key in self._kafka_bootstrap:
+                return self._kafka_bootstrap[key]
+        return None
 
     def _mark_dead_letter(self, arn: Any) -> None:
         ref = self.index.find(arn)
@@ -773,8 +794,12 @@ class LocalBus:
     ) -> int:
         """Deliver everything due, advancing the simulated clock past retries, backoffs and
         batching windows; returns the number of actions run. Raises SimulationLimitError when
-        work is still pending after `max_time` simulated seconds or `max_steps` actions."""
-        return self.clock.run_until_idle(max_time_s=max_time, max_steps=max_steps)
+        work is still pending after `max_time` simulated seconds or `max_steps` actions.
+        Pipes with a Kafka source consume until their consumer group has caught up."""
+        steps = self.clock.run_until_idle(max_time_s=max_time, max_steps=max_steps)
+        if self.kafka_pipes:
+            steps += drain_kafka_pipes(self, self.kafka_pipes)
+        return steps
 
     def advance(self, seconds: float) -> int:
         """Run only what falls due in the next `seconds` simulated seconds."""

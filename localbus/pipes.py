@@ -270,7 +270,6 @@ class SqsPipe(FilteredSqsConsumer):
     def _render(self, template: str, item: Any) -> Any:
         """A Pipes input template (`<$.json.path>` and `<aws.pipes.*>` placeholders) for one
         item; a JSON body of an SQS record is addressable under `$.body` (implicit parsing)."""
-        data = filter_view(item) if isinstance(item, dict) and "body" in item else item
         bus = self._bus
         reserved = {
             "aws.pipes.pipe-arn": self.ref.arn,
@@ -282,26 +281,44 @@ class SqsPipe(FilteredSqsConsumer):
             "aws.pipes.event": item,
             "aws.pipes.event.json": item,
         }
-        json_template = template.lstrip().startswith(("{", "["))
-        out: list[str] = []
-        position = 0
-        for match in _PLACEHOLDER.finditer(template):
-            out.append(template[position : match.start()])
-            name = match.group(1)
-            value = reserved.get(name, _MISSING) if name.startswith("aws.") else _select(data, name)
-            # In a JSON template a value outside a string literal goes in as JSON; everywhere
-            # else (inside "..." or in a plain-text template) as text.
-            in_string = not json_template or _inside_string(template, match.start())
-            if value is _MISSING:
-                out.append("" if in_string else "null")
-            elif in_string:
-                out.append(value if isinstance(value, str) else json.dumps(value))
-            else:
-                out.append(json.dumps(value))
-            position = match.end()
-        out.append(template[position:])
-        text = "".join(out)
+        text = render_template(template, item, reserved)
         return _json_or_text(text) if self.enrichment_template == template else text
+
+
+def render_template(template: str, item: Any, reserved: dict[str, Any]) -> str:
+    """Fill a Pipes input template for one item: `<$.path>` from the item (a JSON body of an SQS
+    record under `$.body`), `<aws.pipes.*>` from `reserved`."""
+    data = filter_view(item) if isinstance(item, dict) and "body" in item else item
+    json_template = template.lstrip().startswith(("{", "["))
+    out: list[str] = []
+    position = 0
+    for match in _PLACEHOLDER.finditer(template):
+        out.append(template[position : match.start()])
+        name = match.group(1)
+        value = reserved.get(name, _MISSING) if name.startswith("aws.") else _select(data, name)
+        # In a JSON template a value outside a string literal goes in as JSON; everywhere
+        # else (inside "..." or in a plain-text template) as text.
+        in_string = not json_template or _inside_string(template, match.start())
+        if value is _MISSING:
+            out.append("" if in_string else "null")
+        elif in_string:
+            out.append(value if isinstance(value, str) else json.dumps(value))
+        else:
+            out.append(json.dumps(value))
+        position = match.end()
+    out.append(template[position:])
+    return "".join(out)
+
+
+def dynamic_value(value: Any, item: Any) -> Any:
+    """A target parameter: a dynamic path parameter ("$.detailType", the whole value a JSON
+    path) reads the item before any input template; anything else is the static value.
+    A path that selects nothing yields None."""
+    if not (isinstance(value, str) and value.startswith("$.")):
+        return value
+    data = filter_view(item) if isinstance(item, dict) and "body" in item else item
+    selected = _select(data, value)
+    return None if selected is _MISSING else selected
 
 
 def _select(data: Any, path: str) -> Any:

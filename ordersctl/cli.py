@@ -10,6 +10,7 @@ import typer
 
 from ordersctl.cost import register as register_cost
 from ordersctl.errors import EXIT_FAILED, CliError
+from ordersctl.kafka import register as register_kafka
 from ordersctl.output import consoles
 from ordersctl.routes_command import DIAGRAM_DOCUMENTS
 from ordersctl.simulate import register as register_simulate
@@ -560,6 +561,7 @@ def tail(
 
 register_cost(app)  # `ordersctl cost` lives in ordersctl/cost/ (its own package and tests)
 register_simulate(app)  # `ordersctl simulate` lives in ordersctl/simulate.py
+register_kafka(app)  # `ordersctl kafka broker|produce` lives in ordersctl/kafka/
 
 
 def main() -> None:

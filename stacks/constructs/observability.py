@@ -14,9 +14,15 @@ from constructs import Construct
 
 from stacks.constants import ALARM_PERIOD, PIPES_EXECUTION_FAILED_METRIC, PIPES_METRIC_NAMESPACE
 
+PIPE_FAILURE_DESCRIPTIONS = {
+    "RiskReviewPipe": "Pipe {} failed executions: messages return to the queue, then its DLQ",
+    "KafkaIngestPipe": "Pipe {} failed executions: the batch is retried from its offsets (a Kafka "
+    "source has no DLQ) and the partition waits behind it",
+}
+
 
 class Observability(Construct):
-    """One alarm per DLQ, one for the pipe, two per function, all notifying the ops topic."""
+    """One alarm per DLQ, one per pipe, two per function, all notifying the ops topic."""
 
     def __init__(
         self,
@@ -25,7 +31,7 @@ class Observability(Construct):
         *,
         ops_topic: sns.ITopic,
         dead_letter_queues: Mapping[str, sqs.IQueue],
-        pipe_name: str,
+        pipe_names: Mapping[str, str],
         functions: Mapping[str, lambda_.IFunction],
     ) -> None:
         super().__init__(scope, construct_id)
@@ -33,7 +39,8 @@ class Observability(Construct):
         self.alarms: dict[str, cloudwatch.Alarm] = {}
         for name, queue in dead_letter_queues.items():
             self._build_dead_letter_alarm(name, queue)
-        self._build_pipe_failure_alarm(pipe_name)
+        for name, pipe_name in pipe_names.items():
+            self._build_pipe_failure_alarm(name, pipe_name)
         for name, function in functions.items():
             self._build_function_alarms(name, function)
 
@@ -47,7 +54,7 @@ class Observability(Construct):
             f"{name} holds messages that could not be delivered or processed: inspect and redrive",
         )
 
-    def _build_pipe_failure_alarm(self, pipe_name: str) -> None:
+    def _build_pipe_failure_alarm(self, name: str, pipe_name: str) -> None:
         metric = cloudwatch.Metric(
             namespace=PIPES_METRIC_NAMESPACE,
             metric_name=PIPES_EXECUTION_FAILED_METRIC,
@@ -55,11 +62,7 @@ class Observability(Construct):
             statistic=cloudwatch.Stats.SUM,
             period=ALARM_PERIOD,
         )
-        self._alarm(
-            "RiskReviewPipeFailed",
-            metric,
-            f"Pipe {pipe_name} failed executions: messages return to the queue, then its DLQ",
-        )
+        self._alarm(f"{name}Failed", metric, PIPE_FAILURE_DESCRIPTIONS[name].format(pipe_name))
 
     def _build_function_alarms(self, name: str, function: lambda_.IFunction) -> None:
         # An error is retried (async, queue redrive) before anything reaches a DLQ: this alarm
