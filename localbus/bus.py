@@ -12,6 +12,7 @@ topics, mappings and pipes are wired together. Nothing is parsed per event.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import math
 import random
@@ -225,6 +226,8 @@ class LocalBus:
         self._build()
         if backend is not None:
             backend.set_put_events_hook(self._handler_put_events)
+            if hasattr(backend, "set_send_message_hook"):
+                backend.set_send_message_hook(self._handler_send_message)
 
     @classmethod
     def from_cdk_out(
@@ -288,6 +291,8 @@ class LocalBus:
             kafka_pipe.close()
         if self.backend is not None:
             self.backend.set_put_events_hook(None)
+            if hasattr(self.backend, "set_send_message_hook"):
+                self.backend.set_send_message_hook(None)
             self.backend.stop()
         runtime_close = getattr(self.lambdas._runtime, "close", None)
         if callable(runtime_close):
@@ -623,6 +628,28 @@ class LocalBus:
         response = self.put_entries(entries, parents=cause, via=function)
         produced.extend(e["EventId"] for e in response["Entries"] if "EventId" in e)
         return {key: response[key] for key in ("FailedEntryCount", "Entries")}
+
+    def _handler_send_message(self, queue_url: str, request: dict[str, Any]) -> dict | None:
+        """SQS SendMessage from inside a handler to a queue of the template: onto that queue,
+        linked to the event the handler runs for. Other queues: None (moto serves them)."""
+        name = queue_url.rstrip("/").rsplit("/", 1)[-1]
+        ref = self.index.find(queue_url, QUEUE) or self.index.find(name, QUEUE)
+        if ref is None or ref.logical_id not in self.queues:
+            return None
+        cause, _, function = self._causes[-1] if self._causes else ((), [], None)
+        body = str(request["MessageBody"])
+        message = self.queues[ref.logical_id].send(
+            body,
+            message_attributes=request.get("MessageAttributes"),
+            delay_seconds=request.get("DelaySeconds"),
+            cause=cause,
+            group_id=request.get("MessageGroupId"),
+            extra={"via": function} if function else None,
+        )
+        return {
+            "MessageId": message.message_id,
+            "MD5OfMessageBody": hashlib.md5(body.encode()).hexdigest(),
+        }
 
     def _event_from_entry(self, entry: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
         source = entry.get("Source")
