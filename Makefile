@@ -8,6 +8,8 @@ NODE_STAMP := node_modules/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 STAGE ?= dev
+# Extra `-c key=value` stage overrides for `make synth`, e.g. CDK_CONTEXT="-c opsEmail=ops@example.com"
+CDK_CONTEXT ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_EC2_METADATA_DISABLED := true
 
@@ -44,7 +46,7 @@ test: setup lint
 	$(PY) -m pytest
 
 synth: setup
-	npx cdk synth -q -c stage=$(STAGE)
+	npx cdk synth -q -c stage=$(STAGE) $(CDK_CONTEXT)
 
 demo: synth
 	$(VENV)/bin/ordersctl demo --cdk-out cdk.out

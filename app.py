@@ -15,7 +15,7 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
-from stacks.config import ConfigError, load_stage_config
+from stacks.config import ConfigError, load_stage_config, stage_keys
 from stacks.constants import STACK_ID_PREFIX
 from stacks.nag_acknowledgements import acknowledge_nag_findings
 from stacks.order_events_stack import OrderEventsStack
@@ -34,7 +34,11 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) 
     app = cdk.App(context=merged, outdir=outdir)
     # Under the CLI, `-c key=value` wins over what we pass: read the effective values back.
     effective = {key: app.node.try_get_context(key) for key in ("stage", "stages")}
-    config = load_stage_config({key: value for key, value in effective.items() if value})
+    selected = {key: value for key, value in effective.items() if value}
+    # Any stage key at the top level (`-c opsEmail=...`) overrides the selected stage's value.
+    overrides = {key: app.node.try_get_context(key) for key in stage_keys()}
+    selected.update({key: value for key, value in overrides.items() if value is not None})
+    config = load_stage_config(selected)
     stack = OrderEventsStack(app, f"{STACK_ID_PREFIX}-{config.name}", config=config)
     acknowledge_nag_findings(stack)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))

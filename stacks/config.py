@@ -1,17 +1,20 @@
 """Stage configuration: read from cdk.json context, validated once into one typed model.
 
 Every stage under context "stages" is validated (a bad prod value fails a dev synth too), then
-the stage named by context "stage" is returned. A bad value stops synth with a message that
-names the key, the value and what is allowed, e.g.
-``stages.dev.pipeBatchSize=0: must be between 1 and 10000``.
+the stage named by context "stage" is returned, with any stage key given at the top level of the
+context (``npx cdk synth -c opsEmail=ops@example.com``) overriding that stage's value. A bad
+value stops synth with a message that names the key, the value and what is allowed, e.g.
+``stages.dev.pipeBatchSize=0: must be between 1 and 10000`` or, for an override,
+``-c pipeBatchSize=0: must be between 1 and 10000``.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import types
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -20,6 +23,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    StrictBool,
     StrictFloat,
     StrictInt,
     StrictStr,
@@ -63,6 +67,10 @@ KAFKA_KEYS = (
     "kafkaCredentialsSecretArn",
     "kafkaVpc",
 )
+
+
+# Where an override's problem is said to come from: the CDK CLI's context option.
+OVERRIDE_PREFIX = "-c"
 
 
 class ConfigError(ValueError):
@@ -171,6 +179,8 @@ class StageConfig(BaseModel):
     )
     fraud_alert_emails: tuple[Email, ...] = Field(alias="fraudAlertEmails", default=())
     ops_email: Email | None = Field(alias="opsEmail", default=None)
+    # A stage whose alarms and fraud alerts must reach people: synth refuses it without them.
+    require_recipients: StrictBool = Field(alias="requireRecipients", default=False)
     # Kafka ingest pipe: off unless kafkaBootstrapServers or kafkaClusterArn is set.
     kafka_bootstrap_servers: (
         Annotated[tuple[str, ...], BeforeValidator(_bootstrap_servers)] | None
@@ -283,16 +293,22 @@ _TYPE_MESSAGES: dict[str, str] = {
     "list_type": "must be a list of e-mail addresses",
     "missing": "is required",
     "dict_type": "must be an object",
+    "bool_type": "must be true or false",
     "model_type": "must be an object",
 }
 
 
-def _describe(error: Mapping[str, Any], stage: str, known_keys: Callable[[], str]) -> str:
-    """One line per problem: ``stages.<stage>.<key>=<value>: <what is allowed>``."""
+def _describe(error: Mapping[str, Any], prefix: str, known_keys: Callable[[], str]) -> str:
+    """One line per problem: ``<prefix>.<key>=<value>: <what is allowed>``.
+
+    The prefix says where the value came from: ``stages.<stage>`` (cdk.json) or ``-c`` (an
+    override on the command line).
+    """
     # pydantic adds the union member ("int", "float") or validator name to loc; drop them.
     loc = [str(part) for part in error["loc"] if isinstance(part, (str, int))]
     keys = [part for part in loc if not part.startswith("function-")]
-    key = ".".join(["stages", stage, *keys]) if keys else f"stages.{stage}"
+    separator = " " if prefix == OVERRIDE_PREFIX else "."
+    key = prefix + separator + ".".join(keys) if keys else prefix
     kind = error["type"]
     if kind == "value_error":
         message = str(error["ctx"]["error"])
@@ -308,7 +324,12 @@ def _describe(error: Mapping[str, Any], stage: str, known_keys: Callable[[], str
 
 
 def _allowed_keys() -> str:
-    return ", ".join(str(field.alias) for field in StageConfig.model_fields.values())
+    return ", ".join(stage_keys())
+
+
+_FIELD_BY_KEY: dict[str, str] = {
+    str(field.alias): name for name, field in StageConfig.model_fields.items()
+}
 
 
 def validate_stages(stages: Any) -> dict[str, StageConfig]:
@@ -331,7 +352,7 @@ def validate_stages(stages: Any) -> dict[str, StageConfig]:
             config = StageConfig.model_validate(values)
         except ValidationError as error:
             for item in error.errors(include_url=False):
-                problem = _describe(item, stage, _allowed_keys)
+                problem = _describe(item, f"stages.{stage}", _allowed_keys)
                 if problem not in problems:
                     problems.append(problem)
             continue
@@ -342,11 +363,124 @@ def validate_stages(stages: Any) -> dict[str, StageConfig]:
     return validated
 
 
+def stage_keys() -> tuple[str, ...]:
+    """Every key a stage may set (cdk.json's camelCase), each also a ``-c key=value`` override."""
+    return tuple(str(field.alias) for field in StageConfig.model_fields.values())
+
+
+def stage_overrides(context: Mapping[str, Any]) -> dict[str, Any]:
+    """The stage keys set at the top level of the context (what ``-c key=value`` sets)."""
+    return {key: context[key] for key in stage_keys() if context.get(key) is not None}
+
+
+def _accepted_types(annotation: Any) -> set[Any]:
+    """The JSON kinds a field accepts: int, float, bool, str, list, NoneType."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _accepted_types(get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        return set().union(*(_accepted_types(arg) for arg in get_args(annotation)))
+    if origin in (tuple, list):
+        return {list}
+    return {annotation}
+
+
+_JSON_NUMBER = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
+
+
+def _from_text(key: str, text: str) -> Any:
+    """An override's text as the JSON value cdk.json would hold for the key.
+
+    The CDK CLI passes every ``-c key=value`` as a string. The text becomes what the key's type
+    expects (numbers, true/false, comma-separated lists, "" or null for "none"); text that does
+    not fit is passed on unchanged so the model reports it with its usual message.
+    """
+    accepted = _accepted_types(StageConfig.model_fields[_FIELD_BY_KEY[key]].annotation)
+    stripped = text.strip()
+    if list in accepted:
+        if stripped.startswith("["):
+            try:
+                return json.loads(stripped)
+            except json.JSONDecodeError:
+                return text
+        return [part.strip() for part in stripped.split(",") if part.strip()]
+    if type(None) in accepted and stripped in ("", "null"):
+        return None
+    # An object-valued key (kafkaVpc) takes its JSON: -c 'kafkaVpc={"subnets": [...], ...}'.
+    if stripped.startswith("{") and any(
+        isinstance(kind, type) and issubclass(kind, BaseModel) for kind in accepted
+    ):
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError:
+            return text
+    if bool in accepted and stripped in ("true", "false"):
+        return stripped == "true"
+    if accepted & {int, float} and _JSON_NUMBER.match(stripped):
+        return json.loads(stripped)
+    return text
+
+
+def apply_overrides(
+    config: StageConfig, overrides: Mapping[str, Any], values: Mapping[str, Any]
+) -> StageConfig:
+    """The stage's values with the overrides on top, validated by the same model.
+
+    ``values`` are the stage's raw values from cdk.json; a problem in an override is reported
+    as ``-c <key>=<value>: <what is allowed>``, in the words cdk.json's problems use.
+    """
+    if not overrides:
+        return config
+    parsed = {
+        key: _from_text(key, value) if isinstance(value, str) else value
+        for key, value in overrides.items()
+    }
+    try:
+        merged = StageConfig.model_validate({**values, **parsed})
+    except ValidationError as error:
+        problems: list[str] = []
+        for item in error.errors(include_url=False):
+            first = str(item["loc"][0]) if item["loc"] else ""
+            prefix = OVERRIDE_PREFIX if first in parsed else f"stages.{config.name}"
+            if not item["loc"]:
+                prefix = f"stages.{config.name} with -c {', '.join(sorted(parsed))}"
+            problem = _describe(item, prefix, _allowed_keys)
+            if problem not in problems:
+                problems.append(problem)
+        raise ConfigError("invalid stage configuration:\n  " + "\n  ".join(problems)) from None
+    merged._name = config.name
+    return merged
+
+
+def check_recipients(config: StageConfig) -> None:
+    """A stage marked requireRecipients must name who reads alarms and fraud alerts."""
+    if not config.require_recipients:
+        return
+    missing = [
+        key
+        for key, value in (
+            ("opsEmail", config.ops_email),
+            ("fraudAlertEmails", config.fraud_alert_emails),
+        )
+        if not value
+    ]
+    if missing:
+        raise ConfigError(
+            f"stage={config.name} needs people (requireRecipients: true) but "
+            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} empty: every alarm "
+            "goes to opsEmail and every high-risk order to fraudAlertEmails. Set them under "
+            f"stages.{config.name} in cdk.json, or per synth: "
+            "-c opsEmail=ops@example.com -c fraudAlertEmails=a@example.com,b@example.com"
+        )
+
+
 def load_stage_config(context: Mapping[str, Any]) -> StageConfig:
-    """The selected stage's config from CDK context (keys "stage" and "stages")."""
+    """The selected stage's config from CDK context: "stage", "stages" and any overrides."""
     stages = validate_stages(context.get("stages"))
     stage = context.get("stage", "dev")
     if stage not in stages:
         allowed = ", ".join(sorted(stages))
         raise ConfigError(f"stage={stage}: unknown stage; allowed: {allowed}")
-    return stages[stage]
+    config = apply_overrides(stages[stage], stage_overrides(context), context["stages"][stage])
+    check_recipients(config)
+    return config

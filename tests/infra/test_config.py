@@ -24,8 +24,11 @@ CDK_JSON = Path(__file__).resolve().parents[2] / "cdk.json"
 ALLOWED_KEYS = (
     "archiveRetentionDays, highValueThreshold, newAccountMaxAgeDays, pipeBatchSize, "
     "pipeBatchWindowSeconds, maxReceiveCount, logRetentionDays, customerNotificationEmails, "
-    "fraudAlertEmails, opsEmail"
+    "fraudAlertEmails, opsEmail, requireRecipients, kafkaBootstrapServers, kafkaClusterArn, "
+    "kafkaTopic, kafkaConsumerGroup, kafkaStartingPosition, kafkaBatchSize, "
+    "kafkaCredentialsSecretArn, kafkaVpc"
 )
+PEOPLE = {"opsEmail": "ops@example.com", "fraudAlertEmails": "fraud@example.com"}
 LOG_RETENTION_ALLOWED = ", ".join(str(days) for days in LOG_RETENTION_DAYS_ALLOWED)
 
 
@@ -59,8 +62,8 @@ def test_cdk_json_stages_are_valid_and_dev_is_the_default(context: dict[str, Any
 
 
 def test_stage_context_picks_the_stage(context: dict[str, Any]) -> None:
-    # Given -c stage=prod
-    context["stage"] = "prod"
+    # Given -c stage=prod, with the people prod requires
+    context.update(stage="prod", **PEOPLE)
 
     # When the stage config is loaded
     config = load_stage_config(context)
@@ -228,3 +231,150 @@ def test_build_app_stops_on_bad_config_before_any_synth(context: dict[str, Any])
     # When the app is built / Then synth never starts and the message names the key
     with pytest.raises(ConfigError, match=r"stages\.dev\.pipeBatchSize=0: must be between"):
         build_app(context={"stages": context["stages"]})
+
+
+# -- per-synth overrides (-c key=value) -----------------------------------------------------------
+
+
+def test_prod_without_people_fails_naming_both_keys(context: dict[str, Any]) -> None:
+    # Given cdk.json's prod stage, which requires recipients and names none
+    context["stage"] = "prod"
+
+    # When the config is loaded / Then synth stops naming both keys and how to set them
+    with pytest.raises(ConfigError) as raised:
+        load_stage_config(context)
+    message = str(raised.value)
+    assert message.startswith(
+        "stage=prod needs people (requireRecipients: true) but opsEmail and fraudAlertEmails "
+        "are empty"
+    )
+    assert "-c opsEmail=ops@example.com -c fraudAlertEmails=a@example.com,b@example.com" in message
+
+
+@pytest.mark.parametrize("missing", ["opsEmail", "fraudAlertEmails"])
+def test_prod_with_one_recipient_missing_names_it(context: dict[str, Any], missing: str) -> None:
+    # Given prod with only one of the two recipients set
+    context.update(stage="prod", **{k: v for k, v in PEOPLE.items() if k != missing})
+
+    # When the config is loaded / Then the empty one is named
+    with pytest.raises(ConfigError, match=rf"but {missing} is empty"):
+        load_stage_config(context)
+
+
+def test_a_stage_not_marked_needs_nobody(context: dict[str, Any]) -> None:
+    # Given dev (requireRecipients false) with no recipients / Then it loads
+    assert load_stage_config(context).ops_email is None
+
+
+def test_command_line_overrides_are_parsed_by_the_keys_type(context: dict[str, Any]) -> None:
+    # Given overrides as the CDK CLI passes them: every value a string
+    context.update(
+        stage="prod",
+        opsEmail="ops@example.com",
+        fraudAlertEmails="a@example.com, b@example.com",
+        pipeBatchSize="100",
+        highValueThreshold="999.5",
+        logRetentionDays="30",
+    )
+
+    # When the config is loaded
+    config = load_stage_config(context)
+
+    # Then each is typed as cdk.json would hold it, over prod's values
+    assert config.name == "prod"
+    assert config.ops_email == "ops@example.com"
+    assert config.fraud_alert_emails == ("a@example.com", "b@example.com")
+    assert config.pipe_batch_size == 100
+    assert config.high_value_threshold == 999.5
+    assert config.log_retention_days == 30
+    # and the keys not overridden keep prod's values
+    assert config.archive_retention_days == context["stages"]["prod"]["archiveRetentionDays"]
+
+
+def test_overrides_apply_to_the_selected_stage_only(context: dict[str, Any]) -> None:
+    # Given an override and dev selected
+    context["maxReceiveCount"] = "7"
+
+    # When loaded / Then dev has it; prod in cdk.json is untouched
+    assert load_stage_config(context).max_receive_count == 7
+    assert context["stages"]["prod"]["maxReceiveCount"] == 5
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("", None), ("null", None), ("ops@example.com", "ops@example.com")],
+)
+def test_an_optional_key_can_be_emptied(context: dict[str, Any], text: str, expected: Any) -> None:
+    context["stages"]["dev"]["opsEmail"] = "someone@example.com"
+    context["opsEmail"] = text
+    assert load_stage_config(context).ops_email == expected
+
+
+def test_list_override_as_json_or_empty(context: dict[str, Any]) -> None:
+    context["customerNotificationEmails"] = '["c@example.com"]'
+    assert load_stage_config(context).customer_notification_emails == ("c@example.com",)
+    context["customerNotificationEmails"] = ""
+    assert load_stage_config(context).customer_notification_emails == ()
+
+
+def test_require_recipients_can_be_set_per_synth(context: dict[str, Any]) -> None:
+    # Given dev with -c requireRecipients=true
+    context["requireRecipients"] = "true"
+
+    # When loaded / Then dev now needs people too
+    with pytest.raises(ConfigError, match=r"^stage=dev needs people"):
+        load_stage_config(context)
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "message"),
+    [
+        ("pipeBatchSize", "0", "-c pipeBatchSize=0: must be between 1 and 10000"),
+        ("pipeBatchSize", "ten", '-c pipeBatchSize="ten": must be a whole number'),
+        ("maxReceiveCount", "2.5", "-c maxReceiveCount=2.5: must be a whole number"),
+        ("highValueThreshold", "0", "-c highValueThreshold=0: must be a number greater than 0"),
+        ("opsEmail", "ops", '-c opsEmail="ops": must be an e-mail address like ops@example.com'),
+        (
+            "fraudAlertEmails",
+            "a@example.com,not-an-address",
+            '-c fraudAlertEmails.1="not-an-address": must be an e-mail address like '
+            "ops@example.com",
+        ),
+        (
+            "logRetentionDays",
+            "2",
+            "-c logRetentionDays=2: must be one of CloudWatch Logs' retention periods: "
+            f"{LOG_RETENTION_ALLOWED}",
+        ),
+        ("requireRecipients", "yes", '-c requireRecipients="yes": must be true or false'),
+    ],
+)
+def test_bad_override_gets_the_same_message_as_in_cdk_json(
+    context: dict[str, Any], key: str, text: str, message: str
+) -> None:
+    # Given one bad override from the command line
+    context[key] = text
+
+    # When the config is loaded / Then the problem is named as -c key=value, in cdk.json's words
+    assert problems_for(context) == [message]
+
+
+def test_override_and_stage_value_clash_is_reported_with_both(context: dict[str, Any]) -> None:
+    # Given a batch above 10 from the command line and dev's window set to 0 in cdk.json
+    context["stages"]["dev"]["pipeBatchWindowSeconds"] = 0
+    context["pipeBatchSize"] = "100"
+
+    # When loaded / Then the rule that spans both keys says where the values came from
+    assert problems_for(context) == [
+        "stages.dev with -c pipeBatchSize: pipeBatchSize=100 needs pipeBatchWindowSeconds >= 1 "
+        "(an SQS pipe may batch more than 10 messages only with a batching window)"
+    ]
+
+
+def test_build_app_reads_overrides_from_the_apps_context(context: dict[str, Any]) -> None:
+    # Given -c overrides as the CLI hands them to the app (strings in the app's context)
+    from app import build_app
+
+    # When the app is built with a bad one / Then synth never starts and -c is named
+    with pytest.raises(ConfigError, match=r"-c pipeBatchSize=0: must be between 1 and 10000"):
+        build_app(context={"pipeBatchSize": "0"})
