@@ -10,7 +10,7 @@ as events from com.example.orders with the detail-type each record carries.
 
 from __future__ import annotations
 
-from aws_cdk import Arn, ArnFormat, Aws, Stack
+from aws_cdk import Aws
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -166,19 +166,11 @@ class KafkaIngestPipe(Construct):
 
     def _msk_iam_statements(self, cluster_arn: str) -> list[iam.PolicyStatement]:
         # arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid> -> topic/<name>/<uuid>/<topic>
-        parts = Arn.split(cluster_arn, ArnFormat.SLASH_RESOURCE_NAME)
-        cluster_path = parts.resource_name  # <name>/<uuid>
-        stack = Stack.of(self)
+        # and group/<name>/<uuid>/<group> (MSK IAM access control resource ARNs).
+        prefix, cluster_path = cluster_arn.split(":cluster/", 1)
 
         def arn(resource: str, name: str) -> str:
-            return stack.format_arn(
-                service="kafka",
-                region=parts.region,
-                account=parts.account,
-                resource=resource,
-                resource_name=f"{cluster_path}/{name}",
-                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-            )
+            return f"{prefix}:{resource}/{cluster_path}/{name}"
 
         return [
             iam.PolicyStatement(
