@@ -17,7 +17,7 @@ export AWS_EC2_METADATA_DISABLED := true
 
 setup: $(VENV_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP)
 
-$(VENV_STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+$(VENV_STAMP): requirements.txt requirements-dev.txt localbus/requirements.txt constraints.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found %s)" % sys.version.split()[0])'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt -c constraints.txt

@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 # Stops a run that would otherwise never end (an event loop between two buses, a message that
 # is received and fails forever on a queue without a redrive policy and a long retention).
@@ -127,3 +128,21 @@ class SimClock:
 
     def elapsed(self) -> float:
         return round(self.now - self.start, 3)
+
+
+def parse_time(value: Any) -> float:
+    """Seconds since the epoch from a datetime, a number or an ISO 8601 string."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    moment = datetime.fromisoformat(text)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def event_timestamp(event: dict[str, Any]) -> float:
+    """An EventBridge event's `time`, in seconds since the epoch."""
+    return parse_time(event["time"])

@@ -248,7 +248,7 @@ def run_local(
     err: Console,
 ) -> int:
     """Put the events on a fresh local bus, then replay its archive and show the replayed paths."""
-    from ordersctl.tree import TraceView
+    from localbus.render import TraceView
 
     with source.open(err, why_needed="a fresh local bus has an empty archive") as target:
         bus = target.bus

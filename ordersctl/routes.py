@@ -9,11 +9,12 @@ on-failure destination, a queue's redrive policy).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Resource, all_resources and friendly_name live in localbus (its trace tree uses them too).
+from localbus.names import Resource, all_resources, friendly_name, resource_of  # noqa: F401
 from ordersctl.errors import InputError
 
 BUS = "AWS::Events::EventBus"
@@ -26,37 +27,6 @@ FUNCTION = "AWS::Lambda::Function"
 ESM = "AWS::Lambda::EventSourceMapping"
 INVOKE_CONFIG = "AWS::Lambda::EventInvokeConfig"
 PIPE = "AWS::Pipes::Pipe"
-
-KIND_BY_TYPE = {
-    QUEUE: "sqs",
-    TOPIC: "sns",
-    FUNCTION: "lambda",
-    BUS: "bus",
-    "AWS::Logs::LogGroup": "logs",
-    "AWS::StepFunctions::StateMachine": "states",
-}
-_HASH_SUFFIX = re.compile(r"[0-9A-F]{8}$")
-
-
-def friendly_name(logical_id: str) -> str:
-    """RoutingAuditQueue68A35537 -> routing-audit-queue (CDK's hash suffix dropped)."""
-    base = _HASH_SUFFIX.sub("", logical_id) or logical_id
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", base).lower()
-
-
-@dataclass
-class Resource:
-    """A template resource as the routes show it."""
-
-    logical_id: str
-    type: str
-    name: str  # physical name (explicit or generated the way CloudFormation would)
-    label: str  # short, readable: explicit name, service name or friendly logical id
-    arn: str = ""
-
-    @property
-    def kind(self) -> str:
-        return KIND_BY_TYPE.get(self.type, self.type)
 
 
 @dataclass
@@ -188,12 +158,6 @@ def build_model(template: dict[str, Any], stack_name: str) -> RouteModel:
     return _Builder(template, stack_name).build()
 
 
-def all_resources(template: dict[str, Any], stack_name: str) -> dict[str, Resource]:
-    """Every resource of the template with its physical name and readable label."""
-    builder = _Builder(template, stack_name)
-    return {lid: builder._resource(lid) for lid in builder.resolver.resources}
-
-
 class _Builder:
     def __init__(self, template: dict[str, Any], stack_name: str) -> None:
         from localbus.intrinsics import Resolver
@@ -208,30 +172,8 @@ class _Builder:
 
     def _resource(self, logical_id: str) -> Resource:
         if logical_id not in self.resources:
-            kind = self.resolver.resource_type(logical_id)
-            name = _safe(lambda: str(self.resolver.physical_id(logical_id)), logical_id)
-            arn = _safe(lambda: str(self.resolver.arn(logical_id)), "")
-            self.resources[logical_id] = Resource(
-                logical_id, kind, name, self._label(logical_id, kind, name), arn
-            )
+            self.resources[logical_id] = resource_of(self.resolver, logical_id)
         return self.resources[logical_id]
-
-    def _label(self, logical_id: str, kind: str, name: str) -> str:
-        raw = self.resolver.resource(logical_id).get("Properties") or {}
-        if kind == FUNCTION:
-            variables = (raw.get("Environment") or {}).get("Variables") or {}
-            service = variables.get("POWERTOOLS_SERVICE_NAME")
-            if isinstance(raw.get("FunctionName"), str):
-                return raw["FunctionName"]
-            if isinstance(service, str):
-                return service
-        explicit = {BUS: "Name", RULE: "Name", ARCHIVE: "ArchiveName", PIPE: "Name"}.get(kind)
-        if explicit and isinstance(raw.get(explicit), str):
-            return name
-        for key in ("QueueName", "TopicName"):
-            if isinstance(raw.get(key), str):
-                return name
-        return friendly_name(logical_id)
 
     def _find(self, identifier: Any) -> Resource | None:
         if not isinstance(identifier, str) or not identifier:
@@ -444,13 +386,6 @@ class _Builder:
                 self._resource(logical_id)
                 writers[logical_id] = labels
         return writers
-
-
-def _safe(compute: Any, default: str) -> str:
-    try:
-        return compute()
-    except Exception:  # an unsupported intrinsic: the logical id still identifies it
-        return default
 
 
 def _int(value: Any) -> int | None:

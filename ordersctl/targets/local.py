@@ -139,7 +139,7 @@ class LocalTarget:
     ) -> bool:
         """The path each put event took (tree), the summary table and the accounting line.
         Returns True when nothing was lost."""
-        from ordersctl.tree import TraceView
+        from localbus.render import TraceView
 
         view = TraceView.of_bus(self.bus)
         ok = view.print(out, self.put_ids, origins or {}, trees=trees)

@@ -10,8 +10,8 @@ from typing import Any
 from rich.console import Console
 from typer.testing import CliRunner
 
+from localbus.render import TraceView
 from ordersctl.cli import app
-from ordersctl.tree import TraceView
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"

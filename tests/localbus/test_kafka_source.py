@@ -281,7 +281,7 @@ def test_a_failed_batch_is_not_committed_and_is_read_again(
 
 
 def test_an_unreachable_broker_is_named(kafka_cloud_assembly_dir: Path) -> None:
-    from localbus.kafka_source import KafkaSourceError
+    from localbus.kinds.kafka_source import KafkaSourceError
 
     # Given the template's pipe mapped to a port where no broker listens
     nowhere = f"127.0.0.1:{free_port()}"

@@ -1,0 +1,33 @@
+"""The table of resource kinds: one module each, built in this order.
+
+Adding a kind is one module (a `localbus.engine.Kind` subclass) and one line here. A kind is
+built after the kinds it refers to at load time (rules check that their targets exist; mappings
+and pipes poll queues; archives attach to buses).
+"""
+
+from __future__ import annotations
+
+from localbus.engine import Kind
+from localbus.kinds.archive import ArchiveKind
+from localbus.kinds.event_bus import EventBusKind
+from localbus.kinds.function import FunctionKind
+from localbus.kinds.kafka_source import KafkaSourceKind
+from localbus.kinds.log_group import LogGroupKind
+from localbus.kinds.mapping import MappingKind
+from localbus.kinds.pipe import PipeKind
+from localbus.kinds.queue import QueueKind
+from localbus.kinds.table import TableKind
+from localbus.kinds.topic import TopicKind
+
+KINDS: tuple[type[Kind], ...] = (
+    QueueKind,
+    TopicKind,
+    FunctionKind,
+    LogGroupKind,
+    TableKind,
+    EventBusKind,
+    ArchiveKind,
+    MappingKind,
+    PipeKind,
+    KafkaSourceKind,
+)

@@ -1,0 +1,384 @@
+"""EventBridge Pipes with an SQS source (AWS::Pipes::Pipe).
+
+Per batch (SourceParameters.SqsQueueParameters BatchSize default 10,
+MaximumBatchingWindowInSeconds default 0):
+1. filter: SourceParameters.FilterCriteria.Filters[].Pattern against the SQS record with a JSON
+   body parsed under `body`; records that match no filter are deleted from the queue (they
+   count as processed) and traced "filtered-out".
+2. enrichment (a Lambda function, invoked synchronously with a JSON array of the records, each
+   through EnrichmentParameters.InputTemplate if set): a list result is the new batch; a
+   single non-empty object is one item; null, "", {} or [] means nothing goes on. Fewer items
+   than records: the records past the end are traced "dropped" (items are matched to records
+   by position).
+3. target, each item through TargetParameters.InputTemplate if set: an event bus (each item is
+   the Detail of a new event with EventBridgeEventBusParameters DetailType / Source /
+   Resources), an SQS queue (one message per item), an SNS topic (one publish per item) or a
+   Lambda function (the array, RequestResponse unless LambdaFunctionParameters.InvocationType
+   is FIRE_AND_FORGET).
+4. success deletes the batch. An enrichment error or a target failure leaves the whole batch on
+   the queue: visible again after the visibility timeout, receive count up, then the queue's
+   redrive policy moves it to the DLQ.
+LogConfiguration to a CloudWatch Logs group: records in the pipe log schema (localbus.pipe_logs).
+DesiredState STOPPED pipes do not poll. Other sources, enrichments and targets are reported as
+unsupported.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from localbus.engine import Kind
+from localbus.kinds.mapping import FilteredSqsConsumer
+from localbus.kinds.pipe_logs import PipeLog
+from localbus.kinds.queue import Message, Queue, filter_view
+from localbus.resources import EVENT_BUS, FUNCTION, QUEUE, TOPIC, Cause, ResourceRef
+
+if TYPE_CHECKING:
+    from localbus.engine import Engine
+
+PIPE = "AWS::Pipes::Pipe"
+_PLACEHOLDER = re.compile(r"<(\$[^<>\s]*|aws\.pipes\.[A-Za-z.\-]+)>")
+_PATH_STEP = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
+_MISSING = object()
+
+
+def is_kafka_source(source: Any) -> bool:
+    """A self-managed Kafka source (smk://host:port) or an MSK cluster ARN."""
+    return isinstance(source, str) and (source.startswith("smk://") or ":kafka:" in source)
+
+
+class PipeFailure(Exception):
+    def __init__(self, stage: str, error: str) -> None:
+        super().__init__(error)
+        self.stage = stage
+        self.error = error
+
+
+class SqsPipe(FilteredSqsConsumer):
+    def __init__(
+        self,
+        bus: Engine,
+        ref: ResourceRef,
+        queue: Queue,
+        props: dict[str, Any],
+    ) -> None:
+        source = props.get("SourceParameters") or {}
+        super().__init__(
+            bus,
+            ref,
+            queue,
+            batching=source.get("SqsQueueParameters") or {},
+            filter_criteria=source.get("FilterCriteria"),
+            kind="pipe",
+        )
+        self.name = ref.name
+        self.enrichment_arn = props.get("Enrichment")
+        self.enrichment = bus.index.find(self.enrichment_arn) if self.enrichment_arn else None
+        if self.enrichment_arn and (self.enrichment is None or self.enrichment.type != FUNCTION):
+            bus.report_unsupported("pipe enrichment other than a Lambda function", ref.logical_id)
+        self.enrichment_template = (props.get("EnrichmentParameters") or {}).get("InputTemplate")
+        self.target_arn = props.get("Target")
+        self.target = bus.index.find(self.target_arn)
+        if self.target is None or self.target.type not in (EVENT_BUS, QUEUE, TOPIC, FUNCTION):
+            bus.report_unsupported("pipe target", ref.logical_id, str(self.target_arn))
+        target_params = props.get("TargetParameters") or {}
+        self.target_template = target_params.get("InputTemplate")
+        self.bus_params = target_params.get("EventBridgeEventBusParameters") or {}
+        self.lambda_params = target_params.get("LambdaFunctionParameters") or {}
+        self.sqs_params = target_params.get("SqsQueueParameters") or {}
+        self.log = PipeLog(bus, ref, props.get("LogConfiguration"))
+
+    def process(self, messages: list[Message]) -> None:
+        bus = self._bus
+        queue = self.queue
+        batch: list[tuple[Message, dict[str, Any]]] = []
+        for message, record in self._passing_filters(messages):
+            bus.record(
+                "delivered",
+                message.cause,
+                self.ref,
+                message_id=message.message_id,
+                stage="source",
+                attempt=message.receive_count,
+            )
+            batch.append((message, record))
+        if not batch:
+            return
+        # Only a logging pipe draws an execution id, so seeded ids stay as they were without one.
+        execution_id = bus.ids.uuid() if self.log.enabled else ""
+        records = [record for _, record in batch]
+        self.log.started(execution_id, records)
+        try:
+            items, causes = self._enrich(batch)
+            if items:
+                self._deliver(items, causes)
+        except PipeFailure as failure:
+            called = self.enrichment if failure.stage == "enrichment" else self.target
+            # error.awsService in the log record: the service part of the called resource's ARN
+            service = called.arn.split(":")[2] if called is not None and called.arn else ""
+            logged_to = self.log.failed(
+                execution_id, failure.stage, failure.error, service, records
+            )
+            for message, _ in batch:
+                bus.record(
+                    "failed",
+                    message.cause,
+                    self.ref,
+                    error=failure.error,
+                    stage=failure.stage,
+                    message_id=message.message_id,
+                    attempt=message.receive_count,
+                    **({"logged_to": logged_to} if logged_to else {}),
+                )
+            return  # not deleted: back on the queue after the visibility timeout
+        self.log.succeeded(execution_id)
+        for message, _ in batch:
+            queue.delete(message)
+
+    # -- enrichment ----------------------------------------------------------------------
+
+    def _enrich(self, batch: list[tuple[Message, dict[str, Any]]]) -> tuple[list[Any], list[Cause]]:
+        bus = self._bus
+        records = [record for _, record in batch]
+        causes = [message.cause for message, _ in batch]
+        if not self.enrichment_arn:
+            return records, causes
+        if self.enrichment is None or self.enrichment.type != FUNCTION:
+            raise PipeFailure("enrichment", f"UnsupportedEnrichment: {self.enrichment_arn}")
+        payload = (
+            [self._render(self.enrichment_template, record) for record in records]
+            if self.enrichment_template
+            else records
+        )
+        all_causes = tuple(dict.fromkeys(e for cause in causes for e in cause))
+        fault = bus.faults.take_delivery_fault(self.enrichment.logical_id)
+        if fault is not None:
+            raise PipeFailure("enrichment", f"{fault.error_code}: {fault.message}")
+        outcome = bus.lambdas.invoke_sync(self.enrichment.logical_id, payload, cause=all_causes)
+        bus.record(
+            "delivered" if outcome.ok else "failed",
+            all_causes,
+            self.enrichment,
+            error=None if outcome.ok else outcome.error,
+            via=self.ref.logical_id,
+            request_id=outcome.request_id,
+            input=payload,
+            produced_event_ids=outcome.produced or None,
+        )
+        if not outcome.ok:
+            raise PipeFailure("enrichment", outcome.error)
+        items = _as_items(outcome.result)
+        for index, (message, _) in enumerate(batch):
+            if index < len(items):
+                bus.record(
+                    "enriched",
+                    message.cause,
+                    self.ref,
+                    message_id=message.message_id,
+                    output=items[index],
+                )
+            else:
+                bus.record(
+                    "dropped",
+                    message.cause,
+                    self.ref,
+                    message_id=message.message_id,
+                    reason=f"enrichment returned {len(items)} item(s) for {len(batch)} record(s)",
+                )
+        # Items past the records (more out than in) descend from the whole batch.
+        item_causes = [causes[i] if i < len(causes) else all_causes for i in range(len(items))]
+        return items, item_causes
+
+    # -- target --------------------------------------------------------------------------
+
+    def _deliver(self, items: list[Any], causes: list[Cause]) -> None:
+        bus = self._bus
+        target = self.target
+        if target is None or target.type not in (EVENT_BUS, QUEUE, TOPIC, FUNCTION):
+            raise PipeFailure("target", f"UnsupportedTarget: {self.target_arn}")
+        fault = bus.faults.take_delivery_fault(target.logical_id)
+        if fault is not None:
+            raise PipeFailure("target", f"{fault.error_code}: {fault.message}")
+        rendered = [self._target_input(item) for item in items]
+        common = {"via": self.ref.logical_id}
+        if target.type == EVENT_BUS:
+            self._put_events(target, rendered, causes)
+        elif target.type == QUEUE:
+            for text, cause in zip(rendered, causes, strict=True):
+                bus.resources[target.logical_id].send(
+                    text, cause=cause, group_id=self.sqs_params.get("MessageGroupId"), extra=common
+                )
+        elif target.type == TOPIC:
+            for text, cause in zip(rendered, causes, strict=True):
+                bus.resources[target.logical_id].publish(text, cause=cause, extra=common)
+        else:
+            payload = [_json_or_text(text) for text in rendered]
+            all_causes = tuple(dict.fromkeys(e for cause in causes for e in cause))
+            if self.lambda_params.get("InvocationType") == "FIRE_AND_FORGET":
+                bus.lambdas.invoke_async(target.logical_id, payload, cause=all_causes, extra=common)
+                return
+            outcome = bus.lambdas.invoke_sync(target.logical_id, payload, cause=all_causes)
+            bus.record(
+                "delivered" if outcome.ok else "failed",
+                all_causes,
+                target,
+                error=None if outcome.ok else outcome.error,
+                request_id=outcome.request_id,
+                input=payload,
+                produced_event_ids=outcome.produced or None,
+                **common,
+            )
+            if not outcome.ok:
+                raise PipeFailure("target", outcome.error)
+
+    def _put_events(self, target: ResourceRef, details: list[str], causes: list[Cause]) -> None:
+        bus = self._bus
+        params = self.bus_params
+        entries = [
+            {
+                "Source": params.get("Source") or f"Pipe {self.name}",
+                "DetailType": params.get("DetailType") or "Event from aws:sqs",
+                "Detail": detail,
+                "Resources": list(params.get("Resources") or []),
+                "EventBusName": target.arn,
+            }
+            for detail in details
+        ]
+        for start in range(0, len(entries), 10):  # PutEvents takes 10 entries a call
+            chunk = entries[start : start + 10]
+            chunk_causes = causes[start : start + 10]
+            response = bus.put_entries(chunk, parents=chunk_causes, via=self.ref.logical_id)
+            if response["FailedEntryCount"]:
+                errors = sorted(
+                    {
+                        f"{e['ErrorCode']}: {e['ErrorMessage']}"
+                        for e in response["Entries"]
+                        if "ErrorCode" in e
+                    }
+                )
+                raise PipeFailure("target", "; ".join(errors))
+
+    # -- input templates -----------------------------------------------------------------
+
+    def _target_input(self, item: Any) -> str:
+        if self.target_template:
+            return self._render(self.target_template, item)
+        return item if isinstance(item, str) else json.dumps(item)
+
+    def _render(self, template: str, item: Any) -> Any:
+        """A Pipes input template (`<$.json.path>` and `<aws.pipes.*>` placeholders) for one
+        item; a JSON body of an SQS record is addressable under `$.body` (implicit parsing)."""
+        bus = self._bus
+        reserved = {
+            "aws.pipes.pipe-arn": self.ref.arn,
+            "aws.pipes.pipe-name": self.name,
+            "aws.pipes.source-arn": self.queue.arn,
+            "aws.pipes.enrichment-arn": self.enrichment_arn or "",
+            "aws.pipes.target-arn": self.target_arn or "",
+            "aws.pipes.event.ingestion-time": bus.clock.iso(),
+            "aws.pipes.event": item,
+            "aws.pipes.event.json": item,
+        }
+        text = render_template(template, item, reserved)
+        return _json_or_text(text) if self.enrichment_template == template else text
+
+
+def render_template(template: str, item: Any, reserved: dict[str, Any]) -> str:
+    """Fill a Pipes input template for one item: `<$.path>` from the item (a JSON body of an SQS
+    record under `$.body`), `<aws.pipes.*>` from `reserved`."""
+    data = filter_view(item) if isinstance(item, dict) and "body" in item else item
+    json_template = template.lstrip().startswith(("{", "["))
+    out: list[str] = []
+    position = 0
+    for match in _PLACEHOLDER.finditer(template):
+        out.append(template[position : match.start()])
+        name = match.group(1)
+        value = reserved.get(name, _MISSING) if name.startswith("aws.") else _select(data, name)
+        # In a JSON template a value outside a string literal goes in as JSON; everywhere
+        # else (inside "..." or in a plain-text template) as text.
+        in_string = not json_template or _inside_string(template, match.start())
+        if value is _MISSING:
+            out.append("" if in_string else "null")
+        elif in_string:
+            out.append(value if isinstance(value, str) else json.dumps(value))
+        else:
+            out.append(json.dumps(value))
+        position = match.end()
+    out.append(template[position:])
+    return "".join(out)
+
+
+def dynamic_value(value: Any, item: Any) -> Any:
+    """A target parameter: a dynamic path parameter ("$.detailType", the whole value a JSON
+    path) reads the item before any input template; anything else is the static value.
+    A path that selects nothing yields None."""
+    if not (isinstance(value, str) and value.startswith("$.")):
+        return value
+    data = filter_view(item) if isinstance(item, dict) and "body" in item else item
+    selected = _select(data, value)
+    return None if selected is _MISSING else selected
+
+
+def _select(data: Any, path: str) -> Any:
+    value = data
+    for key, index in _PATH_STEP.findall(path[1:]):
+        if index:
+            if not isinstance(value, list) or int(index) >= len(value):
+                return _MISSING
+            value = value[int(index)]
+        else:
+            if not isinstance(value, dict) or key not in value:
+                return _MISSING
+            value = value[key]
+    return value
+
+
+def _inside_string(template: str, offset: int) -> bool:
+    """True when `offset` is inside a JSON string literal of `template`."""
+    inside = False
+    escaped = False
+    for char in template[:offset]:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == '"':
+            inside = not inside
+    return inside
+
+
+def _as_items(result: Any) -> list[Any]:
+    if result in (None, "", {}, []):
+        return []
+    return list(result) if isinstance(result, list) else [result]
+
+
+def _json_or_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+class PipeKind(Kind):
+    types: ClassVar[Mapping[str, str]] = {PIPE: "pipes"}
+
+    def build(self, ref: ResourceRef, props: dict[str, Any]) -> SqsPipe | None:
+        engine = self.engine
+        if str(props.get("DesiredState", "RUNNING")) != "RUNNING":
+            engine.reporter.note("stopped pipe", ref.logical_id, "DesiredState is not RUNNING")
+            return None
+        if is_kafka_source(props.get("Source")):
+            return None  # built by the Kafka source kind (localbus.kinds.kafka_source)
+        queue = engine.index.find(props.get("Source"), QUEUE)
+        if queue is None:
+            engine.report_unsupported(
+                "pipe source other than an SQS queue in the template",
+                ref.logical_id,
+                str(props.get("Source")),
+            )
+            return None
+        return SqsPipe(engine, ref, engine.resources[queue.logical_id], props)

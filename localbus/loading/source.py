@@ -1,0 +1,90 @@
+"""What a path given to `LocalBus.from_template` holds, read into a CloudAssembly.
+
+A cdk.out folder (its manifest.json) gives every stack of the assembly; a template file (JSON or
+YAML, SAM or plain CloudFormation) gives one stack named after the file, its local code paths
+relative to the file's folder. A folder without manifest.json is read through the template file
+SAM's tooling looks for (template.yaml, template.yml, template.json).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from localbus.assembly import AssemblyError, CloudAssembly, StackArtifact, _asset_files
+from localbus.loading.code_paths import localize_lambda_code
+from localbus.loading.sam import SamTranslationError, expand_sam, is_sam
+from localbus.loading.template_file import TemplateFileError, read_template
+from localbus.reporting import Reporter
+
+TEMPLATE_NAMES = ("template.yaml", "template.yml", "template.json")
+
+
+class TemplateLoadError(AssemblyError):
+    """The path holds no template localbus can read; the message says which file and why."""
+
+
+def read_source(
+    path: str | Path,
+    *,
+    region: str,
+    parameters: dict[str, Any] | None = None,
+    stack_name: str | None = None,
+    reporter: Reporter | None = None,
+) -> CloudAssembly:
+    """The stacks at `path` (a cdk.out folder, a template file, or a folder with template.yaml)."""
+    reporter = reporter if reporter is not None else Reporter()
+    source = Path(path)
+    if source.is_dir():
+        if (source / "manifest.json").is_file():
+            return CloudAssembly.load(source, reporter=reporter)
+        found = next((source / name for name in TEMPLATE_NAMES if (source / name).is_file()), None)
+        if found is None:
+            raise TemplateLoadError(
+                f"{source} holds neither a cdk.out manifest.json nor a template file "
+                f"({', '.join(TEMPLATE_NAMES)})"
+            )
+        source = found
+    elif not source.exists():
+        raise TemplateLoadError(f"{source} does not exist")
+    return _template_file(source, region, parameters, stack_name, reporter)
+
+
+def _template_file(
+    path: Path,
+    region: str,
+    parameters: dict[str, Any] | None,
+    stack_name: str | None,
+    reporter: Reporter,
+) -> CloudAssembly:
+    path = path.absolute()
+    base_dir = path.parent
+    try:
+        template = read_template(path)
+        if is_sam(template):
+            template = expand_sam(template, base_dir, region=region, parameters=parameters)
+    except (TemplateFileError, SamTranslationError) as error:
+        message = str(error)
+        raise TemplateLoadError(message if str(path) in message else f"{path}: {message}") from None
+    name = stack_name or _stack_name(path)
+    asset_files = localize_lambda_code(template, base_dir)
+    # A template synthesized by CDK keeps its asset manifest beside it (<stack>.assets.json).
+    assets_manifest = path.with_name(f"{path.name.split('.')[0]}.assets.json")
+    if assets_manifest.is_file():
+        asset_files = {**_asset_files(base_dir, assets_manifest), **asset_files}
+    stack = StackArtifact(name, template, path, name, asset_files=asset_files)
+    return CloudAssembly(base_dir, [stack], reporter)
+
+
+def _stack_name(path: Path) -> str:
+    """template.yaml -> its folder's name (as `sam deploy` users name stacks); X.template.json -> X.
+
+    Kept to what a stack name may hold (letters, digits, hyphens), so generated names look real.
+    """
+    stem = path.name.split(".")[0]
+    if stem.lower() == "template":
+        stem = path.parent.name or stem
+    cleaned = "".join(ch if ch.isalnum() or ch == "-" else "-" for ch in stem).strip("-")
+    if not cleaned or not cleaned[0].isalpha():
+        cleaned = f"stack-{cleaned}".rstrip("-")
+    return cleaned[:128]

@@ -1,0 +1,6 @@
+import json
+
+def main(event, context):
+    print("invoked")
+    print(json.dumps(event))
+    return

@@ -1,0 +1,250 @@
+"""Public EventBridge examples, loaded from their files as written, routing as their READMEs say.
+
+Each example sits under corpus/<name>/ as published (source, commit and licence in
+corpus/README.md); the CDK ones with the cdk.out this repository's pinned CDK synthesizes from
+them (corpus/synth_cdk_examples.sh). Each test sends the event or message the example's README
+(or the script it points to) sends, and checks the outcome the README describes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localbus import LocalBus
+from localbus.cli import main
+
+CORPUS = Path(__file__).parent / "corpus"
+
+
+def load(path: str) -> LocalBus:
+    return LocalBus.from_template(CORPUS / path, seed=11)
+
+
+def entries(path: str) -> list[dict[str, Any]]:
+    return json.loads((CORPUS / path).read_text())
+
+
+def steps(bus: LocalBus, step: str, resource: str) -> list[dict[str, Any]]:
+    return [s for s in bus.trace if s["step"] == step and s["resource"] == resource]
+
+
+def as_json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def only(bus: LocalBus, type_: str) -> str:
+    """The logical id of the template's one resource of `type_` (CDK ids carry a hash)."""
+    [logical_id] = [lid for lid, r in bus.template["Resources"].items() if r.get("Type") == type_]
+    return logical_id
+
+
+# ---- SAM and plain CloudFormation ------------------------------------------------------------
+
+
+def test_eventbridge_sqs_the_event_lands_in_the_queue() -> None:
+    # README: put-events event.json (default bus), then receive-message shows it on the queue.
+    with load("eventbridge-sqs/template.yaml") as bus:
+        response = bus.put_events(Entries=entries("eventbridge-sqs/event.json"))
+        bus.run_until_idle()
+
+        assert response["FailedEntryCount"] == 0
+        assert bus.unsupported == []  # the SAM header alone is no "Transform" warning
+        [message] = bus.queue("MySqsQueue").messages()
+        event = json.loads(message["Body"])
+        assert (event["source"], event["detail-type"]) == ("demo.sqs", "transaction")
+        assert event["account"] == bus.account_id
+
+
+def test_eventbridge_sns_the_event_is_published_to_the_topic() -> None:
+    # README: after subscribing an e-mail, put-events event.json delivers the event to it;
+    # the template's part is the publish to the topic (the subscription is made by hand).
+    with load("eventbridge-sns/template.yaml") as bus:
+        bus.put_events(Entries=entries("eventbridge-sns/event.json"))
+        bus.run_until_idle()
+
+        [published] = steps(bus, "delivered", "MySnsTopic")
+        assert as_json(published["input"])["source"] == "demo.cli"
+
+
+def test_eventbridge_cloudwatch_the_event_is_written_to_the_log_group() -> None:
+    # README: put-events event.json to test-bus; the event appears in the log group.
+    with load("eventbridge-cloudwatch/template.yaml") as bus:
+        bus.put_events(Entries=entries("eventbridge-cloudwatch/event.json"))
+        bus.run_until_idle()
+
+        [record] = bus.logs["LogGroupForEvents"]
+        event = json.loads(record["message"])
+        assert event["detail"] == {"message": "Hello world!"}
+        assert (event["source"], event["detail-type"]) == ("my-application", "message")
+
+
+def test_sqs_pipe_to_sqs_copies_only_red_and_blue_messages() -> None:
+    # send-messages-to-source-queue.sh sends these four; README: the target queue receives the
+    # red and blue ones, each as the SQS record the pipe read (body as sent).
+    sent = [
+        '{"id":1, "color":"red"}',
+        '{"id":2, "color":"blue"}',
+        '{"id":3, "color":"yellow"}',
+        '{"id":4, "color":"green"}',
+    ]
+    with load("sqs-eventbridgepipes-sqs-msg-copy-data-filter-sam/template.yaml") as bus:
+        for body in sent:
+            bus.queue("source-queue").send(body)
+        bus.run_until_idle()
+
+        copied = [json.loads(m["Body"]) for m in bus.queue("target-queue").messages()]
+        assert [record["body"] for record in copied] == sent[:2]
+        assert all(record["eventSource"] == "aws:sqs" for record in copied)
+        assert copied[0]["eventSourceARN"].endswith(":source-queue")
+        assert bus.queue("source-queue").messages() == []
+
+
+def test_sqs_pipe_to_eventbridge_with_filters_forwards_only_new_orders() -> None:
+    # README: a "NEW" order message triggers an event on the bus, an "OLD" one does not; the
+    # input template maps the body into the event's detail.
+    new = (
+        '{"orderId":"125a2e1e-d420-482e-8008-5a606f4b2076", '
+        '"customerId": "a48516db-66aa-4dbc-bb66-a7f058c5ec24", "type": "NEW"}'
+    )
+    old = new.replace('"NEW"', '"OLD"')
+    with load("eventbridge-pipes-sqs-to-eventbridge-with-filters/template.yaml") as bus:
+        bus.queue("Source").send(new)
+        bus.queue("Source").send(old)
+        bus.run_until_idle()
+
+        [received] = steps(bus, "received", "Target")
+        assert (received["source"], received["detail_type"]) == ("myapp.orders", "OrderCreated")
+        [filtered] = steps(bus, "filtered-out", "Pipe")
+        assert filtered["error"] is None
+
+
+@pytest.mark.parametrize(
+    ("bus_name", "reportable", "topics"),
+    [
+        ("bluebank-bus", "Yes", {"ReserveBankTopic", "BlueBankTopic"}),
+        ("redbank-bus", "No", {"RedBankTopic"}),
+        ("greenbank-bus", "Yes", {"ReserveBankTopic", "GreenBankTopic"}),
+    ],
+)
+def test_bank_buses_route_reportable_transactions_to_the_reserve_bank(
+    bus_name: str, reportable: str, topics: set[str]
+) -> None:
+    # README: reportable transactions notify the Reserve Bank topic and the bank's own
+    # warehouse topic; the others only the bank's topic. The entry is the one src/app.py puts
+    # (after the README's step of pointing it at the buses).
+    detail = (
+        '{ "transaction_value": "1,800", "date": "12/04/2026, 10:00:00",  '
+        f'"customer_name": "John Smith", "bop_reportable": "{reportable}" }}'
+    )
+    entry = {
+        "Source": "atm.events",
+        "DetailType": "Bank transaction",
+        "Detail": detail,
+        "EventBusName": bus_name,
+        "TraceHeader": "atmORbanklocation",
+    }
+    with load("lambda-eventbridge-sns-sam/template.yaml") as bus:
+        assert bus.functions == {"EventsGeneratorFunction"}  # SAM's function, code in src/
+        bus.put_events(Entries=[entry])
+        bus.run_until_idle()
+
+        published = {
+            s["resource"]
+            for s in bus.trace
+            if s["step"] == "delivered" and s["resource"] in bus.topics
+        }
+        assert published == topics
+        assert bus.dead_letters() == {}
+
+
+# ---- CDK (cdk.out synthesized from the example's app.py) ---------------------------------------
+
+
+def test_cdk_eventbridge_lambda_invokes_the_function_with_the_event() -> None:
+    # README: put-events event.json; the function's logs show the event it received.
+    with load("eventbridge-lambda-cdk/cdk.out") as bus:
+        bus.put_events(Entries=entries("eventbridge-lambda-cdk/cdk/event.json"))
+        bus.run_until_idle()
+
+        [invoked] = steps(bus, "delivered", only(bus, "AWS::Lambda::Function"))
+        assert invoked["error"] is None
+        assert invoked["input"]["detail"] == {"location": "EUR-"}
+        assert invoked["input"]["detail-type"] == "transaction"
+
+
+def test_cdk_eventbridge_sns_publishes_the_event_to_the_topic() -> None:
+    with load("eventbridge-sns-cdk/cdk.out") as bus:
+        bus.put_events(Entries=entries("eventbridge-sns-cdk/event.json"))
+        bus.run_until_idle()
+
+        [published] = steps(bus, "delivered", only(bus, "AWS::SNS::Topic"))
+        detail = as_json(published["input"])["detail"]
+        assert detail == {"message": "Hello from EventBridge to SNS Topic!"}
+
+
+def test_cdk_eventbridge_sqs_the_event_lands_in_the_queue() -> None:
+    # README: put-events event.json to test-bus-cdk; receive-message shows the whole event.
+    with load("eventbridge-sqs-cdk/cdk.out") as bus:
+        bus.put_events(Entries=entries("eventbridge-sqs-cdk/cdk/event.json"))
+        bus.run_until_idle()
+
+        [message] = bus.queue(only(bus, "AWS::SQS::Queue")).messages()
+        event = json.loads(message["Body"])
+        assert event["detail-type"] == "message-for-queue"
+        assert event["detail"] == {"message": "Hello CDK world!"}
+
+
+def test_cdk_pipe_with_enrichment_fans_out_to_a_queue_per_order_type() -> None:
+    # README: send an OrderCreated and an OrderUpdated message to the source queue; each is
+    # delivered to its target queue "with the original payload".
+    created = (
+        '{"orderId":"125a2e1e-d420-482e-8008-5a606f4b2076", '
+        '"customerId": "a48516db-66aa-4dbc-bb66-a7f058c5ec24", "type": "OrderCreated"}'
+    )
+    updated = created.replace("OrderCreated", "OrderUpdated")
+    with load("eventbridge-pipes-sqs-to-multiple-sqs/cdk.out") as bus:
+        queues = {lid.rstrip("0123456789ABCDEF"): lid for lid in bus.queues}
+        bus.queue(queues["sourcesqsqueue"]).send(created)
+        bus.queue(queues["sourcesqsqueue"]).send(updated)
+        bus.run_until_idle()
+
+        for name, body in (
+            ("targetsqsqueueordercreated", created),
+            ("targetsqsqueueorderupdated", updated),
+        ):
+            [message] = bus.queue(queues[name]).messages()
+            assert json.loads(message["Body"]) == json.loads(body)
+
+
+def test_cdk_pipe_to_eventbridge_puts_order_created_events_on_the_bus() -> None:
+    # README: a message sent to the queue triggers an OrderCreated event on the bus. (The
+    # README's body is not valid JSON; the pipe still forwards it.)
+    body = (
+        '{"orderId":"125a2e1e-d420-482e-8008-5a606f4b2076, '
+        '"customerId": "a48516db-66aa-4dbc-bb66-a7f058c5ec24", "type": "NEW"}'
+    )
+    with load("eventbridge-pipes-sqs-to-eventbridge-cdk-python/cdk.out") as bus:
+        bus.queue(only(bus, "AWS::SQS::Queue")).send(body)
+        bus.run_until_idle()
+
+        [received] = steps(bus, "received", only(bus, "AWS::Events::EventBus"))
+        assert (received["source"], received["detail_type"]) == ("myapp.orders", "OrderCreated")
+
+
+# ---- the command, as a new user runs it ------------------------------------------------------
+
+
+def test_localbus_run_a_serverless_patterns_template_with_its_sample(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    example = CORPUS / "eventbridge-sqs"
+    code = main(
+        ["run", str(example / "template.yaml"), "--put-events", str(example / "event.json")]
+    )
+
+    assert code == 0
+    assert "SQS my-sqs-queue: 1 message(s)" in capsys.readouterr().out
