@@ -11,7 +11,6 @@ from localbus.engine import Kind
 from localbus.kinds.archive import ArchiveKind
 from localbus.kinds.event_bus import EventBusKind
 from localbus.kinds.function import FunctionKind
-from localbus.kinds.kafka_source import KafkaSourceKind
 from localbus.kinds.log_group import LogGroupKind
 from localbus.kinds.mapping import MappingKind
 from localbus.kinds.pipe import PipeKind
@@ -29,5 +28,4 @@ KINDS: tuple[type[Kind], ...] = (
     ArchiveKind,
     MappingKind,
     PipeKind,
-    KafkaSourceKind,
 )

@@ -22,12 +22,12 @@ LATEST (the default) from the end. Per batch, as AWS documents:
    DLQ, so the partition waits behind it. Locally a batch is tried MAX_ATTEMPTS times per
    run_until_idle, then its partition pauses until the next run (traced, nothing committed).
 
-``LocalBus.run_until_idle`` drains (Kind.drain): it runs the simulated clock, polls every Kafka
-pipe until the group is caught up (a poll returns nothing; the broker's reported high watermark
-is not trusted), and repeats while records arrive. Every source step in the trace carries ``topic``,
-``partition`` and ``offset``; the events the pipe puts on the bus carry ``kafka`` on their
-"received" step. Not emulated: FilterCriteria on Kafka records, authentication (Credentials),
-VPC settings, batching windows (a batch is what one poll returns).
+``LocalBus.run_until_idle`` drains (the pipe kind's `drain`): it runs the simulated clock,
+polls every Kafka pipe until the group is caught up (a poll returns nothing; the broker's
+reported high watermark is not trusted), and repeats while records arrive. Every source step in
+the trace carries ``topic``, ``partition`` and ``offset``; the events the pipe puts on the bus
+carry ``kafka`` on their "received" step. Not emulated: FilterCriteria on Kafka records,
+authentication (Credentials), VPC settings, batching windows (a batch is what one poll returns).
 """
 
 from __future__ import annotations
@@ -37,11 +37,10 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from localbus.engine import Kind
-from localbus.kinds.pipe import PIPE, PipeFailure, dynamic_value, is_kafka_source, render_template
 from localbus.kinds.pipe_logs import PipeLog
+from localbus.kinds.pipe_steps import PipeFailure, as_items, dynamic_value, render_template
 from localbus.resources import EVENT_BUS, FUNCTION, ResourceRef
 
 if TYPE_CHECKING:
@@ -265,7 +264,7 @@ class KafkaPipe:
         )
         if not outcome.ok:
             raise PipeFailure("enrichment", outcome.error)
-        items = _as_items(outcome.result)
+        items = as_items(outcome.result)
         by_position = {(r.topic, r.partition, r.offset): r for r in batch}
         paired: list[tuple[KafkaRecord, Any]] = []
         for index, item in enumerate(items):
@@ -407,42 +406,23 @@ class KafkaPipe:
             self._consumer = None
 
 
-class KafkaSourceKind(Kind):
-    """Pipes whose Source is a Kafka topic (the pipe kind builds those reading SQS). Their
-    records come from outside the simulated clock: `drain` consumes until caught up."""
-
-    types: ClassVar[Mapping[str, str]] = {PIPE: "kafka_pipes"}
-
-    def build(self, ref: ResourceRef, props: dict[str, Any]) -> KafkaPipe | None:
-        engine = self.engine
-        source = props.get("Source")
-        if not is_kafka_source(source):
-            return None
-        if str(props.get("DesiredState", "RUNNING")) != "RUNNING":
-            return None  # the pipe kind notes stopped pipes
-        mapped: Mapping[str, str] = getattr(engine, "kafka_bootstrap", None) or {}
-        bootstrap = next(
-            (mapped[key] for key in (ref.logical_id, ref.name, ref.arn, source) if key in mapped),
-            None,
-        )
-        return KafkaPipe(engine, ref, props, bootstrap=bootstrap)
-
-    def _pipes(self) -> list[KafkaPipe]:
-        return list(self.engine.collections["kafka_pipes"].values())
-
-    def drain(self) -> int:
-        """Consume every Kafka pipe until its group is caught up; the records handed on."""
-        return sum(pipe.drain() for pipe in self._pipes())
-
-    def close(self) -> None:
-        for pipe in self._pipes():
-            pipe.close()
+def build_kafka_pipe(engine: Engine, ref: ResourceRef, props: dict[str, Any]) -> KafkaPipe:
+    """A pipe reading a Kafka topic (the pipe kind calls this for a Kafka Source), at the
+    broker mapped for it in ``engine.kafka_bootstrap`` if any."""
+    source = props.get("Source")
+    mapped: Mapping[str, str] = getattr(engine, "kafka_bootstrap", None) or {}
+    bootstrap = next(
+        (mapped[key] for key in (ref.logical_id, ref.name, ref.arn, source) if key in mapped),
+        None,
+    )
+    return KafkaPipe(engine, ref, props, bootstrap=bootstrap)
 
 
-def _as_items(result: Any) -> list[Any]:
-    if result in (None, "", {}, []):
-        return []
-    return list(result) if isinstance(result, list) else [result]
+def is_kafka_source(source: Any) -> bool:
+    """A self-managed Kafka source (smk://host:port) or an MSK cluster ARN."""
+    return isinstance(source, str) and (
+        source.startswith(SELF_MANAGED_PREFIX) or ":kafka:" in source
+    )
 
 
 def _named_position(item: Any) -> tuple[str, int, int] | None:

@@ -26,35 +26,26 @@ unsupported.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from localbus.engine import Kind
+from localbus.kinds.kafka_source import KafkaPipe, build_kafka_pipe, is_kafka_source
 from localbus.kinds.mapping import FilteredSqsConsumer
 from localbus.kinds.pipe_logs import PipeLog
-from localbus.kinds.queue import Message, Queue, filter_view
+from localbus.kinds.pipe_steps import (
+    PipeFailure,
+    as_items,
+    json_or_text,
+    render_template,
+)
+from localbus.kinds.queue import Message, Queue
 from localbus.resources import EVENT_BUS, FUNCTION, QUEUE, TOPIC, Cause, ResourceRef
 
 if TYPE_CHECKING:
     from localbus.engine import Engine
 
 PIPE = "AWS::Pipes::Pipe"
-_PLACEHOLDER = re.compile(r"<(\$[^<>\s]*|aws\.pipes\.[A-Za-z.\-]+)>")
-_PATH_STEP = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
-_MISSING = object()
-
-
-def is_kafka_source(source: Any) -> bool:
-    """A self-managed Kafka source (smk://host:port) or an MSK cluster ARN."""
-    return isinstance(source, str) and (source.startswith("smk://") or ":kafka:" in source)
-
-
-class PipeFailure(Exception):
-    def __init__(self, stage: str, error: str) -> None:
-        super().__init__(error)
-        self.stage = stage
-        self.error = error
 
 
 class SqsPipe(FilteredSqsConsumer):
@@ -170,7 +161,7 @@ class SqsPipe(FilteredSqsConsumer):
         )
         if not outcome.ok:
             raise PipeFailure("enrichment", outcome.error)
-        items = _as_items(outcome.result)
+        items = as_items(outcome.result)
         for index, (message, _) in enumerate(batch):
             if index < len(items):
                 bus.record(
@@ -215,7 +206,7 @@ class SqsPipe(FilteredSqsConsumer):
             for text, cause in zip(rendered, causes, strict=True):
                 bus.resources[target.logical_id].publish(text, cause=cause, extra=common)
         else:
-            payload = [_json_or_text(text) for text in rendered]
+            payload = [json_or_text(text) for text in rendered]
             all_causes = tuple(dict.fromkeys(e for cause in causes for e in cause))
             if self.lambda_params.get("InvocationType") == "FIRE_AND_FORGET":
                 bus.lambdas.invoke_async(target.logical_id, payload, cause=all_causes, extra=common)
@@ -283,84 +274,7 @@ class SqsPipe(FilteredSqsConsumer):
             "aws.pipes.event.json": item,
         }
         text = render_template(template, item, reserved)
-        return _json_or_text(text) if self.enrichment_template == template else text
-
-
-def render_template(template: str, item: Any, reserved: dict[str, Any]) -> str:
-    """Fill a Pipes input template for one item: `<$.path>` from the item (a JSON body of an SQS
-    record under `$.body`), `<aws.pipes.*>` from `reserved`."""
-    data = filter_view(item) if isinstance(item, dict) and "body" in item else item
-    json_template = template.lstrip().startswith(("{", "["))
-    out: list[str] = []
-    position = 0
-    for match in _PLACEHOLDER.finditer(template):
-        out.append(template[position : match.start()])
-        name = match.group(1)
-        value = reserved.get(name, _MISSING) if name.startswith("aws.") else _select(data, name)
-        # In a JSON template a value outside a string literal goes in as JSON; everywhere
-        # else (inside "..." or in a plain-text template) as text.
-        in_string = not json_template or _inside_string(template, match.start())
-        if value is _MISSING:
-            out.append("" if in_string else "null")
-        elif in_string:
-            out.append(value if isinstance(value, str) else json.dumps(value))
-        else:
-            out.append(json.dumps(value))
-        position = match.end()
-    out.append(template[position:])
-    return "".join(out)
-
-
-def dynamic_value(value: Any, item: Any) -> Any:
-    """A target parameter: a dynamic path parameter ("$.detailType", the whole value a JSON
-    path) reads the item before any input template; anything else is the static value.
-    A path that selects nothing yields None."""
-    if not (isinstance(value, str) and value.startswith("$.")):
-        return value
-    data = filter_view(item) if isinstance(item, dict) and "body" in item else item
-    selected = _select(data, value)
-    return None if selected is _MISSING else selected
-
-
-def _select(data: Any, path: str) -> Any:
-    value = data
-    for key, index in _PATH_STEP.findall(path[1:]):
-        if index:
-            if not isinstance(value, list) or int(index) >= len(value):
-                return _MISSING
-            value = value[int(index)]
-        else:
-            if not isinstance(value, dict) or key not in value:
-                return _MISSING
-            value = value[key]
-    return value
-
-
-def _inside_string(template: str, offset: int) -> bool:
-    """True when `offset` is inside a JSON string literal of `template`."""
-    inside = False
-    escaped = False
-    for char in template[:offset]:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == '"':
-            inside = not inside
-    return inside
-
-
-def _as_items(result: Any) -> list[Any]:
-    if result in (None, "", {}, []):
-        return []
-    return list(result) if isinstance(result, list) else [result]
-
-
-def _json_or_text(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+        return json_or_text(text) if self.enrichment_template == template else text
 
 
 class PipeKind(Kind):
@@ -372,7 +286,10 @@ class PipeKind(Kind):
             engine.reporter.note("stopped pipe", ref.logical_id, "DesiredState is not RUNNING")
             return None
         if is_kafka_source(props.get("Source")):
-            return None  # built by the Kafka source kind (localbus.kinds.kafka_source)
+            # Fed from a Kafka topic, not a queue: listed apart (bus.kafka_pipes).
+            kafka_pipe = build_kafka_pipe(engine, ref, props)
+            engine.add_resource(ref, kafka_pipe, "kafka_pipes", index=False)
+            return None
         queue = engine.index.find(props.get("Source"), QUEUE)
         if queue is None:
             engine.report_unsupported(
@@ -382,3 +299,15 @@ class PipeKind(Kind):
             )
             return None
         return SqsPipe(engine, ref, engine.resources[queue.logical_id], props)
+
+    def _kafka_pipes(self) -> list[KafkaPipe]:
+        return list(self.engine.collections["kafka_pipes"].values())
+
+    def drain(self) -> int:
+        """Kafka-sourced pipes consume until their group is caught up (records handed on)."""
+        return sum(pipe.drain() for pipe in self._kafka_pipes())
+
+    def close(self) -> None:
+        """Kafka-sourced pipes leave their consumer group."""
+        for pipe in self._kafka_pipes():
+            pipe.close()
