@@ -35,6 +35,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -161,7 +162,7 @@ class KafkaPipe:
         return handled
 
     def _consume_partition(self, consumer: Any, partition_key: Any, messages: list[Any]) -> int:
-        from kafka import OffsetAndMetadata
+        OffsetAndMetadata = kafka_client().OffsetAndMetadata
 
         records = [self._record(message) for message in messages]
         handled = 0
@@ -364,8 +365,8 @@ class KafkaPipe:
     def _joined_consumer(self) -> Any:
         if self._consumer is not None:
             return self._consumer
-        from kafka import KafkaConsumer
-        from kafka.errors import KafkaError
+        kafka = kafka_client()
+        KafkaConsumer, KafkaError = kafka.KafkaConsumer, kafka.errors.KafkaError
 
         servers = ",".join(self.bootstrap_servers)
         try:
@@ -404,6 +405,16 @@ class KafkaPipe:
         if self._consumer is not None:
             self._consumer.close()
             self._consumer = None
+
+
+def kafka_client() -> Any:
+    """The kafka-python package, imported on first use (only Kafka pipes need it) and without
+    the DeprecationWarnings its protocol-schema loader raises on Python 3.11+."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import kafka
+        import kafka.errors
+    return kafka
 
 
 def build_kafka_pipe(engine: Engine, ref: ResourceRef, props: dict[str, Any]) -> KafkaPipe:

@@ -97,8 +97,10 @@ def run(
 
 def send(entries: Sequence[Entry], *, bootstrap: str, topic: str) -> list[Produced]:
     """Produce each entry in order and wait for every acknowledgement."""
-    from kafka import KafkaProducer
-    from kafka.errors import KafkaError
+    from localbus.kinds.kafka_source import kafka_client
+
+    kafka = kafka_client()
+    KafkaProducer, KafkaError = kafka.KafkaProducer, kafka.errors.KafkaError
 
     if not entries:
         raise InputError("no entries to produce")
