@@ -112,3 +112,21 @@ def kafka_cloud_assembly_dir(
 @pytest.fixture(scope="session")
 def kafka_template(kafka_cloud_assembly_dir: Path) -> dict[str, Any]:
     return json.loads((kafka_cloud_assembly_dir / f"{STACK_ID}.template.json").read_text())
+
+
+def kafka_assembly_on_topic(assembly: Path, copy: Path, topic: str) -> Path:
+    """A copy of a Kafka-keyed assembly whose pipe reads `topic` as group `group-<topic>`, so a
+    test has a topic and committed offsets of its own on the session broker."""
+    import shutil
+
+    shutil.copytree(assembly, copy, symlinks=True)
+    template_path = copy / f"{STACK_ID}.template.json"
+    template = json.loads(template_path.read_text())
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Pipes::Pipe":
+            params = resource["Properties"]["SourceParameters"].get("SelfManagedKafkaParameters")
+            if params:
+                params["TopicName"] = topic
+                params["ConsumerGroupID"] = f"group-{topic}"
+    template_path.write_text(json.dumps(template))
+    return copy

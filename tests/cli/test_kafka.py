@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ordersctl.cli import app
-from tests.conftest import free_port
+from tests.conftest import free_port, kafka_assembly_on_topic
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCH = ROOT / "events" / "orders-batch.json"
@@ -190,3 +190,38 @@ def test_broker_help_documents_the_ready_line() -> None:
     result = CliRunner().invoke(app, ["kafka", "broker", "--help"])
     assert result.exit_code == 0
     assert "ready" in result.stdout
+
+
+def test_put_events_local_counts_the_kafka_pipes_events_in(
+    kafka_cloud_assembly_dir: Path, kafka_broker: Any, tmp_path: Path
+) -> None:
+    # Given a Kafka-enabled synth reading a topic that holds one order and one bad record
+    topic = f"local-{uuid.uuid4().hex[:8]}"
+    cdk_out = kafka_assembly_on_topic(kafka_cloud_assembly_dir, tmp_path / "cdk.out", topic)
+    produced = CliRunner().invoke(
+        app,
+        [
+            *("kafka", "produce", str(ROOT / "events" / "order-created.json"), str(INVALID)),
+            *("--bootstrap", kafka_broker.bootstrap, "--topic", topic, "--allow-invalid"),
+        ],
+    )
+    assert produced.exit_code == 0, produced.output
+
+    # When another order is put on the local bus (which drains the topic too)
+    result = CliRunner().invoke(
+        app,
+        [
+            "put-events",
+            str(ROOT / "events" / "order-cancelled.json"),
+            "--local",
+            "--cdk-out",
+            str(cdk_out),
+        ],
+        env={"COLUMNS": "200"},
+    )
+
+    # Then both the put event and the Kafka record's event are in and accounted for, the
+    # latter named by its record, and the bad record set aside is not counted as lost
+    assert result.exit_code == 0, result.output
+    assert f"(Kafka {topic}[" in result.stdout
+    assert "Nothing lost: 2 event(s) in = 2 accounted for" in result.stdout

@@ -8,10 +8,8 @@ load a copy of the assembly whose pipe reads another topic with another consumer
 from __future__ import annotations
 
 import json
-import shutil
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,7 @@ from typer.testing import CliRunner
 
 from localbus import LocalBus
 from ordersctl.cli import app
-from tests.conftest import KAFKA_TOPIC, free_port
+from tests.conftest import KAFKA_TOPIC, free_port, kafka_assembly_on_topic
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCH = ROOT / "events" / "orders-batch.json"
@@ -89,23 +87,10 @@ def received_from_pipe(bus: LocalBus) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def own_topic_assembly(
-    kafka_cloud_assembly_dir: Path, tmp_path: Path
-) -> Iterator[tuple[Path, str]]:
+def own_topic_assembly(kafka_cloud_assembly_dir: Path, tmp_path: Path) -> tuple[Path, str]:
     """A copy of the Kafka assembly whose pipe reads a fresh topic with a fresh group."""
     topic = f"orders-{uuid.uuid4().hex[:8]}"
-    copy = tmp_path / "cdk.out"
-    shutil.copytree(kafka_cloud_assembly_dir, copy, symlinks=True)
-    template_path = copy / f"{STACK}.template.json"
-    template = json.loads(template_path.read_text())
-    for resource in template["Resources"].values():
-        if resource["Type"] == "AWS::Pipes::Pipe":
-            params = resource["Properties"]["SourceParameters"].get("SelfManagedKafkaParameters")
-            if params:
-                params["TopicName"] = topic
-                params["ConsumerGroupID"] = f"group-{topic}"
-    template_path.write_text(json.dumps(template))
-    yield copy, topic
+    return kafka_assembly_on_topic(kafka_cloud_assembly_dir, tmp_path / "cdk.out", topic), topic
 
 
 def test_every_valid_record_reaches_the_bus_and_inventory_and_the_bad_one_is_rejected(
