@@ -52,8 +52,9 @@ _KAFKA_TOPIC = re.compile(r"^[a-zA-Z0-9\-_.]{1,249}$")
 _KAFKA_CONSUMER_GROUP = re.compile(r"^[a-zA-Z0-9\-/*:_+=.@]{1,200}$")
 _MSK_CLUSTER_ARN = re.compile(r"^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster/[^/]+/[^/]+$")
 _SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$")
-_SUBNET_ID = re.compile(r"^subnet-[0-9a-z]{1,32}$")
-_SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-zA-Z]{1,32}$")
+# EC2 ids as CloudFormation validates them (AWS::EC2::Subnet.Id, AWS::EC2::SecurityGroup.Id).
+_SUBNET_ID = re.compile(r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")
+_SECURITY_GROUP_ID = re.compile(r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$")
 KAFKA_STARTING_POSITIONS = ("TRIM_HORIZON", "LATEST")
 # The pipe's event bus target takes at most 10 records per batch (PutEvents' limit).
 KAFKA_MAX_BATCH_SIZE = 10
@@ -134,15 +135,21 @@ def _bootstrap_servers(value: Any) -> tuple[str, ...]:
     return servers
 
 
+SubnetId = Annotated[
+    StrictStr, _matching(_SUBNET_ID, "a subnet id (subnet- and 8 or 17 hex digits)")
+]
+SecurityGroupId = Annotated[
+    StrictStr, _matching(_SECURITY_GROUP_ID, "a security group id (sg- and 8 or 17 hex digits)")
+]
+
+
 class KafkaVpc(BaseModel):
     """Where the pipe reaches a self-managed cluster: subnets and security groups (ids)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    subnets: tuple[Annotated[StrictStr, _matching(_SUBNET_ID, "a subnet id (subnet-...)")], ...]
-    security_groups: tuple[
-        Annotated[StrictStr, _matching(_SECURITY_GROUP_ID, "a security group id (sg-...)")], ...
-    ] = Field(alias="securityGroups")
+    subnets: tuple[SubnetId, ...]
+    security_groups: tuple[SecurityGroupId, ...] = Field(alias="securityGroups")
 
     @model_validator(mode="after")
     def _not_empty(self) -> KafkaVpc:

@@ -16,6 +16,7 @@ CDK_JSON = Path(__file__).resolve().parents[2] / "cdk.json"
 CLUSTER_ARN = (
     "arn:aws:kafka:eu-west-1:123456789012:cluster/orders/0b1c2d3e-4f50-6789-abcd-ef0123456789-1"
 )
+VPC_JSON = '{"subnets": ["subnet-0123456789abcdef0"], "securityGroups": ["sg-12345678"]}'
 SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:AmazonMSK_orders-AbCdEf"
 
 
@@ -48,7 +49,7 @@ def test_self_managed_keys_from_cdk_json(context: dict[str, Any]) -> None:
             "kafkaStartingPosition": "LATEST",
             "kafkaBatchSize": 5,
             "kafkaCredentialsSecretArn": SECRET_ARN,
-            "kafkaVpc": {"subnets": ["subnet-0abc"], "securityGroups": ["sg-0def"]},
+            "kafkaVpc": {"subnets": ["subnet-0abc1234"], "securityGroups": ["sg-0def5678"]},
         }
     )
 
@@ -59,7 +60,7 @@ def test_self_managed_keys_from_cdk_json(context: dict[str, Any]) -> None:
     assert config.kafka_topic == "orders.v1"
     assert config.kafka_starting_position == "LATEST"
     assert config.kafka_batch_size == 5
-    assert config.kafka_vpc is not None and config.kafka_vpc.subnets == ("subnet-0abc",)
+    assert config.kafka_vpc is not None and config.kafka_vpc.subnets == ("subnet-0abc1234",)
 
 
 def test_kafka_keys_can_be_set_per_synth(context: dict[str, Any]) -> None:
@@ -69,7 +70,7 @@ def test_kafka_keys_can_be_set_per_synth(context: dict[str, Any]) -> None:
             "kafkaBootstrapServers": "localhost:19092",
             "kafkaTopic": "orders",
             "kafkaBatchSize": "3",
-            "kafkaVpc": '{"subnets": ["subnet-1"], "securityGroups": ["sg-1"]}',
+            "kafkaVpc": VPC_JSON,
         }
     )
 
@@ -78,7 +79,7 @@ def test_kafka_keys_can_be_set_per_synth(context: dict[str, Any]) -> None:
     assert config.kafka_bootstrap_servers == ("localhost:19092",)
     assert config.kafka_topic == "orders"
     assert config.kafka_batch_size == 3
-    assert config.kafka_vpc is not None and config.kafka_vpc.security_groups == ("sg-1",)
+    assert config.kafka_vpc is not None and config.kafka_vpc.security_groups == ("sg-12345678",)
 
 
 def test_msk_cluster_arn_is_the_other_source(context: dict[str, Any]) -> None:
@@ -126,9 +127,10 @@ def test_msk_cluster_arn_is_the_other_source(context: dict[str, Any]) -> None:
             {
                 "kafkaBootstrapServers": "a:1",
                 "kafkaTopic": "o",
-                "kafkaVpc": '{"subnets": ["vpc-1"], "securityGroups": ["sg-1"]}',
+                "kafkaVpc": '{"subnets": ["subnet-1"], "securityGroups": ["sg-12345678"]}',
             },
-            '-c kafkaVpc.subnets.0="vpc-1": must be a subnet id (subnet-...)',
+            '-c kafkaVpc.subnets.0="subnet-1": must be a subnet id (subnet- and 8 or 17 hex '
+            "digits)",
         ),
     ],
 )
@@ -160,7 +162,7 @@ def test_bad_kafka_value_is_named_with_what_is_allowed(
             {
                 "kafkaClusterArn": CLUSTER_ARN,
                 "kafkaTopic": "o",
-                "kafkaVpc": '{"subnets": ["subnet-1"], "securityGroups": ["sg-1"]}',
+                "kafkaVpc": VPC_JSON,
             },
             "kafkaVpc applies to self-managed Kafka only: an MSK pipe uses the cluster's VPC",
         ),

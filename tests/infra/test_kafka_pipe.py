@@ -18,6 +18,7 @@ from tests.infra.test_nag_and_lint import lint_errors
 ROOT = Path(__file__).resolve().parents[2]
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 PIPE_NAME = "orders-dev-kafka-ingest"
+SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:kafka-orders-AbCdEf"
 CLUSTER_ARN = (
     "arn:aws:kafka:eu-west-1:123456789012:cluster/orders/0b1c2d3e-4f50-6789-abcd-ef0123456789-1"
 )
@@ -247,3 +248,54 @@ def _joined(value: Any) -> str:
     if isinstance(value, dict) and "Ref" in value:
         return "${" + value["Ref"] + "}"
     return json.dumps(value)
+
+
+@pytest.fixture(scope="module")
+def vpc_cfn(tmp_path_factory: pytest.TempPathFactory) -> Cfn:
+    """Self-managed Kafka in a VPC with SASL/PLAIN credentials, set per synth with -c."""
+    from app import build_app
+
+    outdir = tmp_path_factory.mktemp("cdk.out.kafka-vpc")
+    context = {
+        **cdk_json_context(),
+        "kafkaBootstrapServers": "b-1.example.com:9096,b-2.example.com:9096,b-3.example.com:9096",
+        "kafkaTopic": "orders",
+        "kafkaCredentialsSecretArn": SECRET_ARN,
+        "kafkaVpc": '{"subnets": ["subnet-0a1b2c3d"], "securityGroups": ["sg-0b2c3d4e"]}',
+        "kafkaStartingPosition": "LATEST",
+        "kafkaBatchSize": "5",
+    }
+    build_app(context=context, outdir=str(outdir)).synth()
+    return Cfn(json.loads((outdir / "OrderEvents-dev.template.json").read_text()))
+
+
+def test_a_self_managed_cluster_in_a_vpc_with_credentials(vpc_cfn: Cfn) -> None:
+    # Given the stage with three brokers, a secret and a VPC (synth passed cdk-nag)
+    _, pipe = kafka_pipe(vpc_cfn)
+
+    # Then the first broker is the Source, the others additional, and the VPC and secret are used
+    assert pipe["Source"] == "smk://b-1.example.com:9096"
+    assert pipe["SourceParameters"]["SelfManagedKafkaParameters"] == {
+        "TopicName": "orders",
+        "StartingPosition": "LATEST",
+        "BatchSize": 5,
+        "ConsumerGroupID": PIPE_NAME,
+        "AdditionalBootstrapServers": ["b-2.example.com:9096", "b-3.example.com:9096"],
+        "Credentials": {"BasicAuth": SECRET_ARN},
+        "Vpc": {"Subnets": ["subnet-0a1b2c3d"], "SecurityGroup": ["sg-0b2c3d4e"]},
+    }
+    # And the role may read that secret and manage the pipe's network interfaces, nothing more
+    statements = role_statements(vpc_cfn, ref_id(pipe["RoleArn"]))
+    assert set(statements) == {
+        "ReadKafkaCredentials",
+        "ReachBrokersInVpc",
+        "InvokeKafkaAdapter",
+        "PutOrderEvents",
+        "WritePipeLogs",
+    }
+    assert statements["ReadKafkaCredentials"] == {
+        "Sid": "ReadKafkaCredentials",
+        "Effect": "Allow",
+        "Action": "secretsmanager:GetSecretValue",
+        "Resource": SECRET_ARN,
+    }
