@@ -34,7 +34,7 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) 
     app = cdk.App(context=merged, outdir=outdir)
     # Under the CLI, `-c key=value` wins over what we pass: read the effective values back.
     effective = {key: app.node.try_get_context(key) for key in ("stage", "stages")}
-    selected = {key: value for key, value in effective.items() if value}
+    selected = {key: value for key, value in effective.items() if value is not None}
     # Any stage key at the top level (`-c opsEmail=...`) overrides the selected stage's value.
     overrides = {key: app.node.try_get_context(key) for key in stage_keys()}
     selected.update({key: value for key, value in overrides.items() if value is not None})

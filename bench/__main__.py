@@ -28,7 +28,7 @@ from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results.json"
-BENCHES = ("synth", "handlers", "localbus", "patterns", "put-events")
+BENCHES = ("synth", "handlers", "localbus", "serve", "patterns", "put-events")
 
 
 @dataclass
@@ -116,6 +116,21 @@ def _localbus(args: argparse.Namespace) -> tuple[dict[str, Any], list[Row]]:
     return result, rows
 
 
+def _serve(args: argparse.Namespace) -> tuple[dict[str, Any], list[Row]]:
+    from bench import bench_serve
+
+    result = bench_serve.run(args.cdk_out, runs=args.runs)
+    row = Row(
+        "localbus serve start-up over loading the template",
+        f"+{result['overhead_seconds']:.2f} s",
+        f"{result['load_seconds']:.2f} s load",
+        f"{result['serve_seconds']:.2f} s to first answer",
+        f"<= {result['target_seconds']:.0f} s more",
+        bool(result["passed"]),
+    )
+    return result, [row]
+
+
 def _patterns(args: argparse.Namespace) -> tuple[dict[str, Any], list[Row]]:
     from bench import bench_patterns
 
@@ -150,6 +165,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], list[Row
     "synth": _synth,
     "handlers": _handlers,
     "localbus": _localbus,
+    "serve": _serve,
     "patterns": _patterns,
     "put-events": _put_events,
 }
@@ -209,7 +225,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3, help="best of N (synth, template to idle)")
     parser.add_argument("--orders", type=int, default=10_000, help="localbus throughput orders")
     parser.add_argument("--entries", type=int, default=10_000, help="put-events entries")
-    parser.add_argument("--results", default=str(RESULTS), help="where to write the JSON")
+    parser.add_argument(
+        "--results",
+        default=None,
+        help="where to write the JSON (default: bench/results.json, for a full run only)",
+    )
     args = parser.parse_args(argv)
     args.only = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(args.only) - set(BENCHES))
@@ -218,10 +238,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def results_path(args: argparse.Namespace) -> Path | None:
+    """Where to write the figures: --results, else the tracked bench/results.json only for a full
+    run with the default sizes (a partial or resized run must not replace the published one)."""
+    if args.results:
+        return Path(args.results)
+    defaults = parse_args([])
+    full = args.only == defaults.only and all(
+        getattr(args, key) == getattr(defaults, key) for key in ("runs", "orders", "entries")
+    )
+    return RESULTS if full else None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     console = Console(width=None if sys.stdout.isatty() else 140)
-    needs_assembly = {"handlers", "localbus"} & set(args.only)
+    needs_assembly = {"handlers", "localbus", "serve"} & set(args.only)
     if needs_assembly and not (Path(args.cdk_out) / "manifest.json").is_file():
         console.print(f"[red]{args.cdk_out} is not a cloud assembly: run `make synth` first[/]")
         return 2
@@ -249,13 +281,19 @@ def main(argv: list[str] | None = None) -> int:
         rows.extend(produced)
     record["rows"] = [asdict(row) for row in rows]
     record["markdown"] = markdown(rows)
-    Path(args.results).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    destination = results_path(args)
+    if destination is not None:
+        destination.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     console.print(table(rows))
     load = record["machine"]["load_average_at_start"]
+    where = (
+        f"figures in {destination}"
+        if destination is not None
+        else f"a partial run: {RESULTS.name} left as it was (--results PATH keeps these figures)"
+    )
     console.print(
         f"{record['date']}, {record['machine']['cpu_count']} CPUs, Python "
-        f"{record['machine']['python']}, load average at start {load}; "
-        f"figures in {args.results}"
+        f"{record['machine']['python']}, load average at start {load}; {where}"
     )
     return 1 if any(row.passed is False for row in rows) else 0
 

@@ -9,15 +9,38 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ordersctl.cost import register as register_cost
-from ordersctl.errors import EXIT_FAILED, CliError
+from ordersctl.errors import EXIT_FAILED, EXIT_INTERRUPTED, CliError
 from ordersctl.kafka import register as register_kafka
 from ordersctl.output import consoles
+from ordersctl.redrive import register as register_redrive
 from ordersctl.routes_command import DIAGRAM_DOCUMENTS
 from ordersctl.simulate import register as register_simulate
 
 if TYPE_CHECKING:
     from ordersctl.targets.aws import AwsTarget
     from ordersctl.targets.local import LocalEvents
+
+
+def _hide_flag_placeholders() -> None:
+    """typer 0.29's help prints a type after every option, flags too (`--local <bool>`), as if
+    `--local true` were the way to write it (it reads `true` as a file). A flag takes no value:
+    show none. Other options keep their placeholder."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "hides_flags", False):
+        return
+
+    def display_type_rich(self: TyperOption, ctx: typer.Context) -> str | None:
+        if self.is_flag and self.metavar is None:
+            return None
+        return shown(self, ctx)
+
+    display_type_rich.hides_flags = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_hide_flag_placeholders()
 
 app = typer.Typer(
     name="ordersctl",
@@ -102,7 +125,33 @@ def _run(action: Callable[[], int]) -> None:
     except (BotoCoreError, ClientError) as error:
         err.print(f"[red]AWS error:[/red] {error}", soft_wrap=True)
         raise typer.Exit(EXIT_FAILED) from None
+    except KeyboardInterrupt:
+        err.print("[red]interrupted[/red] (Ctrl-C)")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     raise typer.Exit(code)
+
+
+# Options that choose where on AWS to work; --local works on the synthesized template instead.
+AWS_ONLY_OPTIONS = ("stage", "profile", "region", "endpoint_url")
+
+
+def _refuse_aws_options_with_local(ctx: typer.Context, local: bool) -> None:
+    """--local with an AWS option given on the command line is a contradiction (exit 2), not
+    something to ignore silently. ORDERS_STAGE in the environment does not count."""
+    if not local:
+        return
+    given = [
+        "--" + name.replace("_", "-")
+        for name in AWS_ONLY_OPTIONS
+        # by name: typer vendors its own click, whose ParameterSource is not click's
+        if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"
+    ]
+    if given:
+        raise typer.BadParameter(
+            f"{', '.join(given)} cannot be combined with --local (it runs on the synthesized "
+            "template, not on AWS or an endpoint)",
+            param_hint="--local",
+        )
 
 
 @app.command(
@@ -122,6 +171,7 @@ def _run(action: Callable[[], int]) -> None:
 unless --skip-invalid).""",
 )
 def put_events(
+    ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(help="Entry files: JSON array, object or NDJSON.")],
     bus: Bus = None,
     stage: Stage = "dev",
@@ -147,6 +197,12 @@ def put_events(
     concurrency: Annotated[
         int, typer.Option(min=1, max=32, help="PutEvents calls in flight at once.")
     ] = 4,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="No per-entry table or tree: the counts (and any account)."
+        ),
+    ] = False,
 ) -> None:
     """Validate entry files against schemas/ and send them with PutEvents.
 
@@ -157,6 +213,7 @@ def put_events(
     """
     from ordersctl import put_events as command
 
+    _refuse_aws_options_with_local(ctx, local)
     _run(
         lambda: command.run(
             files=files,
@@ -175,6 +232,7 @@ def put_events(
             backoff_base=backoff_base,
             backoff_cap=backoff_cap,
             concurrency=concurrency,
+            quiet=quiet,
         )
     )
 
@@ -393,6 +451,7 @@ Local = Annotated[
 timed out; 2 bad input (times, unknown rule or archive).""",
 )
 def replay(
+    ctx: typer.Context,
     from_: Annotated[
         str | None,
         typer.Option("--from", help="Start of the event time window: ISO 8601, now, or -2h."),
@@ -437,6 +496,7 @@ def replay(
     """
     from ordersctl import replay as command
 
+    _refuse_aws_options_with_local(ctx, local)
     out, err = consoles()
 
     def action() -> int:
@@ -494,6 +554,7 @@ each event costs at most 3 requests (send, receive, delete).
 1 an AWS error, or a temporary resource could not be removed (named in the message).""",
 )
 def tail(
+    ctx: typer.Context,
     pattern: Annotated[
         str | None,
         typer.Option("--pattern", help="Event pattern JSON or file://path (default: every event)."),
@@ -526,6 +587,7 @@ def tail(
     """
     from ordersctl import tail as command
 
+    _refuse_aws_options_with_local(ctx, local)
     out, err = consoles()
 
     def action() -> int:
@@ -561,6 +623,7 @@ def tail(
 
 register_cost(app)  # `ordersctl cost` lives in ordersctl/cost/ (its own package and tests)
 register_simulate(app)  # `ordersctl simulate` lives in ordersctl/simulate.py
+register_redrive(app)  # `ordersctl redrive` lives in ordersctl/redrive.py
 register_kafka(app)  # `ordersctl kafka broker|produce` lives in ordersctl/kafka/
 
 

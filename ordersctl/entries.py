@@ -26,9 +26,7 @@ from ordersctl.errors import InputError
 
 # PutEvents limits (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html)
 MAX_REQUEST_BYTES = 256 * 1024
-ENTRY_FIELDS = frozenset(
-    {"Time", "Source", "Resources", "DetailType", "Detail", "EventBusName", "TraceHeader"}
-)
+# Optional in the API; required here because the Detail is validated against schemas/<DetailType>.
 REQUIRED_FIELDS = ("Source", "DetailType", "Detail")
 
 
@@ -38,8 +36,12 @@ def _reject_constant(name: str) -> Any:
 
 
 def loads(text: str) -> Any:
-    """json.loads that accepts only real JSON (no NaN, Infinity or -Infinity)."""
-    return json.loads(text, parse_constant=_reject_constant)
+    """json.loads that accepts only real JSON (no NaN, Infinity or -Infinity); a document
+    nested deeper than Python's recursion limit is a ValueError, not a RecursionError."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("nested too deeply to read") from None
 
 
 @functools.cache
@@ -142,8 +144,13 @@ def read_entry_file(path: Path, *, display: str | None = None) -> list[Any]:
     name = display or str(path)
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{name}: cannot read: {error}") from error
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"{name}: cannot read: not UTF-8 text (byte {error.start}: {error.reason})"
+        ) from error
+    except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise InputError(f"{name}: cannot read: {reason}") from error
     try:
         document = loads(text)
     except ValueError as error:
@@ -180,28 +187,37 @@ def _read_ndjson(text: str, name: str) -> list[Any]:
 
 
 def load_entries(paths: Sequence[Path | str]) -> list[Entry]:
-    """Read every file (in order) into Entries, checking their PutEvents shape (not the schema)."""
+    """Read every file (in order) into Entries, checking their PutEvents shape (not the schema).
+
+    A file holding no entry is an InputError: sending "nothing" is never what was meant."""
+    if not paths:
+        raise InputError("no entry files given")
     entries: list[Entry] = []
     for given in paths:
         path = Path(given)
-        for index, raw in enumerate(read_entry_file(path, display=str(given))):
+        raw_entries = read_entry_file(path, display=str(given))
+        if not raw_entries:
+            raise InputError(f"{given}: holds no entries: nothing sent")
+        for index, raw in enumerate(raw_entries):
             entries.append(_normalise(EntryRef(str(given), index), raw))
     return entries
 
 
 def _normalise(ref: EntryRef, raw: Any) -> Entry:
+    from ordersctl.entry_shape import shape_problems
+
     if not isinstance(raw, dict):
         return Entry(ref, {}, [Problem(ref, "", "an entry must be a JSON object")])
     request = dict(raw)
-    problems = [
-        Problem(ref, key, "unknown entry field") for key in request if key not in ENTRY_FIELDS
-    ]
-    problems += [Problem(ref, key, "is required") for key in REQUIRED_FIELDS if key not in request]
+    problems = [Problem(ref, key, "is required") for key in REQUIRED_FIELDS if key not in request]
     if isinstance(request.get("Detail"), dict):
-        request["Detail"] = json.dumps(request["Detail"], separators=(",", ":"))
-    for key in ("Source", "DetailType", "Detail", "EventBusName"):
-        if key in request and not isinstance(request[key], str):
-            problems.append(Problem(ref, key, "must be a string"))
+        try:
+            request["Detail"] = json.dumps(request["Detail"], separators=(",", ":"))
+        except (RecursionError, ValueError):
+            problems.append(Problem(ref, "Detail", "is nested too deeply to send"))
+            return Entry(ref, request, problems)
+    # Everything boto3 would refuse, from botocore's own model of the request entry.
+    problems += [Problem(ref, path, reason) for path, reason in shape_problems(request)]
     if entry_size(request) > MAX_REQUEST_BYTES:
         problems.append(
             Problem(ref, "", f"entry is {entry_size(request)} bytes; PutEvents allows 262144")
@@ -246,9 +262,12 @@ class SchemaCatalog:
                     ref, "DetailType", f"no schema {entry.detail_type}.json in {self.directory}"
                 )
             ]
-        errors: list[ValidationError] = sorted(
-            validator.iter_errors(detail), key=lambda e: [str(p) for p in e.absolute_path]
-        )
+        try:
+            errors: list[ValidationError] = sorted(
+                validator.iter_errors(detail), key=lambda e: [str(p) for p in e.absolute_path]
+            )
+        except RecursionError:
+            return [Problem(ref, "Detail", "is nested too deeply to validate")]
         return [Problem(ref, json_path(e.absolute_path, "Detail"), concise(e)) for e in errors]
 
 

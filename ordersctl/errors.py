@@ -5,6 +5,7 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_FAILED = 1  # the request was made but something was not accepted / the replay failed
 EXIT_INVALID = 2  # bad input: unreadable file, bad JSON, schema violation, invalid pattern
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), after saying what was done
 
 
 class CliError(Exception):

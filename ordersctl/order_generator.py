@@ -142,7 +142,9 @@ class Catalog:
     def load(cls, seed_file: Path) -> Catalog:
         """SKUs and stock from the inventory seed file; names, prices and addresses from the
         sample catalog beside it (events/generate_samples.py) when it is there."""
-        rows = json.loads(Path(seed_file).read_text(encoding="utf-8"))
+        from ordersctl.inventory_seed import read_inventory_seed
+
+        rows = read_inventory_seed(Path(seed_file))
         samples = _load_samples(Path(seed_file).parent / SAMPLES_SCRIPT)
         priced: dict[str, tuple[str, float]] = getattr(samples, "CATALOG", {})
         addresses: dict[str, dict[str, str]] = getattr(samples, "ADDRESSES", {})

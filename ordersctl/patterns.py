@@ -36,9 +36,10 @@ def read_cli_argument(value: str, option: str) -> str:
         path = Path(value.removeprefix("file://"))
         try:
             return path.read_text(encoding="utf-8")
-        except OSError as error:
+        except (OSError, UnicodeDecodeError, ValueError) as error:  # ValueError: a NUL byte
+            reason = "not UTF-8 text" if isinstance(error, UnicodeDecodeError) else error
             raise InputError(
-                f"Error parsing parameter '{option}': Unable to load paramfile {value}: {error}"
+                f"Error parsing parameter '{option}': Unable to load paramfile {value}: {reason}"
             ) from error
     return value
 
@@ -56,8 +57,20 @@ def load_pattern(text: str, *, operation: str = "TestEventPattern") -> dict[str,
             f"Event pattern is not valid. Reason: {error.msg} "
             f"at line {error.lineno} column {error.colno}",
         ) from error
+    except RecursionError:
+        raise ServiceStyleError(
+            "InvalidEventPatternException",
+            operation,
+            "Event pattern is not valid. Reason: nested too deeply",
+        ) from None
     try:
         compile_pattern(pattern)
+    except RecursionError:
+        raise ServiceStyleError(
+            "InvalidEventPatternException",
+            operation,
+            "Event pattern is not valid. Reason: nested too deeply",
+        ) from None
     except InvalidPatternError as error:
         raise ServiceStyleError(
             "InvalidEventPatternException",
@@ -71,7 +84,7 @@ def load_event(text: str) -> dict[str, Any]:
     """Parse an event and check the fields TestEventPattern requires."""
     try:
         event = json.loads(text)
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, RecursionError) as error:
         raise ServiceStyleError(
             "ValidationException", "TestEventPattern", "Parameter Event is not valid."
         ) from error

@@ -9,12 +9,14 @@ after putting --events on the local bus (a fresh local bus has an empty archive)
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -48,7 +50,14 @@ def parse_when(text: str, *, now: datetime | None = None) -> datetime:
 
 
 def replay_name(now: datetime | None = None) -> str:
-    return "ordersctl-" + (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+    """ordersctl-<UTC time>-<6 random hex>: two replays started in one second differ."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+    return f"ordersctl-{stamp}-{secrets.token_hex(3)}"
+
+
+def _not_found(error: Exception) -> bool:
+    code = (getattr(error, "response", None) or {}).get("Error", {}).get("Code")
+    return code == "ResourceNotFoundException"
 
 
 def progress_fraction(replay: dict[str, Any]) -> float:
@@ -101,19 +110,35 @@ class AwsReplay:
     def bus_arn(self, bus: str) -> str:
         if bus.startswith("arn:"):
             return bus
-        return str(self.events.describe_event_bus(Name=bus)["Arn"])
+        try:
+            return str(self.events.describe_event_bus(Name=bus)["Arn"])
+        except ClientError as error:
+            if _not_found(error):
+                raise InputError(f"no event bus {bus!r} (pass --bus or --stage)") from error
+            raise
 
     def archive_arn(self, archive: str | None, bus_arn: str) -> str:
         name = archive or self.archive_output
         if name:
-            return str(self.events.describe_archive(ArchiveName=name)["ArchiveArn"])
-        archives = self.events.list_archives(EventSourceArn=bus_arn).get("Archives", [])
+            try:
+                return str(self.events.describe_archive(ArchiveName=name)["ArchiveArn"])
+            except ClientError as error:
+                if not _not_found(error):
+                    raise
+                known = [a["ArchiveName"] for a in self._archives(bus_arn)]
+                raise InputError(
+                    f"no archive {name!r} (archives of the bus: {', '.join(known) or 'none'})"
+                ) from error
+        archives = self._archives(bus_arn)
         if len(archives) != 1:
             names = ", ".join(a["ArchiveName"] for a in archives) or "none"
             raise InputError(f"pass --archive: the bus has {len(archives)} archive(s) ({names})")
         return str(
             self.events.describe_archive(ArchiveName=archives[0]["ArchiveName"])["ArchiveArn"]
         )
+
+    def _archives(self, bus_arn: str) -> list[dict[str, Any]]:
+        return list(self.events.list_archives(EventSourceArn=bus_arn).get("Archives", []))
 
     def rule_arn(self, rule: str, bus: str) -> str:
         """A rule by exact name, else the one rule whose name ends with `rule`."""
@@ -138,7 +163,15 @@ class AwsReplay:
                 return rules
 
     def start(self, plan: ReplayPlan) -> dict[str, Any]:
-        return self.events.start_replay(**plan.request())
+        try:
+            return self.events.start_replay(**plan.request())
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if code == "ResourceAlreadyExistsException":
+                raise InputError(
+                    f"a replay named {plan.name!r} already exists: pass another --name"
+                ) from error
+            raise
 
     def describe(self, name: str) -> dict[str, Any]:
         return self.events.describe_replay(ReplayName=name)
@@ -199,6 +232,12 @@ def run_aws(
 ) -> int:
     if end <= start:
         raise InputError("--to must be after --from")
+    if name is not None:
+        from ordersctl.entry_shape import option_problem
+
+        problem = option_problem("StartReplay", "ReplayName", name, "--name")
+        if problem:
+            raise InputError(problem)
     bus_name = target.bus_name(bus)
     api = AwsReplay(
         target.client("events"), archive_output=target.stack_outputs().get("ArchiveName")

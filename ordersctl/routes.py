@@ -146,11 +146,20 @@ def load_template(cdk_out: Path, stack: str | None = None) -> tuple[dict[str, An
         else:
             assembly = CloudAssembly.load(path)
         artifact = assembly.stack(stack if path.is_dir() else None)
-    except (AssemblyError, OSError, KeyError, ValueError) as error:
+    except (AssemblyError, OSError, KeyError, ValueError, RecursionError) as error:
         raise InputError(
             f"cannot read the cloud assembly {cdk_out}: {error} (run `make synth` first?)"
         ) from error
-    return artifact.template, artifact.name
+    template = artifact.template
+    resources = template.get("Resources") if isinstance(template, dict) else None
+    if not isinstance(resources, dict) or not resources:
+        raise InputError(
+            f"{cdk_out} is not a CloudFormation template: it has no Resources "
+            "(pass the cloud assembly directory, e.g. cdk.out, or a synthesized template)"
+        )
+    if not all(isinstance(r, dict) and isinstance(r.get("Type"), str) for r in resources.values()):
+        raise InputError(f"{cdk_out} is not a CloudFormation template: a resource has no Type")
+    return template, artifact.name
 
 
 def build_model(template: dict[str, Any], stack_name: str) -> RouteModel:

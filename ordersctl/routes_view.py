@@ -197,6 +197,8 @@ class SampleEvent:
 def load_events(path: Path) -> list[SampleEvent]:
     """Events from a file of PutEvents entries (any put-events shape) or of EventBridge events."""
     raw = read_entry_file(path)
+    if not raw:
+        raise InputError(f"{path}: holds no events or entries")
     events = []
     for index, item in enumerate(raw):
         where = f"{path}: entry {index}"

@@ -12,10 +12,12 @@ Only the entries that failed are resent; accepted entries are never sent twice.
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,9 +55,16 @@ class RetryPolicy:
         return rng.uniform(0.0, min(self.cap_seconds, self.base_seconds * 2**retry))
 
 
+# What became of an entry (also in --json as "Status").
+ACCEPTED, FAILED, NEVER_SENT, UNKNOWN = "accepted", "failed", "never-sent", "unknown"
+
+
 @dataclass
 class EntryResult:
-    """What happened to one entry: an EventId, or the last ErrorCode/ErrorMessage."""
+    """What happened to one entry: an EventId, or the last ErrorCode/ErrorMessage.
+
+    `in_flight` marks an entry whose PutEvents call was abandoned unanswered (a second Ctrl-C):
+    the service may or may not have accepted it."""
 
     ref: EntryRef
     detail_type: str
@@ -63,21 +72,31 @@ class EntryResult:
     error_code: str | None = None
     error_message: str | None = None
     attempts: int = 0
+    in_flight: bool = False
 
     @property
     def accepted(self) -> bool:
         return self.event_id is not None
+
+    @property
+    def status(self) -> str:
+        if self.accepted:
+            return ACCEPTED
+        if self.in_flight:
+            return UNKNOWN
+        return FAILED if self.attempts else NEVER_SENT
 
     def as_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = {
             "File": self.ref.file,
             "Index": self.ref.index,
             "DetailType": self.detail_type,
+            "Status": self.status,
             "Attempts": self.attempts,
         }
         if self.accepted:
             result["EventId"] = self.event_id
-        else:
+        elif self.error_code:
             result["ErrorCode"] = self.error_code
             result["ErrorMessage"] = self.error_message
         return result
@@ -85,9 +104,16 @@ class EntryResult:
 
 @dataclass
 class SendReport:
+    """One result per entry, the calls made, and why sending stopped early (None: it did not).
+
+    `stopped_by` is the exception that ended the send (KeyboardInterrupt, or an error that is
+    no entry's outcome, e.g. missing credentials); the caller prints the account, then raises it.
+    """
+
     results: list[EntryResult]
     calls: int = 0
     sleeps: list[float] = field(default_factory=list)
+    stopped_by: BaseException | None = None
 
     @property
     def failed(self) -> list[EntryResult]:
@@ -96,6 +122,12 @@ class SendReport:
     @property
     def all_accepted(self) -> bool:
         return not self.failed
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys((ACCEPTED, FAILED, NEVER_SENT, UNKNOWN), 0)
+        for result in self.results:
+            counts[result.status] += 1
+        return counts
 
 
 def batches(requests: Sequence[tuple[int, dict[str, Any]]]) -> Iterator[list[tuple[int, dict]]]:
@@ -145,8 +177,19 @@ class Sender:
         self._on_progress = on_progress or (lambda _done: None)
 
     def send(self, entries: Sequence[Entry]) -> SendReport:
-        """Send every entry; returns one result per entry, in input order."""
+        """Send every entry; returns one result per entry, in input order.
+
+        Never raises for a stop: Ctrl-C, or a call failing in a way that is no entry's outcome
+        (credentials, configuration), ends the send with `report.stopped_by` set and every
+        entry's status (accepted, failed, never sent, or unknown when its call was abandoned)."""
         report = SendReport([EntryResult(e.ref, e.detail_type) for e in entries])
+        try:
+            self._send(entries, report)
+        except (KeyboardInterrupt, Exception) as error:
+            report.stopped_by = error
+        return report
+
+    def _send(self, entries: Sequence[Entry], report: SendReport) -> None:
         pending = list(range(len(entries)))
         retry = 0
         while pending:
@@ -155,35 +198,110 @@ class Sender:
                 report.sleeps.append(delay)
                 self._sleep(delay)
             groups = list(batches([(i, entries[i].request) for i in pending]))
-            report.calls += len(groups)
             pending = []
-            for outcome in self._map(groups):
-                for position, code, message, event_id in outcome:
-                    result = report.results[position]
-                    result.attempts += 1
-                    result.event_id, result.error_code, result.error_message = (
-                        event_id,
-                        code,
-                        message,
-                    )
-                    if event_id is not None:
-                        self._on_progress(1)
-                    elif (
-                        code in RETRYABLE_ERROR_CODES and result.attempts < self.policy.max_attempts
-                    ):
-                        pending.append(position)
-                    else:
-                        self._on_progress(1)
+            # closing(): a stop inside this loop still settles the calls in flight at once.
+            with closing(self._map(groups, report)) as outcomes:
+                for outcome in outcomes:
+                    self._record(outcome, report, pending)
             pending.sort()
             retry += 1
-        return report
 
-    def _map(self, groups: list[list[tuple[int, dict]]]) -> Iterator[list[tuple]]:
+    def _record(self, outcome: list[tuple], report: SendReport, pending: list[int]) -> None:
+        """One call's outcome: accepted, failed for good, or (retryable) back to `pending`."""
+        for position, code, message, event_id in outcome:
+            result = report.results[position]
+            result.attempts += 1
+            result.event_id, result.error_code, result.error_message = (
+                event_id,
+                code,
+                message,
+            )
+            if event_id is not None:
+                self._on_progress(1)
+            elif code in RETRYABLE_ERROR_CODES and result.attempts < self.policy.max_attempts:
+                pending.append(position)
+            else:
+                self._on_progress(1)
+
+    def _mark_in_flight(self, group: list[tuple[int, dict]], report: SendReport) -> None:
+        for position, _ in group:
+            report.results[position].in_flight = True
+
+    def _call_or_record(self, group: list[tuple[int, dict]], report: SendReport) -> list[tuple]:
+        """_call, but a call that raises (no entry outcome: credentials, configuration) first
+        marks its entries failed with the error's name, then the error stops the send."""
+        try:
+            return self._call(group)
+        except Exception as error:
+            self._absorb([(p, type(error).__name__, str(error), None) for p, _ in group], report)
+            raise
+
+    def _map(self, groups: list[list[tuple[int, dict]]], report: SendReport) -> Iterator[list]:
+        """Each group's outcome as its call returns. On a stop no new call starts: with threads,
+        the calls in flight are awaited (a second Ctrl-C abandons them, their entries then
+        count as unknown); a direct call that was interrupted counts as unknown."""
         if self._concurrency == 1 or len(groups) == 1:
-            yield from map(self._call, groups)
+            for group in groups:
+                report.calls += 1
+                try:
+                    outcome = self._call_or_record(group, report)
+                except KeyboardInterrupt:
+                    self._mark_in_flight(group, report)
+                    raise
+                yield outcome
             return
-        with ThreadPoolExecutor(max_workers=self._concurrency) as pool:
-            yield from pool.map(self._call, groups)
+        pool = ThreadPoolExecutor(max_workers=self._concurrency)
+        queue = iter(groups)
+        running: dict[Future, list[tuple[int, dict]]] = {}
+        try:
+            for group in itertools.islice(queue, self._concurrency):
+                running[pool.submit(self._call, group)] = group
+                report.calls += 1
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    group = running.pop(future)
+                    try:
+                        outcome = future.result()
+                    except Exception as error:
+                        failed = [(p, type(error).__name__, str(error), None) for p, _ in group]
+                        self._absorb(failed, report)
+                        raise
+                    yield outcome
+                    following = next(queue, None)
+                    if following is not None:
+                        running[pool.submit(self._call, following)] = following
+                        report.calls += 1
+        except BaseException:
+            self._settle(running, report)
+            raise
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _settle(self, running: dict[Future, list[tuple[int, dict]]], report: SendReport) -> None:
+        """After a stop: record the answers of the calls still in flight; a (second) Ctrl-C
+        while waiting abandons them, and their entries count as unknown."""
+        try:
+            for future, group in list(running.items()):
+                try:
+                    self._absorb(future.result(), report)
+                except Exception as error:
+                    self._absorb(
+                        [(p, type(error).__name__, str(error), None) for p, _ in group], report
+                    )
+                running.pop(future)
+        except KeyboardInterrupt:
+            pass
+        for group in running.values():
+            self._mark_in_flight(group, report)
+
+    def _absorb(self, outcome: list[tuple], report: SendReport) -> None:
+        """Record a call's outcome when no retry will follow (the send is stopping)."""
+        for position, code, message, event_id in outcome:
+            result = report.results[position]
+            result.attempts += 1
+            result.event_id, result.error_code, result.error_message = event_id, code, message
+            self._on_progress(1)
 
     def _call(self, group: list[tuple[int, dict[str, Any]]]) -> list[tuple]:
         """One PutEvents call -> (position, error code, message, event id) per entry."""

@@ -485,6 +485,9 @@ def load_stage_config(context: Mapping[str, Any]) -> StageConfig:
     """The selected stage's config from CDK context: "stage", "stages" and any overrides."""
     stages = validate_stages(context.get("stages"))
     stage = context.get("stage", "dev")
+    if not isinstance(stage, str) or not stage.strip():  # `-c stage=` must not mean dev
+        allowed = ", ".join(sorted(stages))
+        raise ConfigError(f"stage={stage or ''}: empty; name a stage: {allowed}")
     if stage not in stages:
         allowed = ", ".join(sorted(stages))
         raise ConfigError(f"stage={stage}: unknown stage; allowed: {allowed}")

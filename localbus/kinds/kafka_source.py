@@ -41,7 +41,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from localbus.kinds.pipe_logs import PipeLog
-from localbus.kinds.pipe_steps import PipeFailure, as_items, dynamic_value, render_template
+from localbus.kinds.pipe_steps import (
+    PipeFailure,
+    apply_dynamic,
+    as_items,
+    dynamic_parameters,
+    render_template,
+)
 from localbus.resources import EVENT_BUS, FUNCTION, ResourceRef
 
 if TYPE_CHECKING:
@@ -133,7 +139,9 @@ class KafkaPipe:
             )
         target_params = props.get("TargetParameters") or {}
         self.target_template = target_params.get("InputTemplate")
-        self.bus_params = target_params.get("EventBridgeEventBusParameters") or {}
+        self.target_params = {k: v for k, v in target_params.items() if k != "InputTemplate"}
+        # Parameters whose whole value is a JSON path ($.detailType): read per item.
+        self.dynamic = dynamic_parameters(self.target_params)
         self.log = PipeLog(bus, ref, props.get("LogConfiguration"))
         self._consumer: Any = None
         self._attempts: dict[tuple[int, int], int] = {}  # (partition, first offset) -> tries
@@ -325,9 +333,10 @@ class KafkaPipe:
                 raise PipeFailure("target", "; ".join(errors))
 
     def _entry(self, item: Any) -> dict[str, Any]:
-        params = self.bus_params
-        detail_type = dynamic_value(params.get("DetailType"), item)
-        source = dynamic_value(params.get("Source"), item)
+        params = apply_dynamic(self.target_params, self.dynamic, item)
+        bus_params = params.get("EventBridgeEventBusParameters") or {}
+        detail_type = bus_params.get("DetailType")
+        source = bus_params.get("Source")
         if self.target_template:
             detail = render_template(self.target_template, item, self._reserved(item))
         else:
@@ -337,7 +346,7 @@ class KafkaPipe:
             "DetailType": detail_type
             or ("Event from SelfManagedKafka" if self.self_managed else "Event from aws:kafka"),
             "Detail": detail,
-            "Resources": list(params.get("Resources") or []),
+            "Resources": list(bus_params.get("Resources") or []),
             "EventBusName": self.target.arn if self.target is not None else "",
         }
 

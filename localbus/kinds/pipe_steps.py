@@ -1,5 +1,5 @@
-"""What every pipe does, whatever its source: fail a stage, fill an input template, read a
-dynamic path parameter, take the enrichment's result as items.
+"""What every pipe does, whatever its source (an SQS queue, a Kafka topic): fail a stage, fill
+an input template, read dynamic path parameters, take the enrichment's result as items.
 
 Input templates (`<$.json.path>` and `<aws.pipes.*>` placeholders): in a JSON template a value
 outside a string literal goes in as JSON, everywhere else as text; a JSON body of an SQS record
@@ -15,6 +15,16 @@ from typing import Any
 
 from localbus.kinds.queue import filter_view
 
+# Pipes' pattern for a dynamic path parameter (PipeTargetCloudWatchLogsParameters.Timestamp).
+_DYNAMIC_PATH = re.compile(r"\$(\.[\w/_-]+(\[(\d+|\*)\])*)+")
+# Parameters AWS does not read as JSON paths.
+_STATIC_PARAMETERS = frozenset(
+    {
+        ("CloudWatchLogsParameters", "LogStreamName"),
+        ("EventBridgeEventBusParameters", "EndpointId"),
+        ("HttpParameters", "HeaderParameters"),
+    }
+)
 _PLACEHOLDER = re.compile(r"<(\$[^<>\s]*|aws\.pipes\.[A-Za-z.\-]+)>")
 _PATH_STEP = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
 _MISSING = object()
@@ -27,6 +37,53 @@ class PipeFailure(Exception):
         super().__init__(error)
         self.stage = stage
         self.error = error
+
+
+Dynamic = list[tuple[tuple[str, ...], str]]  # (where in TargetParameters, JSON path)
+
+
+def dynamic_parameters(params: Any, where: tuple[str, ...] = ()) -> Dynamic:
+    """(where, path) of every string parameter whose whole value is a JSON path, except those
+    AWS keeps static (EventBridge user guide, "Dynamic path parameters")."""
+    found: Dynamic = []
+    if where[:2] in _STATIC_PARAMETERS or where[:1] == ("InputTemplate",):
+        return found
+    if isinstance(params, dict):
+        for key, value in params.items():
+            found += dynamic_parameters(value, (*where, str(key)))
+    elif isinstance(params, list):
+        for position, value in enumerate(params):
+            found += dynamic_parameters(value, (*where, str(position)))
+    elif isinstance(params, str) and _DYNAMIC_PATH.fullmatch(params):
+        found.append((where, params))
+    return found
+
+
+def apply_dynamic(target_params: dict[str, Any], dynamic: Dynamic, item: Any) -> dict[str, Any]:
+    """TargetParameters for one item, each dynamic path replaced by the item's value; a path
+    that matches nothing fails the target stage, as AWS's InvalidParameter does."""
+    if not dynamic:
+        return target_params
+    data = filter_view(item) if isinstance(item, dict) and "body" in item else item
+    params = json.loads(json.dumps(target_params))
+    for where, path in dynamic:
+        value = _select(data, path)
+        if value is _MISSING:
+            raise PipeFailure(
+                "target",
+                f"InvalidParameter: TargetParameters.{'.'.join(where)} {path} matches "
+                "nothing in the event",
+            )
+        node = params
+        for key in where[:-1]:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        last = where[-1]
+        text = value if isinstance(value, str) else json.dumps(value)
+        if isinstance(node, list):
+            node[int(last)] = text
+        else:
+            node[last] = text
+    return params
 
 
 def render_template(template: str, item: Any, reserved: dict[str, Any]) -> str:
@@ -52,17 +109,6 @@ def render_template(template: str, item: Any, reserved: dict[str, Any]) -> str:
         position = match.end()
     out.append(template[position:])
     return "".join(out)
-
-
-def dynamic_value(value: Any, item: Any) -> Any:
-    """A target parameter: a dynamic path parameter ("$.detailType", the whole value a JSON
-    path) reads the item before any input template; anything else is the static value.
-    A path that selects nothing yields None."""
-    if not (isinstance(value, str) and value.startswith("$.")):
-        return value
-    data = filter_view(item) if isinstance(item, dict) and "body" in item else item
-    selected = _select(data, value)
-    return None if selected is _MISSING else selected
 
 
 def _select(data: Any, path: str) -> Any:

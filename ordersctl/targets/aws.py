@@ -7,15 +7,22 @@ cannot be read (not deployed, a bare moto/LocalStack endpoint) the naming conven
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+
+from ordersctl.errors import InputError
 
 DEFAULT_STAGE = "dev"
+# The stage names the CDK app accepts (stacks/config.py STAGE_NAME_PATTERN; a test keeps the two
+# equal): the stack OrderEvents-<stage> and the bus orders-<stage> are built from it.
+STAGE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 BUS_OUTPUT_KEY = "EventBusName"
 CLIENT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 3}, user_agent_extra="ordersctl"
@@ -28,6 +35,31 @@ def stack_name(stage: str) -> str:
 
 def conventional_bus_name(stage: str) -> str:
     return f"orders-{stage}"
+
+
+def stage_problem(stage: str) -> str | None:
+    """Why --stage cannot name a stage of this app, or None."""
+    if STAGE_NAME_PATTERN.match(stage):
+        return None
+    return (
+        f"--stage {stage!r}: a stage name must match {STAGE_NAME_PATTERN.pattern} "
+        "(lower-case letter first; it names the stack OrderEvents-<stage> and bus orders-<stage>)"
+    )
+
+
+def endpoint_problem(url: str) -> str | None:
+    """Why --endpoint-url is not a URL botocore can send to, or None."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port out of range)
+    except ValueError as error:
+        return f"--endpoint-url {url!r}: {error}"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return (
+            f"--endpoint-url {url!r}: not a URL; expected http(s)://host[:port], "
+            "e.g. http://127.0.0.1:5000 for a moto server"
+        )
+    return None
 
 
 def create_client(session: boto3.Session, service: str, endpoint_url: str | None) -> Any:
@@ -47,10 +79,21 @@ class AwsTarget:
     _clients: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
     _outputs: dict[str, str] | None = field(default=None, init=False, repr=False)
 
+    def __post_init__(self) -> None:
+        """Bad --stage or --endpoint-url is bad input (exit 2), before any call."""
+        problem = stage_problem(self.stage) or (
+            endpoint_problem(self.endpoint_url) if self.endpoint_url is not None else None
+        )
+        if problem:
+            raise InputError(problem)
+
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            session = boto3.Session(profile_name=self.profile, region_name=self.region)
-            self._clients[service] = create_client(session, service, self.endpoint_url)
+            try:
+                session = boto3.Session(profile_name=self.profile, region_name=self.region)
+                self._clients[service] = create_client(session, service, self.endpoint_url)
+            except (ValueError, ProfileNotFound) as error:  # "Invalid endpoint", bad region
+                raise InputError(f"cannot make an AWS {service} client: {error}") from error
         return self._clients[service]
 
     @property

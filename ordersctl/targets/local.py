@@ -7,7 +7,6 @@ DynamoDB and PutEvents, real handler code), seeds the inventory table, and colle
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from ordersctl.errors import InputError
+from ordersctl.inventory_seed import read_inventory_seed
 from ordersctl.paths import find_project_dir
 
 if TYPE_CHECKING:
@@ -101,10 +101,7 @@ class LocalTarget:
         table = inventory_table_id(self.bus.template)
         if table is None:
             raise InputError("the template has no inventory table to seed")
-        try:
-            rows = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
-            raise InputError(f"{path}: cannot read the inventory seed: {error}") from error
+        rows = read_inventory_seed(Path(path))
         self.bus.seed_table(table, stock_items(rows))
         return len(rows)
 
@@ -114,12 +111,12 @@ class LocalTarget:
         return response
 
     def send(self, entries: list[Entry]) -> SendReport:
-        """Put the entries on this bus (entries without EventBusName go to the template's bus),
+        """Put the entries on this bus (the template's, whatever bus an entry names),
         one PutEvents call at a time: the local bus is single-threaded (simulated clock)."""
         from ordersctl.sender import Sender
 
-        for entry in entries:
-            entry.request.setdefault("EventBusName", self.bus_name)
+        for entry in entries:  # this bus wins, as in put-events (ordersctl.put_events)
+            entry.request["EventBusName"] = self.bus_name
         return Sender(self.put_events, concurrency=1).send(entries)
 
     def run_until_idle(self) -> None:

@@ -80,7 +80,7 @@ class KafkaIngestPipe(Construct):
         self._config = config
         self._topic = config.kafka_topic
         self.pipe_name = kafka_pipe_name(config)
-        self.reject_queue: sqs.Queue = dead_letter_queue(self, "RejectQueue")
+        self.reject_queue: sqs.Queue = dead_letter_queue(self, "RejectQueue", config=config)
         self.adapter = functions.build_kafka_adapter(self.reject_queue)
         self.log_group = self._build_log_group()
         self.role = self._build_role(bus)

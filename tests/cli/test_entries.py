@@ -158,10 +158,14 @@ def test_missing_fields_and_unknown_fields_are_reported_before_the_schema() -> N
     # When validated
     problems = validate_entries(entries, SchemaCatalog(ROOT / "schemas"))
 
-    # Then both shape problems are named
+    # Then both shape problems are named (the allowed fields are botocore's model's)
     assert sorted((p.path, p.message) for p in problems) == [
         ("Detail", "is required"),
-        ("Detial", "unknown entry field"),
+        (
+            "Detial",
+            "unknown entry field; allowed: "
+            "Time, Source, Resources, DetailType, Detail, EventBusName, TraceHeader",
+        ),
     ]
 
 

@@ -1,7 +1,8 @@
 """End-to-end checks against a deployed stack.
 
-Skipped unless ORDER_EVENTS_E2E_STAGE names a deployed stage (e.g. `dev`) and AWS credentials are
-available: these are the only tests that talk to AWS.
+Skipped unless ORDER_EVENTS_E2E_STAGE names a deployed stage (e.g. `dev`); when it is set, missing
+AWS credentials fail the tests with the reason (e2e was asked for). These are the only tests that
+talk to AWS.
 
     ORDER_EVENTS_E2E_STAGE=dev AWS_PROFILE=my-profile .venv/bin/python -m pytest tests/e2e
 """
@@ -31,8 +32,6 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def aws_session() -> Any:
     # The root conftest installs fake credentials for offline tests; e2e needs the caller's own.
-    import boto3
-
     for key in (
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
@@ -41,9 +40,26 @@ def aws_session() -> Any:
     ):
         if os.environ.get(key) == "testing":
             os.environ.pop(key)
-    session = boto3.Session(profile_name=os.environ.get("ORDER_EVENTS_E2E_PROFILE"))
-    if session.get_credentials() is None:
-        pytest.skip("no AWS credentials for the e2e stage")
+    # e2e was asked for (ORDER_EVENTS_E2E_STAGE is set): no usable credentials is a failure
+    # with its reason, never a silent skip that exits 0.
+    return e2e_session(os.environ.get("ORDER_EVENTS_E2E_PROFILE"))
+
+
+def e2e_session(profile: str | None) -> Any:
+    """A boto3 session with usable credentials for the e2e stage; pytest.fail saying why not."""
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        session = boto3.Session(profile_name=profile)
+        credentials = session.get_credentials()
+    except BotoCoreError as error:
+        pytest.fail(f"ORDER_EVENTS_E2E_STAGE={STAGE} is set but AWS is unusable: {error}")
+    if credentials is None:
+        pytest.fail(
+            f"ORDER_EVENTS_E2E_STAGE={STAGE} is set but no AWS credentials were found: set "
+            "AWS_PROFILE or ORDER_EVENTS_E2E_PROFILE, or unset ORDER_EVENTS_E2E_STAGE to skip e2e"
+        )
     return session
 
 

@@ -190,6 +190,15 @@ def test_unknown_stage_lists_the_known_ones(context: dict[str, Any]) -> None:
         load_stage_config(context)
 
 
+def test_an_empty_stage_is_refused_not_read_as_dev() -> None:
+    # Given `-c stage=` (an empty value) on the command line
+    from app import build_app
+
+    # When the app is built / Then synth stops naming the empty value and the stages
+    with pytest.raises(ConfigError, match=r"^stage=: empty; name a stage: dev, prod$"):
+        build_app(context={"stage": ""})
+
+
 def test_stage_names_must_fit_in_resource_names(context: dict[str, Any]) -> None:
     # Given a stage whose name cannot be part of a bus or pipe name
     context["stages"]["Prod_EU"] = context["stages"]["prod"]
