@@ -5,6 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+# The AWS SDK for JavaScript v3 localbus gives Node.js handlers (localbus/runtimes/node).
+LOCALBUS_NODE := localbus/runtimes/node
+LOCALBUS_NODE_STAMP := $(LOCALBUS_NODE)/node_modules/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 STAGE ?= dev
@@ -15,7 +18,7 @@ export AWS_EC2_METADATA_DISABLED := true
 
 .PHONY: setup test lint format synth demo docs bench clean
 
-setup: $(VENV_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP)
+setup: $(VENV_STAMP) $(NODE_STAMP) $(LOCALBUS_NODE_STAMP) $(CHECKOV_STAMP)
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt localbus/requirements.txt constraints.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found %s)" % sys.version.split()[0])'
@@ -32,6 +35,10 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(LOCALBUS_NODE_STAMP): $(LOCALBUS_NODE)/package.json $(LOCALBUS_NODE)/package-lock.json
+	npm ci --prefix $(LOCALBUS_NODE) --no-audit --no-fund --loglevel=error
 	touch $@
 
 lint: $(VENV_STAMP)

@@ -28,7 +28,7 @@ from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results.json"
-BENCHES = ("synth", "handlers", "localbus", "patterns", "put-events")
+BENCHES = ("synth", "handlers", "localbus", "serve", "patterns", "put-events")
 
 
 @dataclass
@@ -116,6 +116,21 @@ def _localbus(args: argparse.Namespace) -> tuple[dict[str, Any], list[Row]]:
     return result, rows
 
 
+def _serve(args: argparse.Namespace) -> tuple[dict[str, Any], list[Row]]:
+    from bench import bench_serve
+
+    result = bench_serve.run(args.cdk_out, runs=args.runs)
+    row = Row(
+        "localbus serve start-up over loading the template",
+        f"+{result['overhead_seconds']:.2f} s",
+        f"{result['load_seconds']:.2f} s load",
+        f"{result['serve_seconds']:.2f} s to first answer",
+        f"<= {result['target_seconds']:.0f} s more",
+        bool(result["passed"]),
+    )
+    return result, [row]
+
+
 def _patterns(args: argparse.Namespace) -> tuple[dict[str, Any], list[Row]]:
     from bench import bench_patterns
 
@@ -150,6 +165,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], list[Row
     "synth": _synth,
     "handlers": _handlers,
     "localbus": _localbus,
+    "serve": _serve,
     "patterns": _patterns,
     "put-events": _put_events,
 }
@@ -283,7 +299,7 @@ def results_path(args: argparse.Namespace) -> Path | None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     console = Console(width=None if sys.stdout.isatty() else 140)
-    needs_assembly = {"handlers", "localbus"} & set(args.only)
+    needs_assembly = {"handlers", "localbus", "serve"} & set(args.only)
     if needs_assembly and not (Path(args.cdk_out) / "manifest.json").is_file():
         console.print(f"[red]{args.cdk_out} is not a cloud assembly: run `make synth` first[/]")
         return 2

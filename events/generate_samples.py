@@ -261,7 +261,20 @@ INVALID: dict[str, tuple[str, Mutation]] = {
     "order-created-bad-country": (ORDER_CREATED, _set(["shippingAddress", "country"], "UK")),
     "order-created-missing-shipping-address": (ORDER_CREATED, _delete("shippingAddress")),
     "order-created-unknown-field": (ORDER_CREATED, _set(["couponCode"], "BLACKFRIDAY")),
+    # Control characters in free text (header, log and CSV injection; a NUL ends C strings).
+    "order-created-control-character-in-email": (
+        ORDER_CREATED,
+        _set(["customer", "email"], "ana\u0000silva@example.pt"),
+    ),
+    "order-created-control-character-in-city": (
+        ORDER_CREATED,
+        _set(["shippingAddress", "city"], "Lisboa\r\nX-Injected: 1"),
+    ),
     "order-cancelled-missing-reason": (ORDER_CANCELLED, _delete("reason")),
+    "order-cancelled-control-character-in-reason": (
+        ORDER_CANCELLED,
+        _set(["reason"], "Changed my mind\u0007"),
+    ),
     "order-cancelled-bad-order-id": (ORDER_CANCELLED, _set(["orderId"], "ORD-2026-1")),
 }
 

@@ -29,12 +29,15 @@ from localbus.clock import (
 )
 from localbus.engine import Engine, LocalBusError, validate_request
 from localbus.kinds import KINDS
+from localbus.kinds.api_destination import API_DESTINATION, ApiDestination, HttpHandler
 from localbus.kinds.archive import REPLAY_SLICE_S, Archive
 from localbus.kinds.event_bus import EventBus, Rule
 from localbus.kinds.function import Lambdas
 from localbus.kinds.mapping import SqsEventSourceMapping
 from localbus.kinds.pipe import SqsPipe
 from localbus.kinds.queue import Queue
+from localbus.kinds.schedule import Schedule
+from localbus.kinds.state_machine import StateMachine
 from localbus.kinds.topic import Topic
 from localbus.reporting import Reporter
 from localbus.resources import DEFAULT_BUS, QUEUE, RULE, TABLE, TOPIC
@@ -163,8 +166,10 @@ class LocalBus(Engine):
         `path`: a CloudFormation template file (JSON, or YAML with short forms such as `!Ref`),
         a SAM template (expanded locally by AWS's aws-sam-translator), a cdk.out folder (all
         its stacks in one bus, `Fn::ImportValue` across them resolved; `stack` picks one), or
-        a folder holding template.yaml. Local code paths (SAM CodeUri, a Lambda `Code: ./src`,
-        CDK assets) are relative to the template. `parameters` override the template's
+        a folder holding template.yaml. `stack` is the stack name a template file is deployed
+        as (default: the file's name, or its folder's for template.yaml), or the one stack of a
+        cdk.out to load. Local code paths (SAM CodeUri, a Lambda `Code: ./src`, CDK assets) are
+        relative to the template. `parameters` override the template's
         Parameters (CloudFormation's ParameterKey -> value). `options` go to the constructor.
         What is not emulated is reported at load (warnings, `bus.unsupported`). Raises
         `localbus.loading.TemplateLoadError` (an AssemblyError) naming the file and the
@@ -231,6 +236,32 @@ class LocalBus(Engine):
     @property
     def pipes(self) -> dict[str, SqsPipe]:
         return self.collections["pipes"]
+
+    @property
+    def schedules(self) -> dict[str, Schedule]:
+        """EventBridge Scheduler schedules; each one's `fired` lists its scheduled times."""
+        return self.collections["schedules"]
+
+    @property
+    def state_machines(self) -> dict[str, StateMachine]:
+        """Step Functions state machines; each one's `executions` lists the starts, inputs
+        included (definitions are not run)."""
+        return self.collections["state_machines"]
+
+    @property
+    def api_destinations(self) -> dict[str, ApiDestination]:
+        """API destinations; each one's `calls` lists the requests made and their status."""
+        return self.collections["api_destinations"]
+
+    def register_http_handler(self, destination: str, handler: HttpHandler) -> None:
+        """Answer calls to an API destination (logical id, name or ARN) whose endpoint is not
+        one of the template's APIs: `handler(request)` gets {method, url, headers, query,
+        body} and returns a status code, {"statusCode": n, "body": ...}, or None for 200."""
+        ref = self.index.find(destination, API_DESTINATION)
+        if ref is None:
+            known = ", ".join(self.api_destinations) or "none"
+            raise KeyError(f"no API destination {destination!r} (API destinations: {known})")
+        self.api_destinations[ref.logical_id].handler = handler
 
     # ---- PutEvents ---------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The `localbus` command: `localbus run TEMPLATE ...` (see `localbus --help`).
+"""The `localbus` command: `localbus run TEMPLATE ...`, `localbus serve TEMPLATE ...` (see
+`localbus --help`).
 
 Each subcommand lives in its own module and adds itself here with one line in SUBCOMMANDS.
 """
@@ -10,12 +11,14 @@ import sys
 from collections.abc import Callable, Sequence
 
 from localbus import run_command
+from localbus.serve import command as serve_command
 
 # name -> (add its arguments to a subparser, run it and return the exit code)
 SUBCOMMANDS: dict[
     str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 ] = {
     "run": (run_command.HELP, run_command.add_arguments, run_command.run),
+    "serve": (serve_command.HELP, serve_command.add_arguments, serve_command.run),
 }
 
 

@@ -68,6 +68,10 @@ IGNORED_TYPES: dict[str, str] = {
     "AWS::Lambda::LayerVersion": "handlers import from the local environment, not layers",
     "AWS::Lambda::Version": "every invocation runs $LATEST",
     "AWS::Lambda::Alias": "every invocation runs $LATEST",
+    "AWS::ApiGateway::Deployment": "API stages and deployments do not change the flow",
+    "AWS::ApiGateway::Stage": "API stages and deployments do not change the flow",
+    "AWS::ApiGatewayV2::Stage": "API stages and deployments do not change the flow",
+    "AWS::ApiGateway::Account": "API Gateway account settings do not change the flow",
 }
 
 

@@ -29,6 +29,7 @@ INVENTORY_RESERVED: Final = "InventoryReserved"
 INVENTORY_SHORTAGE: Final = "InventoryShortage"
 ORDER_RISK_ASSESSED: Final = "OrderRiskAssessed"
 RISK_LEVEL_HIGH: Final = "high"
+RISK_LEVEL_UNSCORABLE: Final = "unscorable"
 
 # Rule names (unique per bus, so the stage is not repeated in them).
 RULE_INVENTORY: Final = "inventory"
@@ -53,7 +54,9 @@ ASYNC_MAX_EVENT_AGE: Final = Duration.hours(1)
 # (AWS guidance for Lambda event sources: at least 6x the function timeout).
 VISIBILITY_TIMEOUT_FACTOR: Final = 6
 DLQ_RETENTION: Final = Duration.days(14)
-WORK_QUEUE_RETENTION: Final = Duration.days(4)
+# SQS's maximum: a stalled consumer (stopped pipe, disabled mapping) has two weeks, and the age
+# alarm, before anything expires.
+WORK_QUEUE_RETENTION: Final = Duration.days(14)
 AUDIT_BATCH_SIZE: Final = 10
 AUDIT_MAX_BATCHING_WINDOW: Final = Duration.seconds(1)
 
@@ -86,6 +89,9 @@ POWERTOOLS_LOG_LEVEL: Final = "INFO"
 
 # DynamoDB key layouts (contract).
 INVENTORY_PARTITION_KEY: Final = "pk"
+# TTL on the inventory table: a cancellation processed before its order's create is remembered
+# this long (lambdas/inventory/stock_table.py CANCELLED_FIRST_TTL).
+INVENTORY_TTL_ATTRIBUTE: Final = "expiresAt"
 ORDER_HISTORY_PARTITION_KEY: Final = "orderId"
 ORDER_HISTORY_SORT_KEY: Final = "sk"
 IDEMPOTENCY_PARTITION_KEY: Final = "id"
@@ -95,6 +101,14 @@ IDEMPOTENCY_TTL_ATTRIBUTE: Final = "expiration"
 ALARM_PERIOD: Final = Duration.minutes(1)
 PIPES_METRIC_NAMESPACE: Final = "AWS/EventBridge/Pipes"
 PIPES_EXECUTION_FAILED_METRIC: Final = "ExecutionFailed"
+PIPES_EXECUTION_TIMEOUT_METRIC: Final = "ExecutionTimeout"
+EVENTS_METRIC_NAMESPACE: Final = "AWS/Events"
+# Per rule on a custom bus (dimensions EventBusName and RuleName): targets that failed for good,
+# and failed deliveries that could not even reach the rule's DLQ (those events are gone).
+RULE_FAILURE_METRICS: Final = ("FailedInvocations", "InvocationsFailedToBeSentToDlq")
+LAMBDA_DESTINATION_DELIVERY_FAILURES_METRIC: Final = "DestinationDeliveryFailures"
+# Alarm names start with this and the stage; the ops topic lets only these alarms publish.
+ALARM_NAME_PREFIX: Final = "order-events"
 
 # CloudWatch Logs retention periods, by days, as the L2 LogGroup wants them.
 LOG_RETENTION: Final[dict[int, logs.RetentionDays]] = {

@@ -7,7 +7,9 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.config import StageConfig
-from stacks.constructs.event_bus import OrderEventBus
+from stacks.constructs.building_blocks import is_production
+from stacks.constructs.event_bus import OrderEventBus, bus_name_for
+from stacks.constructs.event_encryption import EventEncryption
 from stacks.constructs.functions import OrderFunctions
 from stacks.constructs.notifications import Notifications
 from stacks.constructs.observability import Observability
@@ -27,7 +29,14 @@ class OrderEventsStack(Stack):
         )
         self.config = config
         self.notifications = Notifications(self, "Notifications", config=config)
-        self.event_bus = OrderEventBus(self, "EventBus", config=config)
+        # prod: the bus, its archive and the pipe use a customer managed key (personal data).
+        self.event_encryption = (
+            EventEncryption(self, "EventEncryption", config=config, bus_name=bus_name_for(config))
+            if is_production(config)
+            else None
+        )
+        key = self.event_encryption.key if self.event_encryption else None
+        self.event_bus = OrderEventBus(self, "EventBus", config=config, key=key)
         self.tables = OrderTables(self, "Tables", config=config)
         self.functions = OrderFunctions(
             self, "Functions", config=config, bus=self.event_bus.bus, tables=self.tables
@@ -47,18 +56,24 @@ class OrderEventsStack(Stack):
             source=self.routing.risk_review_queue,
             enrichment=self.functions.risk_scorer,
             bus=self.event_bus.bus,
+            key=key,
         )
         self.observability = Observability(
             self,
             "Observability",
+            stage=config.name,
             ops_topic=self.notifications.ops_alerts,
             dead_letter_queues=self.dead_letter_queues,
+            work_queues=self.routing.work_queues,
+            bus_name=self.event_bus.bus.event_bus_name,
+            rule_names=list(self.routing.rules),
             pipe_name=self.risk_pipe.pipe_name,
             functions={
                 "Inventory": self.functions.inventory,
                 "Audit": self.functions.audit,
                 "RiskScorer": self.functions.risk_scorer,
             },
+            functions_with_destinations={"Inventory": self.functions.inventory},
         )
         self._build_outputs()
 

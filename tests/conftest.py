@@ -13,6 +13,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 STACK_ID = "OrderEvents-dev"
+# prod requires recipients (requireRecipients); the customer list is set too, to test it.
+PROD_EMAILS = {
+    "customerNotificationEmails": ["customers@example.com"],
+    "fraudAlertEmails": ["fraud@example.com", "fraud-lead@example.com"],
+    "opsEmail": "ops@example.com",
+}
 
 # Tests never talk to AWS: fake credentials, a fixed region, no instance metadata look-ups.
 os.environ.update(
@@ -47,6 +53,29 @@ def cloud_assembly_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def template(cloud_assembly_dir: Path) -> dict[str, Any]:
     """The dev stack's CloudFormation template as a dict."""
     return json.loads((cloud_assembly_dir / f"{STACK_ID}.template.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def prod_emails() -> dict[str, Any]:
+    return PROD_EMAILS
+
+
+@pytest.fixture(scope="session")
+def prod_cloud_assembly_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The prod stage with e-mail subscribers (the dev stage has none), synthesized once."""
+    from app import build_app
+
+    context = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
+    stages = {**context["stages"], "prod": {**context["stages"]["prod"], **PROD_EMAILS}}
+    outdir = tmp_path_factory.mktemp("cdk.out.prod")
+    build_app(context={"stage": "prod", "stages": stages}, outdir=str(outdir)).synth()
+    return outdir
+
+
+@pytest.fixture(scope="session")
+def prod_template(prod_cloud_assembly_dir: Path) -> dict[str, Any]:
+    """The prod stack's CloudFormation template as a dict."""
+    return json.loads((prod_cloud_assembly_dir / "OrderEvents-prod.template.json").read_text())
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from inventory.service import InventoryService
@@ -26,6 +27,13 @@ from shared.publisher import EventPublisher
 
 # EventBridge retries a target for up to 24 hours: remember processed event ids that long.
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
+# What must be equal for a second delivery of an event id to be the same event: a different
+# payload under a known id is refused, never answered with the first event's result.
+PAYLOAD_FIELDS = '["detail-type", source, detail]'
+
+
+class EventIdReusedError(ValueError):
+    """An event id already processed came back with a different payload."""
 
 
 class InventoryRuntime:
@@ -44,6 +52,7 @@ class InventoryRuntime:
         self._logger = logger
         self._idempotency = IdempotencyConfig(
             event_key_jmespath="id",
+            payload_validation_jmespath=PAYLOAD_FIELDS,
             raise_on_no_idempotency_key=True,
             expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
             response_hook=self._on_duplicate,
@@ -51,7 +60,8 @@ class InventoryRuntime:
         persistence = DynamoDBPersistenceLayer(
             table_name=settings.idempotency_table_name, boto3_client=dynamodb
         )
-        # Keyed on the EventBridge event id: a redelivered event returns the first result.
+        # Keyed on the EventBridge event id: a redelivered event returns the first result; the
+        # same id with another detail-type, source or detail raises (see process).
         self._handle_once = idempotent_function(
             data_keyword_argument="event",
             persistence_store=persistence,
@@ -68,7 +78,14 @@ class InventoryRuntime:
         self._metrics.add_metric(name="EventsReceived", unit=MetricUnit.Count, value=1)
         # Lets idempotency expire an in-progress record if this invocation times out.
         self._idempotency.register_lambda_context(context)
-        return self._handle_once(event=event)
+        try:
+            return self._handle_once(event=event)
+        except IdempotencyValidationError as error:
+            raise EventIdReusedError(
+                f"event {event.get('id')} was already processed with a different payload "
+                "(detail-type, source or detail differ): refused, nothing changed; a new event "
+                "needs a new id"
+            ) from error
 
     def _on_duplicate(self, response: Any, data: Any) -> Any:
         # Called only when the idempotency layer answers from a stored record: a redelivery.

@@ -1,8 +1,13 @@
 """What the inventory function does with each event it is sent.
 
 OrderCreated   -> reserve every line in one transaction; emit InventoryReserved, or
-                  InventoryShortage naming the short SKUs (nothing is reserved then).
-OrderCancelled -> release the order's reservation once; emits nothing.
+                  InventoryShortage naming the short SKUs (nothing is reserved then). If the
+                  order's cancellation was processed first, reserve nothing and say so
+                  (outcome cancelled-before-created, a warning log and a metric).
+OrderCancelled -> release the order's reservation once; with none yet, record the
+                  cancellation (TTL'd) so a late create reserves nothing; emits nothing.
+The same order under another event id with other items is refused (ConflictingOrderError),
+never answered as a duplicate.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from inventory.reservations import (
+    SkuQuantity,
     inventory_reserved_detail,
     inventory_shortage_detail,
     quantities_by_sku,
@@ -31,6 +37,11 @@ from shared.publisher import EventPublisher
 from shared.validation import validate_detail
 
 HANDLED_DETAIL_TYPES = (ORDER_CREATED, ORDER_CANCELLED)
+
+
+class ConflictingOrderError(ValueError):
+    """An OrderCreated for an order already reserved with other items: two different orders
+    under one id. Raised so the event fails into the on-failure queue with this reason."""
 
 
 class InventoryService:
@@ -79,7 +90,15 @@ class InventoryService:
                 extra={"orderId": event.order_id, "shortSkus": [s.sku for s in result.shortages]},
             )
             return _summary(event, result.outcome, INVENTORY_SHORTAGE)
+        if result.outcome is ReserveOutcome.CANCELLED_BEFORE_CREATED:
+            self._metrics.add_metric(name="CreatesAfterCancel", unit=MetricUnit.Count, value=1)
+            self._logger.warning(
+                "Order cancelled before it was created: nothing reserved",
+                extra={"orderId": event.order_id},
+            )
+            return _summary(event, result.outcome, None)
         if result.outcome is ReserveOutcome.ALREADY_RESERVED:
+            _refuse_other_items(event.order_id, items, result.items)
             self._metrics.add_metric(name="DuplicateOrders", unit=MetricUnit.Count, value=1)
             if result.status is not ReservationStatus.RESERVED:
                 # Cancelled meanwhile: announcing a reservation now would be false.
@@ -102,6 +121,23 @@ class InventoryService:
             "Cancellation handled", extra={"orderId": event.order_id, "outcome": result.outcome}
         )
         return _summary(event, result.outcome, None)
+
+
+def _refuse_other_items(
+    order_id: str, asked: tuple[SkuQuantity, ...], held: tuple[SkuQuantity, ...]
+) -> None:
+    asked_by_sku = {item.sku: item.quantity for item in asked}
+    held_by_sku = {item.sku: item.quantity for item in held}
+    if asked_by_sku != held_by_sku:
+        raise ConflictingOrderError(
+            f"order {order_id} is already reserved with other items "
+            f"({_items_text(held_by_sku)}; this event asks for {_items_text(asked_by_sku)}): "
+            "two different orders under one order id; nothing changed"
+        )
+
+
+def _items_text(items: dict[str, int]) -> str:
+    return ", ".join(f"{quantity} x {sku}" for sku, quantity in items.items())
 
 
 def _summary(event: EventBridgeEvent, outcome: str, emitted: str | None) -> dict[str, Any]:

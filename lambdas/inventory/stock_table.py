@@ -3,15 +3,22 @@
 Layout (partition key ``pk``, no sort key)::
 
     SKU#<sku>       available (N)
-    ORDER#<orderId> orderId, status (reserved | released), items [{sku, quantity}],
-                    reservedAt, releasedAt
+    ORDER#<orderId> orderId, status (reserved | released | cancelled), items [{sku, quantity}],
+                    reservedAt, releasedAt; for status cancelled (the cancellation came before
+                    any reservation): cancelledAt, expiresAt (TTL), lateCreateAt once a late
+                    OrderCreated was refused
+
+Order-insensitive: whichever of an order's OrderCreated and OrderCancelled is processed first,
+and however often each is redelivered, the end state is the one of "create, then cancel": a
+cancel that finds no reservation leaves a ``cancelled`` record, and the reservation's
+``attribute_not_exists(pk)`` condition then stops a late create from taking any stock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -24,21 +31,30 @@ CONDITION_FAILED = "ConditionalCheckFailed"
 # Stock can arrive between a cancelled transaction and the read that explains it; after this
 # many tries the error goes back to Lambda, which retries the event.
 RESERVE_ATTEMPTS = 3
+# How long a cancellation that came first is remembered (DynamoDB TTL on expiresAt): longer than
+# any create can still arrive late: EventBridge and Lambda retries (hours), and a redrive from a
+# DLQ, whose messages are kept 14 days (stacks/constants.py DLQ_RETENTION).
+CANCELLED_FIRST_TTL = timedelta(days=15)
+TTL_ATTRIBUTE = "expiresAt"
 
 
 class ReservationStatus(StrEnum):
     RESERVED = "reserved"
     RELEASED = "released"
+    CANCELLED = "cancelled"  # cancelled before anything was reserved
 
 
 class ReserveOutcome(StrEnum):
     RESERVED = "reserved"
     SHORT = "short"
     ALREADY_RESERVED = "already-reserved"
+    # The order's cancellation was processed first: nothing is reserved for it, ever.
+    CANCELLED_BEFORE_CREATED = "cancelled-before-created"
 
 
 class ReleaseOutcome(StrEnum):
     RELEASED = "released"
+    # Nothing was reserved yet: the cancellation is recorded so a late create reserves nothing.
     NOT_RESERVED = "not-reserved"
     ALREADY_RELEASED = "already-released"
 
@@ -98,6 +114,11 @@ class StockTable:
                     existing = self.reservation(order_id)
                     if existing is None:  # released and deleted by hand meanwhile: retry
                         continue
+                    if existing.status is ReservationStatus.CANCELLED:
+                        self._mark_late_create(order_id, reserved_at)
+                        return ReserveResult(
+                            ReserveOutcome.CANCELLED_BEFORE_CREATED, (), status=existing.status
+                        )
                     return ReserveResult(
                         ReserveOutcome.ALREADY_RESERVED, existing.items, status=existing.status
                     )
@@ -114,10 +135,20 @@ class StockTable:
         )
 
     def release(self, order_id: str, released_at: datetime) -> ReleaseResult:
-        """Give a reserved order's stock back, once: the status condition stops a second release."""
+        """Give a reserved order's stock back, once: the status condition stops a second release.
+        With no reservation yet, record the cancellation so that a late create reserves nothing."""
         reservation = self.reservation(order_id)
+        for _ in range(RESERVE_ATTEMPTS):
+            if reservation is not None:
+                break
+            if self._put_cancelled_first(order_id, released_at):
+                return ReleaseResult(ReleaseOutcome.NOT_RESERVED)
+            # A create reserved between our read and our write: release that reservation.
+            reservation = self.reservation(order_id)
         if reservation is None:
-            return ReleaseResult(ReleaseOutcome.NOT_RESERVED)
+            raise ReservationContentionError(
+                f"order {order_id}: cancellation record and reservation kept racing"
+            )
         if reservation.status is not ReservationStatus.RESERVED:
             return ReleaseResult(ReleaseOutcome.ALREADY_RELEASED, reservation.items)
         actions = [self._mark_released(order_id, released_at)]
@@ -144,6 +175,42 @@ class StockTable:
                 SkuQuantity(line["M"]["sku"]["S"], int(line["M"]["quantity"]["N"]))
                 for line in item["items"]["L"]
             ),
+        )
+
+    def _put_cancelled_first(self, order_id: str, cancelled_at: datetime) -> bool:
+        """Record a cancellation that came before any reservation; False if a record appeared."""
+        expires_at = int((cancelled_at + CANCELLED_FIRST_TTL).timestamp())
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item={
+                    **order_key(order_id),
+                    "orderId": {"S": order_id},
+                    "status": {"S": ReservationStatus.CANCELLED.value},
+                    "items": {"L": []},
+                    "cancelledAt": {"S": to_rfc3339(cancelled_at)},
+                    TTL_ATTRIBUTE: {"N": str(expires_at)},
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+    def _mark_late_create(self, order_id: str, seen_at: datetime) -> None:
+        """Say on the cancellation record that the order's create came, and got nothing."""
+        self._db.update_item(
+            TableName=self._table,
+            Key=order_key(order_id),
+            UpdateExpression="SET lateCreateAt = if_not_exists(lateCreateAt, :at)",
+            ConditionExpression="#status = :cancelled",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":at": {"S": to_rfc3339(seen_at)},
+                ":cancelled": {"S": ReservationStatus.CANCELLED.value},
+            },
         )
 
     def available(self, skus: Sequence[str]) -> dict[str, int]:

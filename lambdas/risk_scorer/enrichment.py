@@ -1,17 +1,21 @@
 """Turn the pipe's batch of SQS records into OrderRiskAssessed details, one per record.
 
-The pipe retries the whole batch when the enrichment fails, and the queue's redrive policy
-moves it to the DLQ after maxReceiveCount: so a record we cannot read raises, naming the
-record, the field and the rule; it is never dropped or skipped.
+A pipe enrichment has no partial batch failure: raising would send the whole batch back to the
+queue and, after maxReceiveCount, every valid order in it to the DLQ unscored. So a record we
+cannot read or score becomes an *unscorable* assessment (riskLevel "unscorable", the reason
+naming the field and the rule, the SQS message id), which the fraud-alert rule sends to the
+fraud team like a high-risk order: a person sees it, and its batch-mates are scored. Only a
+batch that is not a list of records at all fails as a whole.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from risk_scorer.scoring import RiskAssessment, RiskRules, assess
+from risk_scorer.scoring import UNSCORABLE, RiskAssessment, RiskRules, assess
 from shared.clock import to_rfc3339
 from shared.envelope import EventBridgeEvent, parse_event_json
 from shared.errors import InvalidEventError
@@ -70,6 +74,49 @@ def risk_assessed_detail(
     # What goes back to the pipe becomes an event on the bus: it must match its schema.
     validate_detail(ORDER_RISK_ASSESSED, detail)
     return detail
+
+
+UNKNOWN_ORDER = "UNKNOWN"
+MAX_ORDER_ID = 200
+MAX_REASON = 1000
+
+
+def unscorable_detail(
+    index: int, record: Any, error: InvalidEventError, assessed_at: datetime
+) -> dict[str, Any]:
+    """The assessment of a record that could not be scored: what it is, and why."""
+    event = _readable_event(record)
+    detail = event.get("detail") if isinstance(event.get("detail"), Mapping) else {}
+    order_id = detail.get("orderId")
+    message_id = record.get("messageId") if isinstance(record, Mapping) else None
+    unscorable: dict[str, Any] = {
+        "reason": str(error)[:MAX_REASON],
+        "messageId": str(message_id or f"record {index}")[:MAX_ORDER_ID],
+    }
+    if isinstance(event.get("id"), str) and event["id"]:
+        unscorable["eventId"] = event["id"][:MAX_ORDER_ID]
+    result = {
+        "orderId": (
+            order_id[:MAX_ORDER_ID] if isinstance(order_id, str) and order_id else UNKNOWN_ORDER
+        ),
+        "assessedAt": to_rfc3339(assessed_at),
+        "riskLevel": UNSCORABLE,
+        "reasons": [],
+        "unscorable": unscorable,
+    }
+    validate_detail(ORDER_RISK_ASSESSED, result)
+    return result
+
+
+def _readable_event(record: Any) -> Mapping[str, Any]:
+    """As much of the record's event as can be read (an empty mapping if none)."""
+    body = record.get("body") if isinstance(record, Mapping) else None
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return {}
+    return body if isinstance(body, Mapping) else {}
 
 
 def record_label(index: int, record: Any) -> str:

@@ -36,6 +36,8 @@ BULK_QUANTITY_MIN = 10
 MAX_SCORE = 100
 MEDIUM_FROM = 40
 HIGH_FROM = 70
+# Not a score: the record could not be read or scored (risk_scorer.enrichment).
+UNSCORABLE = "unscorable"
 
 FREE_MAIL_DOMAINS = frozenset(
     {

@@ -30,16 +30,32 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from localbus.delivery import DeliveryError
 from localbus.engine import Kind
 from localbus.kinds.mapping import FilteredSqsConsumer
 from localbus.kinds.pipe_logs import PipeLog
 from localbus.kinds.queue import Message, Queue, filter_view
-from localbus.resources import EVENT_BUS, FUNCTION, QUEUE, TOPIC, Cause, ResourceRef
+from localbus.resources import EVENT_BUS, FUNCTION, LOG_GROUP, QUEUE, TOPIC, Cause, ResourceRef
 
 if TYPE_CHECKING:
     from localbus.engine import Engine
 
 PIPE = "AWS::Pipes::Pipe"
+STATE_MACHINE = "AWS::StepFunctions::StateMachine"
+API_DESTINATION = "AWS::Events::ApiDestination"
+PIPE_TARGETS = frozenset(
+    {EVENT_BUS, QUEUE, TOPIC, FUNCTION, LOG_GROUP, STATE_MACHINE, API_DESTINATION}
+)
+# Pipes' pattern for a dynamic path parameter (PipeTargetCloudWatchLogsParameters.Timestamp).
+_DYNAMIC_PATH = re.compile(r"\$(\.[\w/_-]+(\[(\d+|\*)\])*)+")
+# Parameters AWS does not read as JSON paths.
+_STATIC_PARAMETERS = frozenset(
+    {
+        ("CloudWatchLogsParameters", "LogStreamName"),
+        ("EventBridgeEventBusParameters", "EndpointId"),
+        ("HttpParameters", "HeaderParameters"),
+    }
+)
 _PLACEHOLDER = re.compile(r"<(\$[^<>\s]*|aws\.pipes\.[A-Za-z.\-]+)>")
 _PATH_STEP = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
 _MISSING = object()
@@ -72,19 +88,29 @@ class SqsPipe(FilteredSqsConsumer):
         self.name = ref.name
         self.enrichment_arn = props.get("Enrichment")
         self.enrichment = bus.index.find(self.enrichment_arn) if self.enrichment_arn else None
-        if self.enrichment_arn and (self.enrichment is None or self.enrichment.type != FUNCTION):
-            bus.report_unsupported("pipe enrichment other than a Lambda function", ref.logical_id)
         self.enrichment_template = (props.get("EnrichmentParameters") or {}).get("InputTemplate")
         self.target_arn = props.get("Target")
-        self.target = bus.index.find(self.target_arn)
-        if self.target is None or self.target.type not in (EVENT_BUS, QUEUE, TOPIC, FUNCTION):
-            bus.report_unsupported("pipe target", ref.logical_id, str(self.target_arn))
+        self.target = bus.find_target(self.target_arn)
         target_params = props.get("TargetParameters") or {}
         self.target_template = target_params.get("InputTemplate")
-        self.bus_params = target_params.get("EventBridgeEventBusParameters") or {}
-        self.lambda_params = target_params.get("LambdaFunctionParameters") or {}
-        self.sqs_params = target_params.get("SqsQueueParameters") or {}
+        self.target_params = {k: v for k, v in target_params.items() if k != "InputTemplate"}
+        # Parameters whose whole value is a JSON path ($.body.accountId): read per item.
+        self.dynamic = dynamic_parameters(self.target_params)
         self.log = PipeLog(bus, ref, props.get("LogConfiguration"))
+
+    def unsupported_reason(self) -> str | None:
+        """Why the pipe cannot be emulated (it then does not run), or None."""
+        if self.enrichment_arn and (self.enrichment is None or self.enrichment.type != FUNCTION):
+            return f"enrichment {self.enrichment_arn} is not a Lambda function of the template"
+        target = self.target
+        if target is None:
+            return f"target {self.target_arn} is not in the template"
+        if target.type not in PIPE_TARGETS:
+            return f"target {self.target_arn}: {target.type} targets are not emulated"
+        for where, path in self.dynamic:
+            if "*" in path:
+                return f"dynamic parameter {'.'.join(where)} uses a wildcard: {path}"
+        return None
 
     def process(self, messages: list[Message]) -> None:
         bus = self._bus
@@ -192,56 +218,121 @@ class SqsPipe(FilteredSqsConsumer):
     def _deliver(self, items: list[Any], causes: list[Cause]) -> None:
         bus = self._bus
         target = self.target
-        if target is None or target.type not in (EVENT_BUS, QUEUE, TOPIC, FUNCTION):
-            raise PipeFailure("target", f"UnsupportedTarget: {self.target_arn}")
+        assert target is not None  # a pipe whose target cannot be emulated is not built
         fault = bus.faults.take_delivery_fault(target.logical_id)
         if fault is not None:
             raise PipeFailure("target", f"{fault.error_code}: {fault.message}")
+        # Dynamic parameters read the item itself, never the input template's output.
+        params = [self._parameters(item) for item in items]
         rendered = [self._target_input(item) for item in items]
         common = {"via": self.ref.logical_id}
+        resource = bus.resources[target.logical_id]
         if target.type == EVENT_BUS:
-            self._put_events(target, rendered, causes)
+            self._put_events(target, rendered, causes, params)
         elif target.type == QUEUE:
-            for text, cause in zip(rendered, causes, strict=True):
-                bus.resources[target.logical_id].send(
-                    text, cause=cause, group_id=self.sqs_params.get("MessageGroupId"), extra=common
-                )
+            for text, cause, p in zip(rendered, causes, params, strict=True):
+                sqs = p.get("SqsQueueParameters") or {}
+                resource.send(text, cause=cause, group_id=sqs.get("MessageGroupId"), extra=common)
         elif target.type == TOPIC:
             for text, cause in zip(rendered, causes, strict=True):
-                bus.resources[target.logical_id].publish(text, cause=cause, extra=common)
-        else:
-            payload = [_json_or_text(text) for text in rendered]
+                resource.publish(text, cause=cause, extra=common)
+        elif target.type == LOG_GROUP:
+            for text, cause, p in zip(rendered, causes, params, strict=True):
+                logs = p.get("CloudWatchLogsParameters") or {}
+                resource.write(
+                    text,
+                    timestamp=_log_timestamp(logs.get("Timestamp"), bus.clock.millis()),
+                    stream=logs.get("LogStreamName"),
+                )
+                bus.record("delivered", cause, target, input=text, **common)
+        elif target.type == API_DESTINATION:
+            for text, cause, p in zip(rendered, causes, params, strict=True):
+                try:
+                    resource.call(
+                        text, http=p.get("HttpParameters") or {}, cause=cause, extra=common
+                    )
+                except DeliveryError as error:
+                    bus.record("failed", cause, target, error=str(error), input=text, **common)
+                    raise PipeFailure("target", str(error)) from None
+        elif target.type == STATE_MACHINE:
+            # Like Lambda, Step Functions takes the batch as one JSON array.
+            payload = json.dumps([_json_or_text(text) for text in rendered])
             all_causes = tuple(dict.fromkeys(e for cause in causes for e in cause))
-            if self.lambda_params.get("InvocationType") == "FIRE_AND_FORGET":
-                bus.lambdas.invoke_async(target.logical_id, payload, cause=all_causes, extra=common)
-                return
-            outcome = bus.lambdas.invoke_sync(target.logical_id, payload, cause=all_causes)
-            bus.record(
-                "delivered" if outcome.ok else "failed",
-                all_causes,
-                target,
-                error=None if outcome.ok else outcome.error,
-                request_id=outcome.request_id,
-                input=payload,
-                produced_event_ids=outcome.produced or None,
-                **common,
-            )
-            if not outcome.ok:
-                raise PipeFailure("target", outcome.error)
+            resource.start_execution(payload, cause=all_causes, extra=common)
+        else:
+            self._invoke_function(target, rendered, causes, params[0] if params else {})
 
-    def _put_events(self, target: ResourceRef, details: list[str], causes: list[Cause]) -> None:
+    def _invoke_function(
+        self, target: ResourceRef, rendered: list[str], causes: list[Cause], params: dict
+    ) -> None:
         bus = self._bus
-        params = self.bus_params
-        entries = [
-            {
-                "Source": params.get("Source") or f"Pipe {self.name}",
-                "DetailType": params.get("DetailType") or "Event from aws:sqs",
+        common = {"via": self.ref.logical_id}
+        payload = [_json_or_text(text) for text in rendered]
+        all_causes = tuple(dict.fromkeys(e for cause in causes for e in cause))
+        lambda_params = params.get("LambdaFunctionParameters") or {}
+        if lambda_params.get("InvocationType") == "FIRE_AND_FORGET":
+            bus.lambdas.invoke_async(target.logical_id, payload, cause=all_causes, extra=common)
+            return
+        outcome = bus.lambdas.invoke_sync(target.logical_id, payload, cause=all_causes)
+        bus.record(
+            "delivered" if outcome.ok else "failed",
+            all_causes,
+            target,
+            error=None if outcome.ok else outcome.error,
+            request_id=outcome.request_id,
+            input=payload,
+            produced_event_ids=outcome.produced or None,
+            **common,
+        )
+        if not outcome.ok:
+            raise PipeFailure("target", outcome.error)
+
+    def _parameters(self, item: Any) -> dict[str, Any]:
+        """TargetParameters for one item, each dynamic path replaced by the item's value."""
+        if not self.dynamic:
+            return self.target_params
+        data = filter_view(item) if isinstance(item, dict) and "body" in item else item
+        params = json.loads(json.dumps(self.target_params))
+        for where, path in self.dynamic:
+            value = _select(data, path)
+            if value is _MISSING:
+                raise PipeFailure(
+                    "target",
+                    f"InvalidParameter: TargetParameters.{'.'.join(where)} {path} matches "
+                    "nothing in the event",
+                )
+            node = params
+            for key in where[:-1]:
+                node = node[int(key)] if isinstance(node, list) else node[key]
+            last = where[-1]
+            text = value if isinstance(value, str) else json.dumps(value)
+            if isinstance(node, list):
+                node[int(last)] = text
+            else:
+                node[last] = text
+        return params
+
+    def _put_events(
+        self,
+        target: ResourceRef,
+        details: list[str],
+        causes: list[Cause],
+        params: list[dict[str, Any]],
+    ) -> None:
+        bus = self._bus
+        entries = []
+        for detail, p in zip(details, params, strict=True):
+            bus_params = p.get("EventBridgeEventBusParameters") or {}
+            entry = {
+                "Source": bus_params.get("Source") or f"Pipe {self.name}",
+                "DetailType": bus_params.get("DetailType") or "Event from aws:sqs",
                 "Detail": detail,
-                "Resources": list(params.get("Resources") or []),
+                "Resources": list(bus_params.get("Resources") or []),
                 "EventBusName": target.arn,
             }
-            for detail in details
-        ]
+            if bus_params.get("Time"):
+                entry["Time"] = bus_params["Time"]
+            entries.append(entry)
         for start in range(0, len(entries), 10):  # PutEvents takes 10 entries a call
             chunk = entries[start : start + 10]
             chunk_causes = causes[start : start + 10]
@@ -298,6 +389,40 @@ class SqsPipe(FilteredSqsConsumer):
         out.append(template[position:])
         text = "".join(out)
         return _json_or_text(text) if self.enrichment_template == template else text
+
+
+Dynamic = list[tuple[tuple[str, ...], str]]  # (where in TargetParameters, JSON path)
+
+
+def dynamic_parameters(params: Any, where: tuple[str, ...] = ()) -> Dynamic:
+    """(where, path) of every string parameter whose whole value is a JSON path, except those
+    AWS keeps static (EventBridge user guide, "Dynamic path parameters")."""
+    found: Dynamic = []
+    if where[:2] in _STATIC_PARAMETERS or where[:1] == ("InputTemplate",):
+        return found
+    if isinstance(params, dict):
+        for key, value in params.items():
+            found += dynamic_parameters(value, (*where, str(key)))
+    elif isinstance(params, list):
+        for position, value in enumerate(params):
+            found += dynamic_parameters(value, (*where, str(position)))
+    elif isinstance(params, str) and _DYNAMIC_PATH.fullmatch(params):
+        found.append((where, params))
+    return found
+
+
+def _log_timestamp(value: Any, default: int) -> int:
+    """A CloudWatch Logs target's Timestamp (epoch millis) from its dynamic path's value."""
+    if value is None:
+        return default
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        raise PipeFailure(
+            "target",
+            f"InvalidParameter: CloudWatchLogsParameters.Timestamp {value!r} is not "
+            "a number of milliseconds",
+        ) from None
 
 
 def _select(data: Any, path: str) -> Any:
@@ -357,4 +482,16 @@ class PipeKind(Kind):
                 str(props.get("Source")),
             )
             return None
-        return SqsPipe(engine, ref, engine.resources[queue.logical_id], props)
+        pipe = SqsPipe(engine, ref, engine.resources[queue.logical_id], props)
+        reason = pipe.unsupported_reason()
+        if reason is not None:
+            # Not polling: its records stay on the source queue instead of failing until they
+            # expire.
+            pipe.detach()
+            engine.report_unsupported(
+                "pipe not emulated",
+                ref.logical_id,
+                f"{reason}; the pipe does not run (records stay on {queue.logical_id})",
+            )
+            return None
+        return pipe

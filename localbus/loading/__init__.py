@@ -10,7 +10,7 @@ resolved), then starts the AWS backend and the Lambda runtime as `LocalBus.from_
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,17 +36,30 @@ def open_bus(
     account_id: str = DEFAULT_ACCOUNT_ID,
     region: str = DEFAULT_REGION,
     reporter: Reporter | None = None,
+    runtime_factory: Callable[..., Any] | None = None,
     **options: Any,
 ) -> BusT:
-    """A `bus_class` (LocalBus) running the app at `path`; see `LocalBus.from_template`."""
+    """A `bus_class` (LocalBus) running the app at `path`; see `LocalBus.from_template`.
+
+    `runtime_factory(template, resolver, assembly, artifact, backend)` makes the Lambda runtime
+    instead of the in-process LambdaRuntime (localbus serve: Node.js in child processes)."""
     from localbus.aws_backend import AwsBackend
     from localbus.lambda_runtime import LambdaRuntime, specs_from_template
 
     reporter = reporter if reporter is not None else Reporter()
     parameters = dict(parameters or {})
-    assembly = read_source(path, region=region, parameters=parameters, reporter=reporter)
+    # For a template file, `stack` is the name it is deployed as; for a cdk.out, which stack.
+    is_assembly = Path(path).is_dir() and (Path(path) / "manifest.json").is_file()
+    source = read_source(
+        path,
+        region=region,
+        parameters=parameters,
+        stack_name=None if is_assembly else stack,
+        reporter=reporter,
+    )
+    assembly = source.assembly
     try:
-        if stack is not None or len(assembly.stacks) == 1:
+        if (is_assembly and stack is not None) or len(assembly.stacks) == 1:
             artifact = assembly.stack(stack)
             resolver: Resolver = Resolver(
                 artifact.template,
@@ -63,6 +76,7 @@ def open_bus(
                 region=region,
                 parameters=parameters,
                 reporter=reporter,
+                nested=source.nested,
             )
             artifact = merged.artifact
             resolver = AssemblyResolver(
@@ -83,8 +97,12 @@ def open_bus(
         raise
     backend.start()
     try:
-        specs = specs_from_template(template, resolver, assembly, artifact)
-        runtime = LambdaRuntime(specs, backend)
+        if runtime_factory is not None:
+            runtime = runtime_factory(template, resolver, assembly, artifact, backend)
+        else:
+            runtime = LambdaRuntime(
+                specs_from_template(template, resolver, assembly, artifact), backend
+            )
         return bus_class(  # type: ignore[call-arg]
             template,
             resolver=resolver,

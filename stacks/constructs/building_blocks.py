@@ -38,12 +38,17 @@ def checkov_skip(construct: Construct, check_id: str, reason: str) -> None:
     target.add_metadata("checkov", checkov)
 
 
+def is_production(config: StageConfig) -> bool:
+    """Prod keeps its data on delete and encrypts events with its own key."""
+    return config.name in PRODUCTION_STAGES
+
+
 def removal_policy_for(config: StageConfig) -> RemovalPolicy:
-    """Stateful resources survive a stack deletion in prod; dev cleans up after itself."""
-    return RemovalPolicy.RETAIN if config.name in PRODUCTION_STAGES else RemovalPolicy.DESTROY
+    """Stateful resources survive a stack deletion (and a replacement) in prod; dev cleans up."""
+    return RemovalPolicy.RETAIN if is_production(config) else RemovalPolicy.DESTROY
 
 
-def dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
+def dead_letter_queue(scope: Construct, construct_id: str, *, config: StageConfig) -> sqs.Queue:
     """A queue that holds what could not be delivered or processed (alarmed by Observability)."""
     queue = sqs.Queue(
         scope,
@@ -51,6 +56,7 @@ def dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
         encryption=sqs.QueueEncryption.SQS_MANAGED,
         enforce_ssl=True,
         retention_period=DLQ_RETENTION,
+        removal_policy=removal_policy_for(config),
     )
     checkov_skip(queue, "CKV_AWS_27", SQS_MANAGED_SSE)
     return queue
@@ -62,12 +68,27 @@ def consumer_visibility_timeout(consumer_timeout: Duration, batching_window: Dur
     return Duration.seconds(seconds + batching_window.to_seconds())
 
 
+def oldest_message_age_limit(
+    visibility_timeout: Duration, max_receive_count: int, batching_window: Duration
+) -> Duration:
+    """How old a work queue's oldest message may get while its consumer is healthy.
+
+    A message waits at most one batching window to be picked up; each failed attempt hides it
+    for one visibility timeout; after max_receive_count receives the redrive policy moves it to
+    the DLQ. So a healthy consumer deletes or dead-letters every message within
+    window + max_receive_count x visibility timeout. Older than that, nobody is receiving (a
+    stopped pipe, a disabled event source mapping) or the consumer cannot keep up.
+    """
+    seconds = batching_window.to_seconds() + max_receive_count * visibility_timeout.to_seconds()
+    return Duration.seconds(seconds)
+
+
 def work_queue(
     scope: Construct,
     construct_id: str,
     *,
+    config: StageConfig,
     dlq: sqs.IQueue,
-    max_receive_count: int,
     visibility_timeout: Duration,
 ) -> sqs.Queue:
     """A queue a consumer works through; poison messages move to the DLQ after N receives."""
@@ -78,7 +99,10 @@ def work_queue(
         enforce_ssl=True,
         retention_period=WORK_QUEUE_RETENTION,
         visibility_timeout=visibility_timeout,
-        dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=max_receive_count),
+        dead_letter_queue=sqs.DeadLetterQueue(
+            queue=dlq, max_receive_count=config.max_receive_count
+        ),
+        removal_policy=removal_policy_for(config),
     )
     checkov_skip(queue, "CKV_AWS_27", SQS_MANAGED_SSE)
     return queue

@@ -8,12 +8,27 @@ from pathlib import Path
 from aws_cdk import aws_events as events
 from aws_cdk import aws_eventschemas as eventschemas
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from stacks.config import StageConfig
-from stacks.constants import BUS_NAME_PREFIX, SCHEMAS_DIR
+from stacks.constants import (
+    BUS_NAME_PREFIX,
+    SCHEMAS_DIR,
+    SOURCE_INVENTORY,
+    SOURCE_ORDERS,
+    SOURCE_RISK,
+)
+from stacks.constructs.building_blocks import removal_policy_for
+
+# Every source a producer of ours puts on the bus.
+OWN_SOURCES = (SOURCE_ORDERS, SOURCE_INVENTORY, SOURCE_RISK)
 
 SCHEMA_TYPE = "JSONSchemaDraft4"
+
+
+def bus_name_for(config: StageConfig) -> str:
+    return f"{BUS_NAME_PREFIX}-{config.name}"
 
 
 def schema_files(schemas_dir: Path = SCHEMAS_DIR) -> list[Path]:
@@ -24,46 +39,72 @@ def schema_files(schemas_dir: Path = SCHEMAS_DIR) -> list[Path]:
 class OrderEventBus(Construct):
     """Bus ``orders-<stage>``: only this account puts events; every event is archived."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        key: kms.IKey | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
+        # None: AWS owned keys (dev). A CMK encrypts the bus and its archive (prod).
+        self._key = key
         self.bus = self._build_bus()
         self._build_put_events_policy()
         self.archive = self._build_archive()
         self.registry = self._build_schema_registry()
         self.schemas = self._build_schemas()
 
+    @property
+    def bus_name(self) -> str:
+        return bus_name_for(self._config)
+
     def _build_bus(self) -> events.EventBus:
-        return events.EventBus(
+        bus = events.EventBus(
             self,
             "Bus",
-            event_bus_name=f"{BUS_NAME_PREFIX}-{self._config.name}",
+            event_bus_name=self.bus_name,
             description=f"Order events ({self._config.name})",
         )
+        bus.apply_removal_policy(removal_policy_for(self._config))
+        if self._key is not None:
+            # The L1 property, not the L2's kms_key: the L2 adds its own key-policy statement,
+            # and this key's policy is written out in EventEncryption.
+            cfn_bus = bus.node.default_child
+            assert isinstance(cfn_bus, events.CfnEventBus)
+            cfn_bus.kms_key_identifier = self._key.key_arn
+        return bus
 
     def _build_put_events_policy(self) -> None:
         # Same-account callers need IAM permission anyway; the bus policy states that nobody
-        # else (no other account, no service) may put events here.
+        # else (no other account, no service) may put events here, and only our sources.
         self.bus.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="OnlyThisAccountPutsEvents",
                 principals=[iam.AccountRootPrincipal()],
                 actions=["events:PutEvents"],
                 resources=[self.bus.event_bus_arn],
+                conditions={"StringEquals": {"events:source": list(OWN_SOURCES)}},
             )
         )
 
     def _build_archive(self) -> events.CfnArchive:
         # L1 on purpose: without an EventPattern the archive keeps every event on the bus
         # (the L2 Archive requires a pattern).
-        return events.CfnArchive(
+        archive = events.CfnArchive(
             self,
             "Archive",
             source_arn=self.bus.event_bus_arn,
             archive_name=f"{BUS_NAME_PREFIX}-{self._config.name}-all-events",
             description="Every event on the bus, for replay",
             retention_days=self._config.archive_retention_days,
+            # AWS recommends the archive of a CMK bus use a CMK too: the same key.
+            kms_key_identifier=self._key.key_arn if self._key is not None else None,
         )
+        archive.apply_removal_policy(removal_policy_for(self._config))
+        return archive
 
     def _build_schema_registry(self) -> eventschemas.CfnRegistry:
         return eventschemas.CfnRegistry(

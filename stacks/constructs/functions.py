@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
+import jsii
 from aws_cdk import Duration, SymlinkFollowMode
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from stacks.access import (
+    IDEMPOTENCY_TABLE_ACTIONS,
+    INVENTORY_TABLE_ACTIONS,
+    ORDER_HISTORY_ACTIONS,
+    SQS_DESTINATION_ACTIONS,
+    allow,
+    put_events_from,
+)
 from stacks.config import StageConfig
 from stacks.constants import (
     ASYNC_MAX_EVENT_AGE,
@@ -34,6 +43,7 @@ from stacks.constants import (
     SERVICE_AUDIT,
     SERVICE_INVENTORY,
     SERVICE_RISK_SCORER,
+    SOURCE_INVENTORY,
 )
 from stacks.constructs.building_blocks import checkov_skip, dead_letter_queue, log_group
 from stacks.constructs.tables import OrderTables
@@ -51,6 +61,26 @@ FUNCTION_CHECKOV_SKIPS = {
     "CKV_AWS_173": "environment variables hold only resource names, the stage and thresholds, no "
     "secrets; Lambda encrypts them at rest with the AWS managed key",
 }
+
+
+@jsii.implements(lambda_.IDestination)
+class SendOnlyQueueDestination:
+    """An SQS on-failure destination; the role gets sqs:SendMessage on it, nothing else.
+
+    aws-lambda-destinations' SqsDestination grants GetQueueAttributes and GetQueueUrl too,
+    which Lambda never calls to deliver a failed event.
+    """
+
+    def __init__(self, queue: sqs.IQueue) -> None:
+        self._queue = queue
+
+    def bind(
+        self, scope: Construct, fn: lambda_.IFunction, options: Any = None
+    ) -> lambda_.DestinationConfig:
+        fn.add_to_role_policy(
+            allow("SendFailedEvents", SQS_DESTINATION_ACTIONS, [self._queue.queue_arn])
+        )
+        return lambda_.DestinationConfig(destination=self._queue.queue_arn)
 
 
 class OrderFunctions(Construct):
@@ -80,7 +110,9 @@ class OrderFunctions(Construct):
         )
         self.roles: dict[str, iam.Role] = {}
         # Inventory is invoked asynchronously by its rule: failures after retries land here.
-        self.inventory_failure_queue = dead_letter_queue(self, "InventoryFailureQueue")
+        self.inventory_failure_queue = dead_letter_queue(
+            self, "InventoryFailureQueue", config=config
+        )
         self.inventory = self._build_inventory(bus, tables)
         self.audit = self._build_audit(tables)
         self.risk_scorer = self._build_risk_scorer()
@@ -98,9 +130,13 @@ class OrderFunctions(Construct):
             },
             on_failure=self.inventory_failure_queue,
         )
-        tables.inventory.grant_read_write_data(function)
-        tables.idempotency.grant_read_write_data(function)
-        bus.grant_put_events_to(function)
+        # By hand, from what the code calls (stacks/access.py): grant_* would add more.
+        for statement in (
+            allow("ReserveAndReleaseStock", INVENTORY_TABLE_ACTIONS, [tables.inventory.table_arn]),
+            allow("Idempotency", IDEMPOTENCY_TABLE_ACTIONS, [tables.idempotency.table_arn]),
+            put_events_from("PutInventoryEvents", bus.event_bus_arn, [SOURCE_INVENTORY]),
+        ):
+            function.add_to_role_policy(statement)
         return function
 
     def _build_audit(self, tables: OrderTables) -> lambda_.Function:
@@ -111,7 +147,9 @@ class OrderFunctions(Construct):
             timeout=AUDIT_TIMEOUT,
             environment={"ORDER_HISTORY_TABLE_NAME": tables.order_history.table_name},
         )
-        tables.order_history.grant_write_data(function)
+        function.add_to_role_policy(
+            allow("AppendOrderHistory", ORDER_HISTORY_ACTIONS, [tables.order_history.table_arn])
+        )
         return function
 
     def _build_risk_scorer(self) -> lambda_.Function:
@@ -150,7 +188,7 @@ class OrderFunctions(Construct):
             {
                 "retry_attempts": ASYNC_RETRY_ATTEMPTS,
                 "max_event_age": ASYNC_MAX_EVENT_AGE,
-                "on_failure": destinations.SqsDestination(on_failure),
+                "on_failure": SendOnlyQueueDestination(on_failure),
             }
             if on_failure is not None
             else {}

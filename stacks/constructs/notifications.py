@@ -13,7 +13,11 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.config import StageConfig
-from stacks.constants import KMS_KEY_ADMIN_ACTIONS, KMS_TOPIC_PUBLISHER_ACTIONS
+from stacks.constants import (
+    ALARM_NAME_PREFIX,
+    KMS_KEY_ADMIN_ACTIONS,
+    KMS_TOPIC_PUBLISHER_ACTIONS,
+)
 from stacks.constructs.building_blocks import dead_letter_queue, removal_policy_for
 
 # Services that publish to the topics: EventBridge rules and CloudWatch alarm actions.
@@ -32,7 +36,9 @@ class Notifications(Construct):
         self.key = self._build_key()
         # Undeliverable e-mail notifications land here; only built when someone subscribes.
         self.subscription_dlq: sqs.Queue | None = (
-            dead_letter_queue(self, "SubscriptionDlq") if config.has_email_subscriptions else None
+            dead_letter_queue(self, "SubscriptionDlq", config=config)
+            if config.has_email_subscriptions
+            else None
         )
         self.customer_notifications = self._build_topic(
             "CustomerNotifications",
@@ -65,6 +71,10 @@ class Notifications(Construct):
         assert isinstance(cfn_key, kms.CfnKey)
         cfn_key.add_property_override("KeyPolicy", self._key_policy())
         return key
+
+    def _alarm_arn_pattern(self) -> str:
+        prefix = f"{ALARM_NAME_PREFIX}-{self._config.name}-"
+        return f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:{Aws.ACCOUNT_ID}:alarm:{prefix}*"
 
     @staticmethod
     def _key_policy() -> iam.PolicyDocument:
@@ -107,13 +117,17 @@ class Notifications(Construct):
         )
         if alarm_target:
             # The enforce_ssl topic policy replaces SNS's default one: let alarms publish.
+            # Only this stage's alarms (named order-events-<stage>-...) may publish.
             topic.add_to_resource_policy(
                 iam.PolicyStatement(
                     sid="AllowCloudWatchAlarmsToPublish",
                     principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
                     actions=["sns:Publish"],
                     resources=[topic.topic_arn],
-                    conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+                    conditions={
+                        "ArnLike": {"aws:SourceArn": self._alarm_arn_pattern()},
+                        "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                    },
                 )
             )
         for email in emails:

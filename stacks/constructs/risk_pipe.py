@@ -8,20 +8,23 @@ from typing import Any
 from aws_cdk import Aws
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_pipes as pipes
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from stacks.access import PUT_EVENTS_ACTIONS, put_events_from
 from stacks.config import StageConfig
 from stacks.constants import BUS_NAME_PREFIX, ORDER_RISK_ASSESSED, PIPE_RISK_REVIEW, SOURCE_RISK
 from stacks.constructs.building_blocks import log_group
+from stacks.constructs.event_encryption import pipe_key_statements
 
 # Exactly what the pipe does with each resource, nothing more.
 SOURCE_QUEUE_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 ENRICHMENT_ACTIONS = ("lambda:InvokeFunction",)
-TARGET_BUS_ACTIONS = ("events:PutEvents",)
+TARGET_BUS_ACTIONS = PUT_EVENTS_ACTIONS
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 # ERROR: one record per failed execution step, with the error's message. No execution data:
 # payloads carry customers' e-mail addresses, and logs are not where personal data should go.
@@ -53,9 +56,11 @@ class RiskReviewPipe(Construct):
         source: sqs.IQueue,
         enrichment: lambda_.IFunction,
         bus: events.IEventBus,
+        key: kms.IKey | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
+        self._key = key
         self.pipe_name = f"{BUS_NAME_PREFIX}-{config.name}-{PIPE_RISK_REVIEW}"
         self.log_group = self._build_log_group()
         self.role = self._build_role(source, enrichment, bus)
@@ -84,16 +89,14 @@ class RiskReviewPipe(Construct):
                     actions=list(ENRICHMENT_ACTIONS),
                     resources=[enrichment.function_arn],
                 ),
-                iam.PolicyStatement(
-                    sid="PutRiskAssessments",
-                    actions=list(TARGET_BUS_ACTIONS),
-                    resources=[bus.event_bus_arn],
-                ),
+                # Only as com.example.risk: the pipe cannot forge orders or stock events.
+                put_events_from("PutRiskAssessments", bus.event_bus_arn, [SOURCE_RISK]),
                 iam.PolicyStatement(
                     sid="WritePipeLogs",
                     actions=list(LOG_ACTIONS),
                     resources=[self.log_group.log_group_arn],
                 ),
+                *(pipe_key_statements(self._key, self.pipe_name) if self._key else []),
             ]
         )
         return iam.Role(
@@ -140,6 +143,8 @@ class RiskReviewPipe(Construct):
                 ),
             ),
             target=bus.event_bus_arn,
+            # prod: the filter is stored encrypted with the stage's key (the role may use it).
+            kms_key_identifier=self._key.key_arn if self._key is not None else None,
             target_parameters=pipes.CfnPipe.PipeTargetParametersProperty(
                 event_bridge_event_bus_parameters=pipes.CfnPipe.PipeTargetEventBridgeEventBusParametersProperty(
                     detail_type=ORDER_RISK_ASSESSED,

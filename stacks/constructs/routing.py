@@ -5,10 +5,10 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from stacks.access import SQS_EVENT_SOURCE_ACTIONS, allow
 from stacks.config import StageConfig
 from stacks.constants import (
     AUDIT_BATCH_SIZE,
@@ -20,6 +20,7 @@ from stacks.constants import (
     ORDER_CREATED,
     ORDER_RISK_ASSESSED,
     RISK_LEVEL_HIGH,
+    RISK_LEVEL_UNSCORABLE,
     RISK_SCORER_TIMEOUT,
     RULE_AUDIT_ALL,
     RULE_FRAUD_ALERT,
@@ -36,10 +37,12 @@ from stacks.constants import (
 from stacks.constructs.building_blocks import (
     consumer_visibility_timeout,
     dead_letter_queue,
+    oldest_message_age_limit,
     work_queue,
 )
 from stacks.constructs.functions import OrderFunctions
 from stacks.constructs.notifications import Notifications
+from stacks.constructs.rule_targets import RuleSnsTopic, RuleSqsQueue
 
 
 def customer_notification_message() -> events.RuleTargetInput:
@@ -73,6 +76,8 @@ class Routing(Construct):
         # behind a work queue's redrive policy, and those behind a rule target.
         self.work_dead_letter_queues: dict[str, sqs.Queue] = {}
         self.rule_dead_letter_queues: dict[str, sqs.Queue] = {}
+        # Work queues by stable name, with the age their oldest message may reach (alarmed).
+        self.work_queues: dict[str, tuple[sqs.Queue, Duration]] = {}
         self.audit_queue = self._build_audit_queue()
         self.risk_review_queue = self._build_risk_review_queue()
         self.rules: dict[str, events.Rule] = {}
@@ -87,37 +92,41 @@ class Routing(Construct):
 
     def _build_audit_queue(self) -> sqs.Queue:
         dlq = self._dead_letter_queue("AuditDlq", self.work_dead_letter_queues)
-        return work_queue(
-            self,
-            "AuditQueue",
-            dlq=dlq,
-            max_receive_count=self._config.max_receive_count,
-            visibility_timeout=consumer_visibility_timeout(
-                AUDIT_TIMEOUT, AUDIT_MAX_BATCHING_WINDOW
-            ),
-        )
+        return self._work_queue("AuditQueue", dlq, AUDIT_TIMEOUT, AUDIT_MAX_BATCHING_WINDOW)
 
     def _build_risk_review_queue(self) -> sqs.Queue:
         # Consumed by the risk-review pipe, whose slowest step is the risk-scorer enrichment.
         dlq = self._dead_letter_queue("RiskReviewDlq", self.work_dead_letter_queues)
-        return work_queue(
-            self,
-            "RiskReviewQueue",
-            dlq=dlq,
-            max_receive_count=self._config.max_receive_count,
-            visibility_timeout=consumer_visibility_timeout(
-                RISK_SCORER_TIMEOUT, Duration.seconds(self._config.pipe_batch_window_seconds)
+        window = Duration.seconds(self._config.pipe_batch_window_seconds)
+        return self._work_queue("RiskReviewQueue", dlq, RISK_SCORER_TIMEOUT, window)
+
+    def _work_queue(
+        self, name: str, dlq: sqs.IQueue, consumer_timeout: Duration, batching_window: Duration
+    ) -> sqs.Queue:
+        visibility_timeout = consumer_visibility_timeout(consumer_timeout, batching_window)
+        queue = work_queue(
+            self, name, config=self._config, dlq=dlq, visibility_timeout=visibility_timeout
+        )
+        self.work_queues[name] = (
+            queue,
+            oldest_message_age_limit(
+                visibility_timeout, self._config.max_receive_count, batching_window
             ),
         )
+        return queue
 
     def _build_audit_consumer(self, functions: OrderFunctions) -> None:
-        functions.audit.add_event_source(
-            event_sources.SqsEventSource(
-                self.audit_queue,
-                batch_size=AUDIT_BATCH_SIZE,
-                max_batching_window=AUDIT_MAX_BATCHING_WINDOW,
-                report_batch_item_failures=True,
-            )
+        # A mapping rather than SqsEventSource, whose grant adds sqs:ChangeMessageVisibility and
+        # sqs:GetQueueUrl: the role gets only what Lambda's poller calls (stacks/access.py).
+        functions.audit.add_to_role_policy(
+            allow("ConsumeAuditQueue", SQS_EVENT_SOURCE_ACTIONS, [self.audit_queue.queue_arn])
+        )
+        functions.audit.add_event_source_mapping(
+            "AuditQueueSource",
+            event_source_arn=self.audit_queue.queue_arn,
+            batch_size=AUDIT_BATCH_SIZE,
+            max_batching_window=AUDIT_MAX_BATCHING_WINDOW,
+            report_batch_item_failures=True,
         )
 
     # -- rules ---------------------------------------------------------------------------------
@@ -146,7 +155,7 @@ class Routing(Construct):
             ),
         )
         rule.add_target(
-            targets.SnsTopic(
+            RuleSnsTopic(
                 notifications.customer_notifications,
                 message=customer_notification_message(),
                 **self._delivery_guardrails("NotifyCustomer"),
@@ -160,7 +169,7 @@ class Routing(Construct):
             "Every event of ours, into the audit queue",
             events.EventPattern(source=events.Match.prefix(SOURCE_PREFIX)),
         )
-        rule.add_target(targets.SqsQueue(self.audit_queue, **self._delivery_guardrails("AuditAll")))
+        rule.add_target(RuleSqsQueue(self.audit_queue, **self._delivery_guardrails("AuditAll")))
 
     def _build_risk_review_rule(self) -> None:
         rule = self._rule(
@@ -176,22 +185,23 @@ class Routing(Construct):
             ),
         )
         rule.add_target(
-            targets.SqsQueue(self.risk_review_queue, **self._delivery_guardrails("RiskReview"))
+            RuleSqsQueue(self.risk_review_queue, **self._delivery_guardrails("RiskReview"))
         )
 
     def _build_fraud_alert_rule(self, notifications: Notifications) -> None:
         rule = self._rule(
             "FraudAlertRule",
             RULE_FRAUD_ALERT,
-            "High-risk assessments, to the fraud team",
+            "High-risk and unscorable assessments, to the fraud team",
             events.EventPattern(
                 source=[SOURCE_RISK],
                 detail_type=[ORDER_RISK_ASSESSED],
-                detail={"riskLevel": [RISK_LEVEL_HIGH]},
+                # unscorable: a record the scorer could not read; a person must look at it.
+                detail={"riskLevel": [RISK_LEVEL_HIGH, RISK_LEVEL_UNSCORABLE]},
             ),
         )
         rule.add_target(
-            targets.SnsTopic(notifications.fraud_alerts, **self._delivery_guardrails("FraudAlert"))
+            RuleSnsTopic(notifications.fraud_alerts, **self._delivery_guardrails("FraudAlert"))
         )
 
     # -- helpers -------------------------------------------------------------------------------
@@ -221,7 +231,7 @@ class Routing(Construct):
         }
 
     def _dead_letter_queue(self, name: str, registry: dict[str, sqs.Queue]) -> sqs.Queue:
-        queue = dead_letter_queue(self, name)
+        queue = dead_letter_queue(self, name, config=self._config)
         registry[name] = queue
         return queue
 

@@ -10,6 +10,7 @@ from stacks.constants import (
     IDEMPOTENCY_PARTITION_KEY,
     IDEMPOTENCY_TTL_ATTRIBUTE,
     INVENTORY_PARTITION_KEY,
+    INVENTORY_TTL_ATTRIBUTE,
     ORDER_HISTORY_PARTITION_KEY,
     ORDER_HISTORY_SORT_KEY,
 )
@@ -22,7 +23,9 @@ class OrderTables(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
         super().__init__(scope, construct_id)
         self._config = config
-        self.inventory = self._build_table("Inventory", INVENTORY_PARTITION_KEY)
+        self.inventory = self._build_table(
+            "Inventory", INVENTORY_PARTITION_KEY, ttl_attribute=INVENTORY_TTL_ATTRIBUTE
+        )
         self.order_history = self._build_table(
             "OrderHistory", ORDER_HISTORY_PARTITION_KEY, sort_key=ORDER_HISTORY_SORT_KEY
         )

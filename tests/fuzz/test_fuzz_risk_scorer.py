@@ -101,22 +101,26 @@ def test_every_valid_order_gets_one_consistent_assessment(
 
 @fuzz_settings(max_examples=40)
 @given(case=batch_with_one_bad_record())
-def test_a_record_that_cannot_be_scored_fails_the_batch_naming_record_and_path(
+def test_a_record_that_cannot_be_scored_is_unscorable_naming_record_and_path(
     risk_scorer: Function, case: tuple[list[dict[str, Any]], int, str]
 ) -> None:
     batch, bad, path = case
 
     # Given a pipe batch with one record that is not a schema-valid OrderCreated
     # When the enrichment reads it
-    with pytest.raises(Exception) as raised:
-        risk_scorer(batch)
+    assessed = risk_scorer(batch)
 
-    # Then exactly InvalidEventError is raised, naming the record and the broken path (a detail
-    # without a usable orderId is refused by the envelope check, under event.detail)
-    error = raised.value
-    assert type(error) is risk_scorer.invalid_event_error, repr(error)
-    assert str(error).startswith(f"record {bad} (messageId m-{bad}): "), str(error)
-    assert re.search(rf" is invalid at (event\.)?{re.escape(path)}: ", str(error)), (path, error)
+    # Then every record gets a schema-valid assessment, in order; the bad one is unscorable,
+    # its reason naming the record and the broken path (a detail without a usable orderId is
+    # refused by the envelope check, under event.detail); the others are scored
+    assert len(assessed) == len(batch)
+    for index, assessment in enumerate(assessed):
+        assert schema_errors("OrderRiskAssessed", assessment) == []
+        assert (assessment["riskLevel"] == "unscorable") == (index == bad)
+    reason = assessed[bad]["unscorable"]["reason"]
+    assert assessed[bad]["unscorable"]["messageId"] == f"m-{bad}"
+    assert reason.startswith(f"record {bad} (messageId m-{bad}): "), reason
+    assert re.search(rf" is invalid at (event\.)?{re.escape(path)}: ", reason), (path, reason)
 
 
 # (refused before any metric is added: Powertools warns that there are none to publish)

@@ -291,18 +291,85 @@ def test_cancellation_releases_the_reservation_once(
     assert [e["detail-type"] for e in world.emitted()] == ["InventoryReserved"]
 
 
-def test_cancellation_of_an_order_never_reserved_changes_nothing(
+def test_cancellation_of_an_order_never_reserved_releases_nothing_and_is_remembered(
     inventory: ModuleType, world: InventoryWorld, sample_event: Any, lambda_context: Any
 ) -> None:
-    # Given no reservation for the order (e.g. it was short of stock)
+    # Given no reservation for the order (short of stock, or its create not processed yet)
     # When its cancellation arrives
     result = inventory.handler(sample_event("order-cancelled.json"), lambda_context)
 
-    # Then nothing is released or emitted
+    # Then nothing is released or emitted, and the cancellation is recorded with a TTL
     assert result["outcome"] == "not-reserved"
     assert world.stock("BOOK-DDIA-2E") == 100
-    assert world.reservation_rows() == []
+    [record] = world.reservation_rows()
+    assert record["status"]["S"] == "cancelled"
+    assert record["items"]["L"] == []
+    assert int(record["expiresAt"]["N"]) > 0
     assert world.emitted() == []
+
+
+def test_create_after_its_cancellation_reserves_nothing_and_says_so(
+    inventory: ModuleType,
+    world: InventoryWorld,
+    sample_event: Any,
+    lambda_context: Any,
+    read_emf: Callable[[], list[dict[str, Any]]],
+) -> None:
+    # Given the order's cancellation was processed first (its create failed once and is retried)
+    inventory.handler(sample_event("order-cancelled.json", event_id="evt-cancel"), lambda_context)
+    read_emf()
+
+    # When the late OrderCreated arrives
+    created = sample_event("order-created.json", event_id="evt-create")
+    result = inventory.handler(created, lambda_context)
+
+    # Then no stock is held, nothing is announced, and the outcome, a metric and the record
+    # say that the create came after the cancellation
+    assert (result["outcome"], result["emitted"]) == ("cancelled-before-created", None)
+    assert (world.stock("BOOK-DDIA-2E"), world.stock("MUG-CERAMIC-BLK")) == (100, 100)
+    assert world.emitted() == []
+    assert [blob["CreatesAfterCancel"] for blob in read_emf()] == [[1.0]]
+    record = world.reservation("ORD-20261127-A1B2C3")
+    assert record["status"]["S"] == "cancelled"
+    assert "lateCreateAt" in record
+
+    # And a second cancellation, or the create published again, changes nothing
+    inventory.handler(sample_event("order-cancelled.json", event_id="evt-cancel-2"), lambda_context)
+    again = inventory.handler(sample_event("order-created.json", event_id="evt-c2"), lambda_context)
+    assert again["outcome"] == "cancelled-before-created"
+    assert world.stock("BOOK-DDIA-2E") == 100
+
+
+def test_same_event_id_with_a_different_order_is_refused_not_suppressed(
+    inventory: ModuleType, world: InventoryWorld, sample_event: Any, lambda_context: Any
+) -> None:
+    # Given an event already processed
+    inventory.handler(sample_event("order-created.json", event_id="evt-same"), lambda_context)
+
+    # When another order arrives under the same event id
+    other = sample_event("order-created-out-of-stock.json", event_id="evt-same")
+
+    # Then it is an error naming the id (Lambda retries, then the failure queue), not a
+    # silent duplicate; the first order's reservation is untouched
+    with pytest.raises(Exception, match="evt-same was already processed with a different payload"):
+        inventory.handler(other, lambda_context)
+    assert world.stock("BOOK-DDIA-2E") == 98
+    assert world.reservation("ORD-20261127-OOS1") is None
+
+
+def test_same_order_id_with_other_items_is_refused(
+    inventory: ModuleType, world: InventoryWorld, sample_event: Any, lambda_context: Any
+) -> None:
+    # Given an order already reserved (2 x BOOK-DDIA-2E, 1 x MUG-CERAMIC-BLK)
+    inventory.handler(sample_event("order-created.json", event_id="evt-1"), lambda_context)
+
+    # When an event with a new id carries the same order id with other items
+    other = order_event([("BOOK-DDIA-2E", 5)], "evt-2", sample_event)
+
+    # Then it is refused with both item lists named, and nothing moves
+    with pytest.raises(Exception, match="already reserved with other items"):
+        inventory.handler(other, lambda_context)
+    assert world.stock("BOOK-DDIA-2E") == 98
 
 
 def test_order_reserved_after_its_cancellation_is_not_announced(

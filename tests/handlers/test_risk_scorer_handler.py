@@ -153,32 +153,47 @@ def test_an_empty_batch_gives_an_empty_result(risk_scorer: ModuleType, lambda_co
     ],
     ids=["not-json", "bad-currency", "zero-quantity", "no-time", "wrong-detail-type"],
 )
-def test_a_bad_record_fails_the_batch_naming_record_field_and_rule(
+def test_a_bad_record_is_unscorable_and_its_batch_mates_are_scored(
     risk_scorer: ModuleType,
+    risk_assessed_schema: Draft4Validator,
     sample_event: Any,
     pipe_batch: Any,
     lambda_context: Any,
     make_body: Callable[[dict[str, Any]], Any],
     expected: str,
 ) -> None:
-    # Given a batch whose second record is unreadable in some way
+    # Given a batch whose second record is unreadable in some way, between two good ones
     good = sample_event("order-created-high-risk.json", "evt-good")
-    batch = pipe_batch(("m-good", good), ("m-bad", make_body(sample_event("order-created.json"))))
-    from shared.errors import InvalidEventError
+    batch = pipe_batch(
+        ("m-good", good),
+        ("m-bad", make_body(sample_event("order-created.json"))),
+        ("m-good-2", sample_event("order-created-high-risk.json", "evt-good-2")),
+    )
 
-    # When the enrichment runs, Then it raises (the pipe retries, then the DLQ) saying where
-    with pytest.raises(InvalidEventError) as raised:
-        risk_scorer.handler(batch, lambda_context)
-    assert str(raised.value).startswith(expected)
+    # When the enrichment runs (a pipe enrichment has no partial batch failure)
+    assessed = risk_scorer.handler(batch, lambda_context)
+
+    # Then both good records are scored, and the bad one is an unscorable assessment whose
+    # reason names the record, the field and the rule, for the fraud team to look at
+    assert [a["riskLevel"] for a in assessed] == ["high", "unscorable", "high"]
+    unscorable = assessed[1]
+    assert unscorable["unscorable"]["messageId"] == "m-bad"
+    assert unscorable["unscorable"]["reason"].startswith(expected)
+    assert unscorable["reasons"] == []
+    assert not list(risk_assessed_schema.iter_errors(unscorable))
 
 
-def test_a_record_without_a_body_is_named_by_index(
+def test_a_record_without_a_body_is_unscorable_named_by_index(
     risk_scorer: ModuleType, lambda_context: Any
 ) -> None:
     # Given a batch whose only item is not an SQS record
-    # When it is scored, Then the error names record 0 and the missing body
-    with pytest.raises(ValueError, match=r"^record 0: SQS record is invalid at record\.body"):
-        risk_scorer.handler([{"unexpected": True}], lambda_context)
+    # When it is scored, Then its assessment names record 0 and the missing body
+    [assessed] = risk_scorer.handler([{"unexpected": True}], lambda_context)
+    assert assessed["orderId"] == "UNKNOWN"
+    assert assessed["unscorable"]["messageId"] == "record 0"
+    assert assessed["unscorable"]["reason"].startswith(
+        "record 0: SQS record is invalid at record.body"
+    )
 
 
 # Refused before any metric is added; Powertools warns about the empty flush.

@@ -1,8 +1,8 @@
 """Helpers for reading the synthesized template: resources by type, references, policies.
 
 The dev template comes from the session fixture ``template`` (tests/conftest.py, one synth).
-The prod stage (retention, e-mail subscribers) needs its own synth: ``prod_template`` below,
-also session-scoped, built only when a prod test runs.
+The prod stage (retention, e-mail subscribers, the event key) needs its own synth:
+``prod_template`` in tests/conftest.py, also session-scoped, built only when a prod test runs.
 """
 
 from __future__ import annotations
@@ -16,11 +16,6 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PROD_EMAILS = {
-    "customerNotificationEmails": ["customers@example.com"],
-    "fraudAlertEmails": ["fraud@example.com", "fraud-lead@example.com"],
-    "opsEmail": "ops@example.com",
-}
 
 
 def cdk_json_context() -> dict[str, Any]:
@@ -208,28 +203,6 @@ def dev_config() -> Any:
     from stacks.config import load_stage_config
 
     return load_stage_config({**cdk_json_context(), "stage": "dev"})
-
-
-@pytest.fixture(scope="session")
-def prod_emails() -> dict[str, Any]:
-    return PROD_EMAILS
-
-
-@pytest.fixture(scope="session")
-def prod_cloud_assembly_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The prod stage with e-mail subscribers (the dev stage has none), synthesized once."""
-    from app import build_app
-
-    context = cdk_json_context()
-    stages = {**context["stages"], "prod": {**context["stages"]["prod"], **PROD_EMAILS}}
-    outdir = tmp_path_factory.mktemp("cdk.out.prod")
-    build_app(context={"stage": "prod", "stages": stages}, outdir=str(outdir)).synth()
-    return outdir
-
-
-@pytest.fixture(scope="session")
-def prod_template(prod_cloud_assembly_dir: Path) -> dict[str, Any]:
-    return json.loads((prod_cloud_assembly_dir / "OrderEvents-prod.template.json").read_text())
 
 
 @pytest.fixture(scope="session")

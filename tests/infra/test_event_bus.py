@@ -46,7 +46,12 @@ def test_only_this_account_may_put_events(cfn: Any) -> None:
     assert statement["Principal"] == {"AWS": ACCOUNT_ROOT}
     assert statement["Action"] == "events:PutEvents"
     assert cfn.ref_id(statement["Resource"]) == bus_id
-    assert "Condition" not in statement
+    # and only with the sources our producers own
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "events:source": ["com.example.orders", "com.example.inventory", "com.example.risk"]
+        }
+    }
 
 
 def test_archive_keeps_every_event_for_the_configured_days(cfn: Any, dev_config: Any) -> None:

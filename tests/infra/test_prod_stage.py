@@ -10,7 +10,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-STATEFUL_TYPES = {"AWS::DynamoDB::Table", "AWS::KMS::Key", "AWS::Logs::LogGroup"}
+STATEFUL_TYPES = {
+    "AWS::DynamoDB::Table",
+    "AWS::KMS::Key",
+    "AWS::Logs::LogGroup",
+    "AWS::SQS::Queue",
+    "AWS::Events::EventBus",
+    "AWS::Events::Archive",
+}
 
 
 def test_prod_stack_is_named_and_configured_for_prod(prod_cfn: Any) -> None:
@@ -34,7 +41,9 @@ def test_prod_keeps_its_data_when_the_stack_is_deleted(prod_cfn: Any) -> None:
         for logical_id, resource in prod_cfn.resources.items()
         if resource["Type"] in STATEFUL_TYPES
     }
-    assert len(stateful) == 8  # 3 tables, 1 key, 3 function log groups, the pipe's log group
+    # 3 tables, 2 keys (topics; bus, archive and pipe), 3 function log groups, the pipe's log
+    # group, 11 queues (2 work queues, 9 DLQs), the bus and its archive
+    assert len(stateful) == 22
     for logical_id, resource in stateful.items():
         assert resource["DeletionPolicy"] == "Retain", logical_id
         assert resource["UpdateReplacePolicy"] == "Retain", logical_id
@@ -109,3 +118,10 @@ def test_prod_with_subscribers_passes_nag(prod_cloud_assembly_dir: Path) -> None
 
     # Then no plugin reported a violation
     assert [p for p in report["pluginReports"] if p.get("violations")] == []
+
+
+def test_dev_deletes_its_queues_bus_and_archive_with_the_stack(cfn: Any) -> None:
+    # Given the dev template / Then nothing piles up after cdk destroy
+    for kind in ("AWS::SQS::Queue", "AWS::Events::EventBus", "AWS::Events::Archive"):
+        for logical_id, resource in cfn.of_type(kind).items():
+            assert resource.get("DeletionPolicy", "Delete") == "Delete", logical_id

@@ -126,15 +126,17 @@ def test_risk_review_rule_queues_high_value_orders(cfn: Any, dev_config: Any) ->
     assert cfn.ref_id(target["Arn"]) == cfn.output_ref("RiskReviewQueueUrl")
 
 
-def test_fraud_alert_rule_sends_high_risk_assessments_to_the_fraud_topic(cfn: Any) -> None:
+def test_fraud_alert_rule_sends_high_risk_and_unscorable_assessments_to_the_fraud_topic(
+    cfn: Any,
+) -> None:
     # Given the fraud-alert rule
     rule, target = single_target(cfn, "fraud-alert")
 
-    # Then only high-risk OrderRiskAssessed events from the risk source are sent
+    # Then only high-risk or unscorable OrderRiskAssessed events from the risk source are sent
     assert rule["EventPattern"] == {
         "source": ["com.example.risk"],
         "detail-type": ["OrderRiskAssessed"],
-        "detail": {"riskLevel": ["high"]},
+        "detail": {"riskLevel": ["high", "unscorable"]},
     }
     assert cfn.ref_id(target["Arn"]) == cfn.output_ref("FraudAlertsTopicArn")
 

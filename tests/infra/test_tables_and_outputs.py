@@ -38,7 +38,8 @@ OUTPUTS = {
 @pytest.mark.parametrize(
     ("output", "keys", "ttl"),
     [
-        ("InventoryTableName", [("pk", "HASH")], None),
+        # expiresAt: a cancellation processed before its create is remembered, then expires
+        ("InventoryTableName", [("pk", "HASH")], "expiresAt"),
         ("OrderHistoryTableName", [("orderId", "HASH"), ("sk", "RANGE")], None),
         ("IdempotencyTableName", [("id", "HASH")], "expiration"),
     ],
@@ -49,7 +50,8 @@ def test_table_key_layout_follows_the_contract(
     # Given the table behind the output
     table = cfn.props(cfn.output_ref(output))
 
-    # Then its keys are strings laid out as the contract says, with TTL where Powertools needs it
+    # Then its keys are strings laid out as the contract says, with TTL where Powertools (the
+    # idempotency table) or the inventory function (lambdas/inventory/stock_table.py) needs it
     assert [(key["AttributeName"], key["KeyType"]) for key in table["KeySchema"]] == keys
     assert {d["AttributeName"]: d["AttributeType"] for d in table["AttributeDefinitions"]} == {
         name: "S" for name, _ in keys

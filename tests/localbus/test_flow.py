@@ -218,3 +218,35 @@ def test_archive_replay_of_the_order_is_deduplicated_by_inventory(bus: LocalBus)
     assert {pk: row.get("available") for pk, row in after.items() if pk.startswith("SKU#")} == {
         pk: row.get("available") for pk, row in before.items() if pk.startswith("SKU#")
     }
+
+
+def test_a_poison_order_in_a_risk_review_batch_holds_no_batch_mate_hostage(bus: LocalBus) -> None:
+    # Given two high-risk orders and, between them, one that breaks the schema (all new accounts
+    # over the threshold, so all three reach the risk-review pipe in one batch)
+    [entry] = json.loads((EVENTS / "order-created-high-risk.json").read_text())
+    detail = json.loads(entry["Detail"])
+    entries = []
+    for n, currency in enumerate(["USD", "EURO", "USD"]):
+        order = {**detail, "orderId": f"ORD-20261127-HOST{n}", "currency": currency}
+        entries.append({**entry, "Detail": json.dumps(order)})
+    assert bus.put_events(Entries=entries)["FailedEntryCount"] == 0
+
+    # When everything due has run
+    bus.run_until_idle()
+
+    # Then the pipe's batch did not fail: both valid orders are scored high, the poison one is
+    # unscorable with its reason, and all three reach the fraud team's topic
+    assessed = [
+        json.loads(step["input"])
+        for step in bus.trace.find("delivered", resource=target_of(bus, "fraud-alert"))
+    ]
+    by_order = {a["detail"]["orderId"]: a["detail"] for a in assessed}
+    assert {k: v["riskLevel"] for k, v in by_order.items()} == {
+        "ORD-20261127-HOST0": "high",
+        "ORD-20261127-HOST1": "unscorable",
+        "ORD-20261127-HOST2": "high",
+    }
+    assert "detail.currency" in by_order["ORD-20261127-HOST1"]["unscorable"]["reason"]
+    pipe = next(iter(bus.pipes))
+    assert bus.trace.find("failed", resource=pipe) == []
+    assert output_ref(bus, "RiskReviewDlqUrl") not in bus.dead_letters()

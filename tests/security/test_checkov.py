@@ -1,4 +1,4 @@
-"""checkov on the synthesized template: no failed check; every skip says why, beside its resource.
+"""checkov on the synthesized templates (dev and prod): no failed check; every skip says why.
 
 checkov lives in its own virtualenv (.venv-checkov, made by `make setup`): it pins boto3 and other
 packages to versions that clash with the app's.
@@ -27,14 +27,33 @@ def documented_skips(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]
     ]
 
 
+STAGES = ("dev", "prod")
+
+
+@pytest.fixture(scope="module", params=STAGES)
+def stage(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def checkov_report(cloud_assembly_dir: Path) -> dict[str, Any]:
+def stage_template_path(request: pytest.FixtureRequest, stage: str) -> Path:
+    """dev, and prod (retained resources, its own event key, subscriptions)."""
+    fixture = "cloud_assembly_dir" if stage == "dev" else "prod_cloud_assembly_dir"
+    return Path(request.getfixturevalue(fixture)) / f"OrderEvents-{stage}.template.json"
+
+
+@pytest.fixture(scope="module")
+def stage_template(stage_template_path: Path) -> dict[str, Any]:
+    return dict(json.loads(stage_template_path.read_text(encoding="utf-8")))
+
+
+@pytest.fixture(scope="module")
+def checkov_report(stage_template_path: Path) -> dict[str, Any]:
     if not CHECKOV.exists():
         pytest.fail(f"{CHECKOV.relative_to(ROOT)} is missing: run `make setup` to install checkov")
-    template = cloud_assembly_dir / "OrderEvents-dev.template.json"
     completed = subprocess.run(
         [
-            *(str(CHECKOV), "--file", str(template), "--framework", "cloudformation"),
+            *(str(CHECKOV), "--file", str(stage_template_path), "--framework", "cloudformation"),
             *("--output", "json", "--compact", "--skip-download"),
         ],
         capture_output=True,
@@ -48,7 +67,7 @@ def checkov_report(cloud_assembly_dir: Path) -> dict[str, Any]:
 
 
 def test_checkov_finds_no_failed_check(checkov_report: dict[str, Any]) -> None:
-    # Given checkov's CloudFormation checks run on the dev template
+    # Given checkov's CloudFormation checks run on the stage's template
     failed = checkov_report["results"]["failed_checks"]
 
     # Then nothing fails
@@ -57,9 +76,9 @@ def test_checkov_finds_no_failed_check(checkov_report: dict[str, Any]) -> None:
     assert checkov_report["summary"]["parsing_errors"] == 0
 
 
-def test_every_checkov_skip_is_documented_on_its_resource(template: dict[str, Any]) -> None:
+def test_every_checkov_skip_is_documented_on_its_resource(stage_template: dict[str, Any]) -> None:
     # Given every checkov skip in the template's resource metadata
-    skips = documented_skips(template)
+    skips = documented_skips(stage_template)
 
     # Then each names a check and gives a real reason
     assert skips
@@ -69,7 +88,7 @@ def test_every_checkov_skip_is_documented_on_its_resource(template: dict[str, An
 
 
 def test_checkov_skips_only_what_the_template_documents(
-    checkov_report: dict[str, Any], template: dict[str, Any]
+    checkov_report: dict[str, Any], stage_template: dict[str, Any]
 ) -> None:
     # Given the checks checkov reports as skipped
     skipped = {
@@ -78,4 +97,5 @@ def test_checkov_skips_only_what_the_template_documents(
     }
 
     # Then each one is a skip written beside that resource, and none was skipped another way
-    assert skipped == {(logical_id, skip["id"]) for logical_id, skip in documented_skips(template)}
+    expected = {(logical_id, skip["id"]) for logical_id, skip in documented_skips(stage_template)}
+    assert skipped == expected
