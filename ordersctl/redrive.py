@@ -254,9 +254,6 @@ class AwsBackend:
         self.dlq_label = self.dlq_url
 
     def _queue_url(self, name: str) -> str:
-        outputs = self._target.stack_outputs()
-        if name in outputs:
-            return str(outputs[name])
         if name.startswith(("https://", "http://")):
             return name
         if name.startswith("arn:"):
@@ -265,6 +262,16 @@ class AwsBackend:
                 self._sqs.get_queue_url(QueueName=parts[5], QueueOwnerAWSAccountId=parts[4])[
                     "QueueUrl"
                 ]
+            )
+        # An output key of the stage's stack (InventoryFailureQueueUrl, ...), else a queue name.
+        outputs = self._target.stack_outputs() if name.endswith("Url") else {}
+        if name in outputs:
+            return str(outputs[name])
+        if name.endswith("Url") and name.isalnum():
+            known = ", ".join(key for key in outputs if key.endswith("Url")) or "none readable"
+            raise InputError(
+                f"{name} is not an output of stack {self._target.stack_name} (queue outputs: "
+                f"{known}); give the queue's URL, ARN or name instead"
             )
         return str(self._sqs.get_queue_url(QueueName=name)["QueueUrl"])
 

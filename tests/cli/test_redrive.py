@@ -264,3 +264,27 @@ def test_on_aws_a_work_queue_dlq_goes_back_to_its_source_queue(
     assert [m["Body"] for m in back] == [body]
     assert back[0]["MessageAttributes"]["trace"]["StringValue"] == "t-1"
     assert sqs.receive_message(QueueUrl=dlq_url).get("Messages", []) == []
+
+
+def test_on_aws_an_output_key_the_stack_lacks_is_named(
+    runner: CliRunner, moto_endpoint: str
+) -> None:
+    # Given no stack OrderEvents-nostack on the endpoint
+    # When the DLQ is named by an output key
+    result = runner.invoke(
+        app,
+        [
+            "redrive",
+            "InventoryFailureQueueUrl",
+            "--stage",
+            "nostack",
+            "--endpoint-url",
+            moto_endpoint,
+            "--region",
+            "eu-west-1",
+        ],
+    )
+
+    # Then it says which stack lacks it and what to give instead, and exits 2
+    assert result.exit_code == 2, result.output
+    assert "InventoryFailureQueueUrl is not an output of stack OrderEvents-nostack" in result.output
