@@ -178,8 +178,11 @@ def test_no_put_events_anywhere_lacks_a_source_condition(cfn: Any, prod_cfn: Any
                 assert "events:source" in condition, (statement.source_id, statement.body)
 
 
-def test_service_principals_publish_and_send_for_their_source_only(cfn: Any) -> None:
-    for statement in cfn.policy_statements():
+def test_service_principals_publish_and_send_for_their_source_only(cfn: Any, prod_cfn: Any) -> None:
+    statements = [*cfn.policy_statements(), *prod_cfn.policy_statements()]
+    # prod adds the e-mail subscriptions' DLQ, which SNS writes to
+    assert any(s.body.get("Principal") == {"Service": "sns.amazonaws.com"} for s in statements)
+    for statement in statements:
         if statement.source_type not in {"AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy"}:
             continue
         if not statement.allows:
@@ -191,6 +194,15 @@ def test_service_principals_publish_and_send_for_their_source_only(cfn: Any) -> 
         source_arns = [c["aws:SourceArn"] for c in conditions.values() if "aws:SourceArn" in c]
         assert len(source_arns) == 1, (statement.source_id, statement.body)
         assert set(statement.actions) <= {"sqs:SendMessage", "sns:Publish"}, statement.body
+
+
+def test_lambda_invoke_permissions_name_their_source(cfn: Any) -> None:
+    permissions = cfn.of_type("AWS::Lambda::Permission")
+    assert permissions
+    for logical_id, permission in permissions.items():
+        # Given a service allowed to invoke a function / Then only for one source ARN
+        assert permission["Properties"]["Principal"].endswith(".amazonaws.com"), logical_id
+        assert "SourceArn" in permission["Properties"], logical_id
 
 
 # -- what the code calls ---------------------------------------------------------------------------
