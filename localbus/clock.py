@@ -31,20 +31,25 @@ class _Entry:
     label: str = field(compare=False)
     action: Callable[[], None] = field(compare=False)
     cancelled: bool = field(default=False, compare=False)
+    background: bool = field(default=False, compare=False)
 
 
 class Handle:
     """Lets the scheduler of an action cancel it (a batching window that filled up early)."""
 
-    def __init__(self, entry: _Entry) -> None:
+    def __init__(self, entry: _Entry, clock: SimClock) -> None:
         self._entry = entry
+        self._clock = clock
 
     @property
     def due(self) -> float:
         return self._entry.due
 
     def cancel(self) -> None:
-        self._entry.cancelled = True
+        entry = self._entry
+        if not entry.cancelled and not entry.background:
+            self._clock._foreground -= 1
+        entry.cancelled = True
 
 
 class SimClock:
@@ -56,19 +61,26 @@ class SimClock:
         self._queue: list[_Entry] = []
         self._seq = itertools.count()
         self.steps_run = 0
+        self._foreground = 0  # entries in the queue that are work, not background timers
 
     def schedule(self, delay_s: float, action: Callable[[], None], label: str = "") -> Handle:
         """Run `action` `delay_s` seconds from now (0 = after everything already due now)."""
         return self.schedule_at(self.now + max(0.0, float(delay_s)), action, label)
 
-    def schedule_at(self, due: float, action: Callable[[], None], label: str = "") -> Handle:
-        entry = _Entry(max(due, self.now), next(self._seq), label, action)
+    def schedule_at(
+        self, due: float, action: Callable[[], None], label: str = "", *, background: bool = False
+    ) -> Handle:
+        """Run `action` at `due`. A background action (a schedule's next firing) runs when time
+        reaches it but does not keep run_until_idle busy: only work does."""
+        entry = _Entry(max(due, self.now), next(self._seq), label, action, background=background)
         heapq.heappush(self._queue, entry)
-        return Handle(entry)
+        if not background:
+            self._foreground += 1
+        return Handle(entry, self)
 
     @property
     def pending(self) -> int:
-        return sum(1 for entry in self._queue if not entry.cancelled)
+        return sum(1 for entry in self._queue if not entry.cancelled and not entry.background)
 
     def next_due(self) -> float | None:
         self._drop_cancelled()
@@ -85,25 +97,32 @@ class SimClock:
     ) -> int:
         """Run until nothing is pending; raise SimulationLimitError past the limits."""
         limit = self.now + max_time_s
-        steps = self._run(limit, max_steps)
-        if self.next_due() is not None:
-            upcoming = ", ".join(sorted({entry.label for entry in self._queue[:20]}))
+        steps = self._run(limit, max_steps, until_idle=True)
+        self._drop_cancelled()
+        if self._foreground > 0:
+            work = [e for e in self._queue if not e.background and not e.cancelled][:20]
+            upcoming = ", ".join(sorted({entry.label for entry in work}))
+            next_due = self.iso(min(entry.due for entry in work))
             raise SimulationLimitError(
                 f"still busy after {steps} steps and {self.now - (limit - max_time_s):.0f} "
                 f"simulated seconds (max_steps={max_steps}, max_time={max_time_s:.0f}s); "
-                f"next due at {self.iso(self._queue[0].due)}: {upcoming}. A loop (a rule that "
+                f"next due at {next_due}: {upcoming}. A loop (a rule that "
                 "feeds its own bus, a queue without a redrive policy whose consumer always "
                 "fails)? Raise the limits or fix the loop."
             )
         return steps
 
-    def _run(self, until: float, max_steps: int) -> int:
+    def _run(self, until: float, max_steps: int, *, until_idle: bool = False) -> int:
         steps = 0
         while True:
             self._drop_cancelled()
             if not self._queue or self._queue[0].due > until or steps >= max_steps:
                 return steps
+            if until_idle and self._foreground == 0:
+                return steps  # only background timers left: idle
             entry = heapq.heappop(self._queue)
+            if not entry.background:
+                self._foreground -= 1
             self.now = max(self.now, entry.due)
             steps += 1
             self.steps_run += 1
@@ -111,7 +130,7 @@ class SimClock:
 
     def _drop_cancelled(self) -> None:
         while self._queue and self._queue[0].cancelled:
-            heapq.heappop(self._queue)
+            heapq.heappop(self._queue)  # counted out of _foreground when cancelled
 
     def iso(self, t: float | None = None) -> str:
         """ISO 8601 UTC with milliseconds, e.g. 2025-01-01T00:01:00.000Z."""

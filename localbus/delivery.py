@@ -41,6 +41,7 @@ class Delivery:
     message_attributes: dict[str, Any] | None = None
     extra: dict[str, Any] | None = None  # trace fields (rule, target_id, input, attempt, via)
     group_id: str | None = None  # FIFO MessageGroupId
+    http_parameters: dict[str, Any] | None = None  # API destination path, query and headers
 
 
 class Deliverable(Protocol):
@@ -59,6 +60,7 @@ def send_to(
     message_attributes: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
     group_id: str | None = None,
+    http_parameters: dict[str, Any] | None = None,
 ) -> list[str]:
     """Hand `payload` to the resource `arn` names; returns ids of events it put on a bus.
 
@@ -77,7 +79,9 @@ def send_to(
     fault = engine.faults.take_delivery_fault(ref.logical_id, cause=cause, rule=extra.get("rule"))
     if fault is not None:
         raise DeliveryError(fault.error_code, fault.message, retryable=fault.retryable)
-    return accept(Delivery(payload, cause, event, message_attributes, extra, group_id))
+    return accept(
+        Delivery(payload, cause, event, message_attributes, extra, group_id, http_parameters)
+    )
 
 
 def json_or_text(payload: str) -> Any:

@@ -71,6 +71,7 @@ NAME_PROPERTY: dict[str, str] = {
     "AWS::EventSchemas::Registry": "RegistryName",
     "AWS::EventSchemas::Schema": "SchemaName",
     "AWS::KMS::Alias": "AliasName",
+    "AWS::S3::Bucket": "BucketName",
 }
 
 # Longest name AWS accepts; generated names are shortened to fit, as CloudFormation does.
@@ -91,6 +92,7 @@ _MAX_NAME_LENGTH: dict[str, int] = {
     "AWS::CloudWatch::Alarm": 255,
     "AWS::EventSchemas::Registry": 64,
     "AWS::EventSchemas::Schema": 385,
+    "AWS::S3::Bucket": 63,
 }
 
 # Types whose Ref is an identifier CloudFormation makes up (no name, no ARN worth modelling).
@@ -511,7 +513,9 @@ class Resolver:
             # CloudFormation keeps the start of both parts; split the room between them.
             stack = stack[: max(limit // 2, limit - len(logical))]
             logical = logical[: limit - len(stack)]
-        return f"{stack}-{logical}-{suffix}{ending}"
+        name = f"{stack}-{logical}-{suffix}{ending}"
+        # Bucket names are lowercase; CloudFormation lowercases the name it makes.
+        return name.lower() if kind == "AWS::S3::Bucket" else name
 
     def _is_fifo(self, logical_id: str) -> bool:
         properties = self.resource(logical_id).get("Properties") or {}
@@ -641,6 +645,8 @@ _ARNS: dict[str, Any] = {
     "AWS::CloudWatch::Alarm": _simple_arn("cloudwatch", "alarm:{name}"),
     "AWS::EventSchemas::Registry": _simple_arn("schemas", "registry/{name}"),
     "AWS::EventSchemas::Schema": _schema_arn,
+    # S3 ARNs carry neither region nor account.
+    "AWS::S3::Bucket": lambda r, lid: f"arn:{r.partition}:s3:::{r.physical_id(lid)}",
 }
 
 _REFS: dict[str, Any] = {
@@ -665,6 +671,7 @@ _REFS: dict[str, Any] = {
     "AWS::CloudWatch::Alarm": _name,
     "AWS::EventSchemas::Registry": _own_arn,
     "AWS::EventSchemas::Schema": _own_arn,
+    "AWS::S3::Bucket": _name,
 }
 
 _ATTRIBUTES: dict[tuple[str, str], Any] = {
@@ -703,7 +710,81 @@ _ATTRIBUTES: dict[tuple[str, str], Any] = {
     ("AWS::EventSchemas::Schema", "SchemaArn"): _own_arn,
     ("AWS::EventSchemas::Schema", "SchemaName"): _name,
     ("AWS::EventSchemas::Schema", "SchemaVersion"): lambda r, lid: "1",
+    ("AWS::S3::Bucket", "Arn"): _own_arn,
+    ("AWS::S3::Bucket", "DomainName"): lambda r, lid: f"{r.physical_id(lid)}.s3.{r.url_suffix}",
+    ("AWS::S3::Bucket", "RegionalDomainName"): lambda r, lid: (
+        f"{r.physical_id(lid)}.s3.{r.region}.{r.url_suffix}"
+    ),
 }
+
+
+# ---- Step Functions, EventBridge Scheduler and API Gateway (localbus.kinds targets) ----------
+
+
+def _api_id(resolver: Resolver, logical_id: str) -> str:
+    # API Gateway ids are 10 lowercase letters and digits, made up by the service.
+    return hashlib.sha256(f"{resolver.stack_name}/{logical_id}".encode()).hexdigest()[:10]
+
+
+def _schedule_arn(resolver: Resolver, logical_id: str) -> str:
+    properties = resolver.resource(logical_id).get("Properties") or {}
+    group = _as_text(resolver._eval(properties.get("GroupName", "default"), logical_id))
+    name = resolver.physical_id(logical_id)
+    return resolver._service_arn("scheduler", f"schedule/{group}/{name}")
+
+
+def _http_api_endpoint(resolver: Resolver, logical_id: str) -> str:
+    api = _api_id(resolver, logical_id)
+    return f"https://{api}.execute-api.{resolver.region}.{resolver.url_suffix}"
+
+
+NAME_PROPERTY.update(
+    {
+        "AWS::StepFunctions::StateMachine": "StateMachineName",
+        "AWS::Scheduler::Schedule": "Name",
+        "AWS::Scheduler::ScheduleGroup": "Name",
+    }
+)
+_ARNS.update(
+    {
+        "AWS::StepFunctions::StateMachine": _simple_arn("states", "stateMachine:{name}"),
+        "AWS::Scheduler::Schedule": _schedule_arn,
+        "AWS::Scheduler::ScheduleGroup": _simple_arn("scheduler", "schedule-group/{name}"),
+    }
+)
+_REFS.update(
+    {
+        "AWS::StepFunctions::StateMachine": _own_arn,
+        "AWS::Scheduler::Schedule": _name,
+        "AWS::Scheduler::ScheduleGroup": _name,
+        "AWS::ApiGateway::RestApi": _api_id,
+        "AWS::ApiGateway::Resource": _api_id,
+        "AWS::ApiGateway::Deployment": _api_id,
+        "AWS::ApiGateway::Stage": lambda r, lid: _as_text(
+            r._eval((r.resource(lid).get("Properties") or {}).get("StageName", lid), lid)
+        ),
+        "AWS::ApiGatewayV2::Api": _api_id,
+        "AWS::ApiGatewayV2::Integration": _api_id,
+        "AWS::ApiGatewayV2::Route": _api_id,
+        "AWS::ApiGatewayV2::Stage": lambda r, lid: _as_text(
+            r._eval((r.resource(lid).get("Properties") or {}).get("StageName", lid), lid)
+        ),
+    }
+)
+_ATTRIBUTES.update(
+    {
+        ("AWS::StepFunctions::StateMachine", "Arn"): _own_arn,
+        ("AWS::StepFunctions::StateMachine", "Name"): _name,
+        ("AWS::Scheduler::Schedule", "Arn"): _own_arn,
+        ("AWS::Scheduler::ScheduleGroup", "Arn"): _own_arn,
+        ("AWS::ApiGateway::RestApi", "RootResourceId"): lambda r, lid: _api_id(r, f"{lid}/"),
+        ("AWS::ApiGateway::RestApi", "RestApiId"): _api_id,
+        ("AWS::ApiGateway::Resource", "ResourceId"): _api_id,
+        ("AWS::ApiGatewayV2::Api", "ApiId"): _api_id,
+        ("AWS::ApiGatewayV2::Api", "ApiEndpoint"): _http_api_endpoint,
+    }
+)
+
 
 _FUNCTIONS: dict[str, Any] = {
     "Ref": Resolver._fn_ref,

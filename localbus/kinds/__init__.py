@@ -8,6 +8,7 @@ and pipes poll queues; archives attach to buses).
 from __future__ import annotations
 
 from localbus.engine import Kind
+from localbus.kinds.api_destination import ApiDestinationKind
 from localbus.kinds.archive import ArchiveKind
 from localbus.kinds.event_bus import EventBusKind
 from localbus.kinds.function import FunctionKind
@@ -15,6 +16,8 @@ from localbus.kinds.log_group import LogGroupKind
 from localbus.kinds.mapping import MappingKind
 from localbus.kinds.pipe import PipeKind
 from localbus.kinds.queue import QueueKind
+from localbus.kinds.schedule import ScheduleKind
+from localbus.kinds.state_machine import StateMachineKind
 from localbus.kinds.table import TableKind
 from localbus.kinds.topic import TopicKind
 
@@ -24,8 +27,11 @@ KINDS: tuple[type[Kind], ...] = (
     FunctionKind,
     LogGroupKind,
     TableKind,
+    StateMachineKind,
+    ApiDestinationKind,
     EventBusKind,
     ArchiveKind,
     MappingKind,
     PipeKind,
+    ScheduleKind,
 )

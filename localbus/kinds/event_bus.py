@@ -20,6 +20,7 @@ from localbus.delivery import Delivery, DeliveryError, json_or_text, send_to, sq
 from localbus.engine import Engine, Kind
 from localbus.patterns import InvalidPatternError, compile_pattern
 from localbus.resources import DEFAULT_BUS, EVENT_BUS, QUEUE, RULE, Cause, ResourceRef
+from localbus.schedule_expression import ScheduleExpression, ScheduleExpressionError, start_timer
 from localbus.transform import InvalidTargetInputError, target_input, validate_target_input
 
 _EVENT_BUS_ARN = re.compile(
@@ -38,8 +39,9 @@ class Rule:
     ref: ResourceRef
     name: str
     bus: str
-    pattern: Any
+    pattern: Any  # compiled EventPattern, None for a rule with only a ScheduleExpression
     targets: list[RuleTarget] = field(default_factory=list)
+    schedule: ScheduleExpression | None = None
 
 
 @dataclass
@@ -166,21 +168,33 @@ class EventBusKind(Kind):
         if state == "DISABLED":
             engine.reporter.note("disabled rule", logical_id, "State DISABLED: never matches")
             return None
+        schedule = None
         if props.get("ScheduleExpression"):
-            engine.report_unsupported(
-                "scheduled rule", logical_id, "ScheduleExpression rules are not triggered"
-            )
-            return None
+            try:
+                schedule = ScheduleExpression(
+                    str(props["ScheduleExpression"]), anchor=engine.clock.now
+                )
+            except ScheduleExpressionError as error:
+                engine.report_unsupported("invalid ScheduleExpression", logical_id, str(error))
+                return None
+            if schedule.kind == "at":
+                engine.report_unsupported(
+                    "invalid ScheduleExpression", logical_id, "rules take rate() or cron() only"
+                )
+                return None
         bus = self.bus_for(props.get("EventBusName"), logical_id)
         pattern = props.get("EventPattern")
-        if bus is None or pattern is None:
+        if bus is None or (pattern is None and schedule is None):
             return None
-        try:
-            compiled = compile_pattern(json.loads(pattern) if isinstance(pattern, str) else pattern)
-        except (InvalidPatternError, ValueError) as error:
-            engine.report_unsupported("invalid EventPattern", logical_id, str(error))
-            return None
-        rule = Rule(ref, ref.name, bus, compiled)
+        compiled = None
+        if pattern is not None:
+            try:
+                parsed = json.loads(pattern) if isinstance(pattern, str) else pattern
+                compiled = compile_pattern(parsed)
+            except (InvalidPatternError, ValueError) as error:
+                engine.report_unsupported("invalid EventPattern", logical_id, str(error))
+                return None
+        rule = Rule(ref, ref.name, bus, compiled, schedule=schedule)
         for target in props.get("Targets") or []:
             rule_target = RuleTarget(engine, rule_ref=ref, rule_name=ref.name, target=target)
             where = f"{logical_id}.Targets.{target.get('Id')}"
@@ -211,8 +225,50 @@ class EventBusKind(Kind):
             if rule_target.dead_letter:
                 engine.mark_dead_letter(rule_target.dead_letter)
             rule.targets.append(rule_target)
-        engine.resources[bus].rules.append(rule)
+        if compiled is not None:
+            engine.resources[bus].rules.append(rule)
         return rule
+
+    def start(self) -> None:
+        """Scheduled rules fire on the simulated clock (rate from the bus's start time)."""
+        for rule in self.engine.collections.get("rules", {}).values():
+            if rule.schedule is not None:
+                start_timer(
+                    self.engine.clock,
+                    rule.schedule,
+                    lambda due, r=rule: self._fire(r, due),
+                    f"schedule {rule.ref.logical_id}",
+                )
+
+    def _fire(self, rule: Rule, due: float) -> None:
+        """A scheduled rule's event ("Scheduled Event" from aws.events) to its targets."""
+        engine = self.engine
+        event = {
+            "version": "0",
+            "id": engine.ids.uuid(),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": engine.account_id,
+            "time": engine.clock.event_time(due),
+            "region": engine.region,
+            "resources": [rule.ref.arn],
+            "detail": {},
+        }
+        cause = (event["id"],)
+        engine.trace.record(
+            "received",
+            time=engine.clock.iso(),
+            elapsed=engine.clock.elapsed(),
+            event_id=event["id"],
+            resource=rule.ref.logical_id,
+            resource_type=RULE,
+            source="aws.events",
+            detail_type="Scheduled Event",
+            via="schedule",
+        )
+        engine.record("rule-matched", cause, rule.ref, rule=rule.ref.logical_id)
+        for target in rule.targets:
+            target.deliver(event, cause)
 
 
 @dataclass
@@ -247,6 +303,7 @@ class RuleTarget:
         self.dead_letter = (target.get("DeadLetterConfig") or {}).get("Arn")
         sqs = target.get("SqsParameters") or {}
         self.message_group_id = sqs.get("MessageGroupId")
+        self.http_parameters = target.get("HttpParameters")
         try:
             validate_target_input(target)
         except InvalidTargetInputError as error:
@@ -261,17 +318,32 @@ class RuleTarget:
         job = _RuleDelivery(event, cause, self._bus.clock.now)
         self._bus.clock.schedule(0, lambda: self._attempt(job), f"rule target {self.label}")
 
+    # What a schedule's target (localbus.kinds.schedule) changes: what is sent, the trace's
+    # fields, and the dead-letter message.
+
+    def _common(self) -> dict[str, Any]:
+        return {"rule": self.rule_ref.logical_id, "target_id": self.target_id}
+
+    def _payload(self, job: _RuleDelivery) -> str:
+        return target_input(
+            self.target, job.event, rule_arn=self.rule_ref.arn, rule_name=self.rule_name
+        )
+
+    def _dead_letter_message(
+        self, job: _RuleDelivery, payload: str | None, values: dict[str, str]
+    ) -> tuple[str, dict[str, str]]:
+        # The DLQ message body is the event itself, as EventBridge received it.
+        return json.dumps(job.event), {"RULE_ARN": self.rule_ref.arn, **values}
+
     def _attempt(self, job: _RuleDelivery) -> None:
         bus = self._bus
         job.attempts += 1
-        common = {"rule": self.rule_ref.logical_id, "target_id": self.target_id}
+        common = self._common()
         where = self.ref or self.rule_ref
         if job.attempts > 1:
             bus.record("retried", job.cause, where, attempt=job.attempts, **common)
         try:
-            payload = target_input(
-                self.target, job.event, rule_arn=self.rule_ref.arn, rule_name=self.rule_name
-            )
+            payload = self._payload(job)
         except InvalidTargetInputError as error:
             self._failed(job, DeliveryError("InvalidInput", str(error), retryable=False), None)
             return
@@ -284,6 +356,7 @@ class RuleTarget:
                 event=job.event,
                 extra={**common, "input": payload, "attempt": job.attempts},
                 group_id=self.message_group_id,
+                http_parameters=self.http_parameters,
             )
         except DeliveryError as error:
             self._failed(job, error, payload)
@@ -291,7 +364,7 @@ class RuleTarget:
     def _failed(self, job: _RuleDelivery, error: DeliveryError, payload: str | None) -> None:
         bus = self._bus
         where = self.ref or self.rule_ref
-        common = {"rule": self.rule_ref.logical_id, "target_id": self.target_id}
+        common = self._common()
         bus.record(
             "failed",
             job.cause,
@@ -325,7 +398,6 @@ class RuleTarget:
             **common,
         )
         values = {
-            "RULE_ARN": self.rule_ref.arn,
             "TARGET_ARN": str(self.arn),
             "ERROR_CODE": error.code,
             "ERROR_MESSAGE": error.message,
@@ -333,6 +405,7 @@ class RuleTarget:
         }
         if error.retryable:
             values["EXHAUSTED_RETRY_CONDITION"] = condition
+        body, values = self._dead_letter_message(job, payload, values)
         attributes = sqs_attributes(values)
         if dlq is None:
             bus.record(
@@ -343,7 +416,6 @@ class RuleTarget:
                 **common,
             )
             return
-        # The DLQ message body is the event itself, as EventBridge received it.
         bus.resources[dlq.logical_id].send(
-            json.dumps(job.event), message_attributes=attributes, cause=job.cause, extra=common
+            body, message_attributes=attributes, cause=job.cause, extra=common
         )

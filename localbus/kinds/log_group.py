@@ -20,11 +20,17 @@ class LogGroup:
         self._engine = engine
         self.ref = ref
 
-    def write(self, message: str) -> None:
+    def write(
+        self, message: str, *, timestamp: int | None = None, stream: str | None = None
+    ) -> None:
         engine = self._engine
-        engine.logs.setdefault(self.ref.logical_id, []).append(
-            {"timestamp": engine.clock.millis(), "message": message}
-        )
+        entry: dict[str, Any] = {
+            "timestamp": engine.clock.millis() if timestamp is None else timestamp,
+            "message": message,
+        }
+        if stream:
+            entry["logStreamName"] = stream
+        engine.logs.setdefault(self.ref.logical_id, []).append(entry)
 
     def accept(self, delivery: Delivery) -> list[str]:
         """As a target: the message is the payload as EventBridge writes it."""

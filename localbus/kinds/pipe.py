@@ -26,30 +26,34 @@ unsupported.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from localbus.delivery import DeliveryError
 from localbus.engine import Kind
+from localbus.kinds.kafka_source import KafkaPipe, build_kafka_pipe, is_kafka_source
 from localbus.kinds.mapping import FilteredSqsConsumer
 from localbus.kinds.pipe_logs import PipeLog
-from localbus.kinds.queue import Message, Queue, filter_view
-from localbus.resources import EVENT_BUS, FUNCTION, QUEUE, TOPIC, Cause, ResourceRef
+from localbus.kinds.pipe_steps import (
+    PipeFailure,
+    apply_dynamic,
+    dynamic_parameters,
+    render_template,
+)
+from localbus.kinds.pipe_steps import as_items as _as_items
+from localbus.kinds.pipe_steps import json_or_text as _json_or_text
+from localbus.kinds.queue import Message, Queue
+from localbus.resources import EVENT_BUS, FUNCTION, LOG_GROUP, QUEUE, TOPIC, Cause, ResourceRef
 
 if TYPE_CHECKING:
     from localbus.engine import Engine
 
 PIPE = "AWS::Pipes::Pipe"
-_PLACEHOLDER = re.compile(r"<(\$[^<>\s]*|aws\.pipes\.[A-Za-z.\-]+)>")
-_PATH_STEP = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
-_MISSING = object()
-
-
-class PipeFailure(Exception):
-    def __init__(self, stage: str, error: str) -> None:
-        super().__init__(error)
-        self.stage = stage
-        self.error = error
+STATE_MACHINE = "AWS::StepFunctions::StateMachine"
+API_DESTINATION = "AWS::Events::ApiDestination"
+PIPE_TARGETS = frozenset(
+    {EVENT_BUS, QUEUE, TOPIC, FUNCTION, LOG_GROUP, STATE_MACHINE, API_DESTINATION}
+)
 
 
 class SqsPipe(FilteredSqsConsumer):
@@ -72,19 +76,29 @@ class SqsPipe(FilteredSqsConsumer):
         self.name = ref.name
         self.enrichment_arn = props.get("Enrichment")
         self.enrichment = bus.index.find(self.enrichment_arn) if self.enrichment_arn else None
-        if self.enrichment_arn and (self.enrichment is None or self.enrichment.type != FUNCTION):
-            bus.report_unsupported("pipe enrichment other than a Lambda function", ref.logical_id)
         self.enrichment_template = (props.get("EnrichmentParameters") or {}).get("InputTemplate")
         self.target_arn = props.get("Target")
-        self.target = bus.index.find(self.target_arn)
-        if self.target is None or self.target.type not in (EVENT_BUS, QUEUE, TOPIC, FUNCTION):
-            bus.report_unsupported("pipe target", ref.logical_id, str(self.target_arn))
+        self.target = bus.find_target(self.target_arn)
         target_params = props.get("TargetParameters") or {}
         self.target_template = target_params.get("InputTemplate")
-        self.bus_params = target_params.get("EventBridgeEventBusParameters") or {}
-        self.lambda_params = target_params.get("LambdaFunctionParameters") or {}
-        self.sqs_params = target_params.get("SqsQueueParameters") or {}
+        self.target_params = {k: v for k, v in target_params.items() if k != "InputTemplate"}
+        # Parameters whose whole value is a JSON path ($.body.accountId): read per item.
+        self.dynamic = dynamic_parameters(self.target_params)
         self.log = PipeLog(bus, ref, props.get("LogConfiguration"))
+
+    def unsupported_reason(self) -> str | None:
+        """Why the pipe cannot be emulated (it then does not run), or None."""
+        if self.enrichment_arn and (self.enrichment is None or self.enrichment.type != FUNCTION):
+            return f"enrichment {self.enrichment_arn} is not a Lambda function of the template"
+        target = self.target
+        if target is None:
+            return f"target {self.target_arn} is not in the template"
+        if target.type not in PIPE_TARGETS:
+            return f"target {self.target_arn}: {target.type} targets are not emulated"
+        for where, path in self.dynamic:
+            if "*" in path:
+                return f"dynamic parameter {'.'.join(where)} uses a wildcard: {path}"
+        return None
 
     def process(self, messages: list[Message]) -> None:
         bus = self._bus
@@ -98,6 +112,7 @@ class SqsPipe(FilteredSqsConsumer):
                 message_id=message.message_id,
                 stage="source",
                 attempt=message.receive_count,
+                input=record,
             )
             batch.append((message, record))
         if not batch:
@@ -192,56 +207,100 @@ class SqsPipe(FilteredSqsConsumer):
     def _deliver(self, items: list[Any], causes: list[Cause]) -> None:
         bus = self._bus
         target = self.target
-        if target is None or target.type not in (EVENT_BUS, QUEUE, TOPIC, FUNCTION):
-            raise PipeFailure("target", f"UnsupportedTarget: {self.target_arn}")
+        assert target is not None  # a pipe whose target cannot be emulated is not built
         fault = bus.faults.take_delivery_fault(target.logical_id)
         if fault is not None:
             raise PipeFailure("target", f"{fault.error_code}: {fault.message}")
+        # Dynamic parameters read the item itself, never the input template's output.
+        params = [self._parameters(item) for item in items]
         rendered = [self._target_input(item) for item in items]
         common = {"via": self.ref.logical_id}
+        resource = bus.resources[target.logical_id]
         if target.type == EVENT_BUS:
-            self._put_events(target, rendered, causes)
+            self._put_events(target, rendered, causes, params)
         elif target.type == QUEUE:
-            for text, cause in zip(rendered, causes, strict=True):
-                bus.resources[target.logical_id].send(
-                    text, cause=cause, group_id=self.sqs_params.get("MessageGroupId"), extra=common
-                )
+            for text, cause, p in zip(rendered, causes, params, strict=True):
+                sqs = p.get("SqsQueueParameters") or {}
+                resource.send(text, cause=cause, group_id=sqs.get("MessageGroupId"), extra=common)
         elif target.type == TOPIC:
             for text, cause in zip(rendered, causes, strict=True):
-                bus.resources[target.logical_id].publish(text, cause=cause, extra=common)
-        else:
-            payload = [_json_or_text(text) for text in rendered]
+                resource.publish(text, cause=cause, extra=common)
+        elif target.type == LOG_GROUP:
+            for text, cause, p in zip(rendered, causes, params, strict=True):
+                logs = p.get("CloudWatchLogsParameters") or {}
+                resource.write(
+                    text,
+                    timestamp=_log_timestamp(logs.get("Timestamp"), bus.clock.millis()),
+                    stream=logs.get("LogStreamName"),
+                )
+                bus.record("delivered", cause, target, input=text, **common)
+        elif target.type == API_DESTINATION:
+            for text, cause, p in zip(rendered, causes, params, strict=True):
+                try:
+                    resource.call(
+                        text, http=p.get("HttpParameters") or {}, cause=cause, extra=common
+                    )
+                except DeliveryError as error:
+                    bus.record("failed", cause, target, error=str(error), input=text, **common)
+                    raise PipeFailure("target", str(error)) from None
+        elif target.type == STATE_MACHINE:
+            # Like Lambda, Step Functions takes the batch as one JSON array.
+            payload = json.dumps([_json_or_text(text) for text in rendered])
             all_causes = tuple(dict.fromkeys(e for cause in causes for e in cause))
-            if self.lambda_params.get("InvocationType") == "FIRE_AND_FORGET":
-                bus.lambdas.invoke_async(target.logical_id, payload, cause=all_causes, extra=common)
-                return
-            outcome = bus.lambdas.invoke_sync(target.logical_id, payload, cause=all_causes)
-            bus.record(
-                "delivered" if outcome.ok else "failed",
-                all_causes,
-                target,
-                error=None if outcome.ok else outcome.error,
-                request_id=outcome.request_id,
-                input=payload,
-                produced_event_ids=outcome.produced or None,
-                **common,
-            )
-            if not outcome.ok:
-                raise PipeFailure("target", outcome.error)
+            resource.start_execution(payload, cause=all_causes, extra=common)
+        else:
+            self._invoke_function(target, rendered, causes, params[0] if params else {})
 
-    def _put_events(self, target: ResourceRef, details: list[str], causes: list[Cause]) -> None:
+    def _invoke_function(
+        self, target: ResourceRef, rendered: list[str], causes: list[Cause], params: dict
+    ) -> None:
         bus = self._bus
-        params = self.bus_params
-        entries = [
-            {
-                "Source": params.get("Source") or f"Pipe {self.name}",
-                "DetailType": params.get("DetailType") or "Event from aws:sqs",
+        common = {"via": self.ref.logical_id}
+        payload = [_json_or_text(text) for text in rendered]
+        all_causes = tuple(dict.fromkeys(e for cause in causes for e in cause))
+        lambda_params = params.get("LambdaFunctionParameters") or {}
+        if lambda_params.get("InvocationType") == "FIRE_AND_FORGET":
+            bus.lambdas.invoke_async(target.logical_id, payload, cause=all_causes, extra=common)
+            return
+        outcome = bus.lambdas.invoke_sync(target.logical_id, payload, cause=all_causes)
+        bus.record(
+            "delivered" if outcome.ok else "failed",
+            all_causes,
+            target,
+            error=None if outcome.ok else outcome.error,
+            request_id=outcome.request_id,
+            input=payload,
+            produced_event_ids=outcome.produced or None,
+            **common,
+        )
+        if not outcome.ok:
+            raise PipeFailure("target", outcome.error)
+
+    def _parameters(self, item: Any) -> dict[str, Any]:
+        """TargetParameters for one item, each dynamic path replaced by the item's value."""
+        return apply_dynamic(self.target_params, self.dynamic, item)
+
+    def _put_events(
+        self,
+        target: ResourceRef,
+        details: list[str],
+        causes: list[Cause],
+        params: list[dict[str, Any]],
+    ) -> None:
+        bus = self._bus
+        entries = []
+        for detail, p in zip(details, params, strict=True):
+            bus_params = p.get("EventBridgeEventBusParameters") or {}
+            entry = {
+                "Source": bus_params.get("Source") or f"Pipe {self.name}",
+                "DetailType": bus_params.get("DetailType") or "Event from aws:sqs",
                 "Detail": detail,
-                "Resources": list(params.get("Resources") or []),
+                "Resources": list(bus_params.get("Resources") or []),
                 "EventBusName": target.arn,
             }
-            for detail in details
-        ]
+            if bus_params.get("Time"):
+                entry["Time"] = bus_params["Time"]
+            entries.append(entry)
         for start in range(0, len(entries), 10):  # PutEvents takes 10 entries a call
             chunk = entries[start : start + 10]
             chunk_causes = causes[start : start + 10]
@@ -266,7 +325,6 @@ class SqsPipe(FilteredSqsConsumer):
     def _render(self, template: str, item: Any) -> Any:
         """A Pipes input template (`<$.json.path>` and `<aws.pipes.*>` placeholders) for one
         item; a JSON body of an SQS record is addressable under `$.body` (implicit parsing)."""
-        data = filter_view(item) if isinstance(item, dict) and "body" in item else item
         bus = self._bus
         reserved = {
             "aws.pipes.pipe-arn": self.ref.arn,
@@ -278,67 +336,22 @@ class SqsPipe(FilteredSqsConsumer):
             "aws.pipes.event": item,
             "aws.pipes.event.json": item,
         }
-        json_template = template.lstrip().startswith(("{", "["))
-        out: list[str] = []
-        position = 0
-        for match in _PLACEHOLDER.finditer(template):
-            out.append(template[position : match.start()])
-            name = match.group(1)
-            value = reserved.get(name, _MISSING) if name.startswith("aws.") else _select(data, name)
-            # In a JSON template a value outside a string literal goes in as JSON; everywhere
-            # else (inside "..." or in a plain-text template) as text.
-            in_string = not json_template or _inside_string(template, match.start())
-            if value is _MISSING:
-                out.append("" if in_string else "null")
-            elif in_string:
-                out.append(value if isinstance(value, str) else json.dumps(value))
-            else:
-                out.append(json.dumps(value))
-            position = match.end()
-        out.append(template[position:])
-        text = "".join(out)
+        text = render_template(template, item, reserved)
         return _json_or_text(text) if self.enrichment_template == template else text
 
 
-def _select(data: Any, path: str) -> Any:
-    value = data
-    for key, index in _PATH_STEP.findall(path[1:]):
-        if index:
-            if not isinstance(value, list) or int(index) >= len(value):
-                return _MISSING
-            value = value[int(index)]
-        else:
-            if not isinstance(value, dict) or key not in value:
-                return _MISSING
-            value = value[key]
-    return value
-
-
-def _inside_string(template: str, offset: int) -> bool:
-    """True when `offset` is inside a JSON string literal of `template`."""
-    inside = False
-    escaped = False
-    for char in template[:offset]:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == '"':
-            inside = not inside
-    return inside
-
-
-def _as_items(result: Any) -> list[Any]:
-    if result in (None, "", {}, []):
-        return []
-    return list(result) if isinstance(result, list) else [result]
-
-
-def _json_or_text(text: str) -> Any:
+def _log_timestamp(value: Any, default: int) -> int:
+    """A CloudWatch Logs target's Timestamp (epoch millis) from its dynamic path's value."""
+    if value is None:
+        return default
     try:
-        return json.loads(text)
-    except ValueError:
-        return text
+        return int(float(value))
+    except (TypeError, ValueError):
+        raise PipeFailure(
+            "target",
+            f"InvalidParameter: CloudWatchLogsParameters.Timestamp {value!r} is not "
+            "a number of milliseconds",
+        ) from None
 
 
 class PipeKind(Kind):
@@ -349,6 +362,11 @@ class PipeKind(Kind):
         if str(props.get("DesiredState", "RUNNING")) != "RUNNING":
             engine.reporter.note("stopped pipe", ref.logical_id, "DesiredState is not RUNNING")
             return None
+        if is_kafka_source(props.get("Source")):
+            # Fed from a Kafka topic, not a queue: listed apart (bus.kafka_pipes).
+            kafka_pipe = build_kafka_pipe(engine, ref, props)
+            engine.add_resource(ref, kafka_pipe, "kafka_pipes", index=False)
+            return None
         queue = engine.index.find(props.get("Source"), QUEUE)
         if queue is None:
             engine.report_unsupported(
@@ -357,4 +375,28 @@ class PipeKind(Kind):
                 str(props.get("Source")),
             )
             return None
-        return SqsPipe(engine, ref, engine.resources[queue.logical_id], props)
+        pipe = SqsPipe(engine, ref, engine.resources[queue.logical_id], props)
+        reason = pipe.unsupported_reason()
+        if reason is not None:
+            # Not polling: its records stay on the source queue instead of failing until they
+            # expire.
+            pipe.detach()
+            engine.report_unsupported(
+                "pipe not emulated",
+                ref.logical_id,
+                f"{reason}; the pipe does not run (records stay on {queue.logical_id})",
+            )
+            return None
+        return pipe
+
+    def _kafka_pipes(self) -> list[KafkaPipe]:
+        return list(self.engine.collections["kafka_pipes"].values())
+
+    def drain(self) -> int:
+        """Kafka-sourced pipes consume until their group is caught up (records handed on)."""
+        return sum(pipe.drain() for pipe in self._kafka_pipes())
+
+    def close(self) -> None:
+        """Kafka-sourced pipes leave their consumer group."""
+        for pipe in self._kafka_pipes():
+            pipe.close()

@@ -103,8 +103,15 @@ class Queue:
             group_id=group_id,
         )
         self._messages.append(message)
+        # The step shows the message as delivered (the body, and the FIFO group id).
+        if group_id is not None:
+            extra = {**(extra or {}), "message_group_id": group_id}
         bus.record(
-            "delivered", message.cause, self.ref, message_id=message.message_id, **(extra or {})
+            "delivered",
+            message.cause,
+            self.ref,
+            message_id=message.message_id,
+            **{"input": body, **(extra or {})},
         )
         self._wake_at(message.visible_at)
         return message
@@ -211,6 +218,8 @@ class Queue:
             dlq_ref,
             message_id=message.message_id,
             via=self.logical_id,
+            input=message.body,
+            **({"message_group_id": message.group_id} if message.group_id else {}),
         )
 
     def _expire(self) -> None:
@@ -345,6 +354,11 @@ class QueueConsumer:
         self._busy = False
         self._window = None
         queue.consumers.append(self)
+
+    def detach(self) -> None:
+        """Stop polling (a consumer that cannot run)."""
+        if self in self.queue.consumers:
+            self.queue.consumers.remove(self)
 
     def on_available(self) -> None:
         if self._busy:

@@ -84,7 +84,13 @@ class Topic:
         """Publish; returns the MessageId. Subscribers are delivered to asynchronously."""
         bus = self.bus
         message_id = bus.ids.uuid()
-        bus.record("delivered", cause, self.ref, message_id=message_id, **(extra or {}))
+        bus.record(
+            "delivered",
+            cause,
+            self.ref,
+            message_id=message_id,
+            **{"input": message, **(extra or {})},
+        )
         notification = {
             "message_id": message_id,
             "message": message,

@@ -43,8 +43,14 @@ def _imports(path: Path, known: set[str]) -> set[str]:
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            # `from localbus import x` imports the module localbus.x when there is one
-            names = [f"{node.module}.{alias.name}" for alias in node.names] + [node.module]
+            # `from package import x` imports the module package.x when there is one (the
+            # package's own __init__ is already running), else a name from the package
+            names = [
+                f"{node.module}.{alias.name}"
+                if f"{node.module}.{alias.name}" in known
+                else node.module
+                for alias in node.names
+            ]
         else:
             continue
         for name in names:

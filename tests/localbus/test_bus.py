@@ -162,9 +162,9 @@ def test_a_seed_makes_ids_and_times_reproducible(tmp_path: Path) -> None:
 
 
 def test_unknown_resource_types_are_reported_once_and_known_ones_ignored(tmp_path: Path) -> None:
-    # Given a stack with a state machine (not emulated) and an IAM role (irrelevant to the flow)
+    # Given a stack with a Kinesis stream (not emulated) and an IAM role (irrelevant to the flow)
     resources = simple_stack()
-    resources["Machine"] = {"Type": "AWS::StepFunctions::StateMachine", "Properties": {}}
+    resources["Machine"] = {"Type": "AWS::Kinesis::Stream", "Properties": {}}
     resources["Role"] = {"Type": "AWS::IAM::Role", "Properties": {}}
 
     # When the bus loads it
@@ -174,12 +174,12 @@ def test_unknown_resource_types_are_reported_once_and_known_ones_ignored(tmp_pat
             unsupported = bus.unsupported
             ignored = bus.ignored
 
-    # Then the state machine is listed and warned about once; the role is known-and-ignored
-    machine = [line for line in unsupported if "AWS::StepFunctions::StateMachine" in line]
+    # Then the stream is listed and warned about once; the role is known-and-ignored
+    machine = [line for line in unsupported if "AWS::Kinesis::Stream" in line]
     assert len(machine) == 1
     assert "Machine" in machine[0]
     warned = [w for w in caught if issubclass(w.category, UnsupportedFeatureWarning)]
-    assert len([w for w in warned if "StepFunctions" in str(w.message)]) == 1
+    assert len([w for w in warned if "Kinesis" in str(w.message)]) == 1
     assert ignored == {"Role": "AWS::IAM::Role"}
 
 

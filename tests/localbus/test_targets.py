@@ -527,16 +527,19 @@ def test_on_failure_destination_on_a_topic_publishes_the_record(tmp_path: Path) 
 
 
 def test_rule_target_of_an_unsupported_type_is_reported_and_fails(tmp_path: Path) -> None:
-    # Given a rule that targets an API destination (not emulated)
+    # Given a rule that targets a Kinesis stream (not emulated)
     resources = {
         "Bus": event_bus("orders"),
-        "Webhook": {"Type": "AWS::Events::ApiDestination", "Properties": {"Name": "hook"}},
+        "Webhook": {"Type": "AWS::Kinesis::Stream", "Properties": {"Name": "hook"}},
         "ToWebhook": rule(
-            "Bus", ORDERS, target("api", arn("Webhook"), RetryPolicy={"MaximumRetryAttempts": 0})
+            # A stream's ARN is not modelled here: the target names it by logical id.
+            "Bus",
+            ORDERS,
+            target("api", "Webhook", RetryPolicy={"MaximumRetryAttempts": 0}),
         ),
     }
     with (
-        pytest.warns(UnsupportedFeatureWarning, match="ApiDestination"),
+        pytest.warns(UnsupportedFeatureWarning, match="Kinesis"),
         open_bus(tmp_path, resources) as bus,
     ):
         # When an event matches it
@@ -598,3 +601,36 @@ def test_a_target_input_aws_would_refuse_is_reported_at_load_and_dead_letters_it
         bus.run_until_idle()
         [message] = bus.dead_letters()["RuleDlq"]
         assert message["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "InvalidInput"
+
+
+def test_step_functions_rule_target_records_the_start_with_the_transformed_input(
+    tmp_path: Path,
+) -> None:
+    # Given a rule whose target is a state machine, with an input transformer
+    resources = {
+        "Bus": event_bus("orders"),
+        "Workflow": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {}},
+        "ToWorkflow": rule(
+            "Bus",
+            ORDERS,
+            target(
+                "sfn",
+                {"Ref": "Workflow"},  # a state machine's Ref is its ARN
+                InputTransformer={
+                    "InputPathsMap": {"order": "$.detail.orderId"},
+                    "InputTemplate": '{"order": <order>}',
+                },
+            ),
+        ),
+    }
+    with open_bus(tmp_path, resources) as bus:
+        # When an order is put
+        bus.put_events(Entries=[entry({"orderId": "o-30"}, bus="orders")])
+        bus.run_until_idle()
+
+        # Then one execution was started with the rendered input, and traced as delivered
+        [execution] = bus.state_machines["Workflow"].executions
+        assert execution["input"] == {"order": "o-30"}
+        [step] = [s for s in bus.trace.find("delivered") if s["resource"] == "Workflow"]
+        assert step["rule"] == "ToWorkflow" and step["execution_arn"] == execution["executionArn"]
+        assert any("state machine" in note and "Workflow" in note for note in bus.notes)
