@@ -64,7 +64,12 @@ class OrderEventsStack(Stack):
         # kafkaClusterArn).
         self.kafka_pipe = (
             KafkaIngestPipe(
-                self, "KafkaIngest", config=config, functions=self.functions, bus=self.event_bus.bus
+                self,
+                "KafkaIngest",
+                config=config,
+                functions=self.functions,
+                bus=self.event_bus.bus,
+                key=key,
             )
             if config.kafka_enabled
             else None
