@@ -399,17 +399,19 @@ def _from_text(key: str, text: str) -> Any:
     """An override's text as the JSON value cdk.json would hold for the key.
 
     The CDK CLI passes every ``-c key=value`` as a string. The text becomes what the key's type
-    expects (numbers, true/false, comma-separated lists, "" or null for "none"); text that does
-    not fit is passed on unchanged so the model reports it with its usual message.
+    expects (numbers, true/false, comma-separated or JSON lists, JSON objects, "" or null for
+    "none"); text that does not fit is passed on unchanged so the model reports it with its
+    usual message. A key that holds a string keeps the text as it is ("123" stays "123").
     """
     accepted = _accepted_types(StageConfig.model_fields[_FIELD_BY_KEY[key]].annotation)
     stripped = text.strip()
+    if str not in accepted and stripped[:1] in ("{", "["):
+        # An object or a list written as JSON (-c key='{"a": 1}'), for keys that hold one.
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError:
+            return text
     if list in accepted:
-        if stripped.startswith("["):
-            try:
-                return json.loads(stripped)
-            except json.JSONDecodeError:
-                return text
         return [part.strip() for part in stripped.split(",") if part.strip()]
     if type(None) in accepted and stripped in ("", "null"):
         return None

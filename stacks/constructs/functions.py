@@ -18,6 +18,7 @@ from stacks.access import (
     IDEMPOTENCY_TABLE_ACTIONS,
     INVENTORY_TABLE_ACTIONS,
     ORDER_HISTORY_ACTIONS,
+    REJECT_QUEUE_ACTIONS,
     SQS_DESTINATION_ACTIONS,
     allow,
     put_events_from,
@@ -178,7 +179,10 @@ class OrderFunctions(Construct):
             timeout=KAFKA_ADAPTER_TIMEOUT,
             environment={"REJECT_QUEUE_URL": reject_queue.queue_url},
         )
-        reject_queue.grant_send_messages(function)
+        # By hand (stacks/access.py): grant_send_messages adds GetQueueAttributes, GetQueueUrl.
+        function.add_to_role_policy(
+            allow("SetBadRecordsAside", REJECT_QUEUE_ACTIONS, [reject_queue.queue_arn])
+        )
         self.kafka_adapter = function
         return function
 
