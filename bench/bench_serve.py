@@ -2,7 +2,7 @@
 
 Both are measured in fresh child processes (nothing imported beforehand; the clock starts
 before the first localbus import, the interpreter's own start-up is not counted):
-- load: `from localbus import LocalBus`, `LocalBus.from_cdk_out(...)`, `close()`;
+- load: `from localbus import LocalBus`, `LocalBus.from_template(...)`, `close()`;
 - serve: `from localbus.serve import LocalBusServer`, `LocalBusServer(...).start()` (bind the
   port, load the same template with the child-process runtime, moto's server app), the first
   answered HTTP request (`GET /_localbus/health`), `stop()`.
@@ -30,7 +30,7 @@ def _load(cdk_out: str) -> float:
     started = time.perf_counter()
     from localbus import LocalBus
 
-    bus = LocalBus.from_cdk_out(cdk_out)
+    bus = LocalBus.from_template(cdk_out)
     bus.close()
     return time.perf_counter() - started
 

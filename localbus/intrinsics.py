@@ -71,6 +71,7 @@ NAME_PROPERTY: dict[str, str] = {
     "AWS::EventSchemas::Registry": "RegistryName",
     "AWS::EventSchemas::Schema": "SchemaName",
     "AWS::KMS::Alias": "AliasName",
+    "AWS::S3::Bucket": "BucketName",
 }
 
 # Longest name AWS accepts; generated names are shortened to fit, as CloudFormation does.
@@ -91,6 +92,7 @@ _MAX_NAME_LENGTH: dict[str, int] = {
     "AWS::CloudWatch::Alarm": 255,
     "AWS::EventSchemas::Registry": 64,
     "AWS::EventSchemas::Schema": 385,
+    "AWS::S3::Bucket": 63,
 }
 
 # Types whose Ref is an identifier CloudFormation makes up (no name, no ARN worth modelling).
@@ -511,7 +513,9 @@ class Resolver:
             # CloudFormation keeps the start of both parts; split the room between them.
             stack = stack[: max(limit // 2, limit - len(logical))]
             logical = logical[: limit - len(stack)]
-        return f"{stack}-{logical}-{suffix}{ending}"
+        name = f"{stack}-{logical}-{suffix}{ending}"
+        # Bucket names are lowercase; CloudFormation lowercases the name it makes.
+        return name.lower() if kind == "AWS::S3::Bucket" else name
 
     def _is_fifo(self, logical_id: str) -> bool:
         properties = self.resource(logical_id).get("Properties") or {}
@@ -641,6 +645,8 @@ _ARNS: dict[str, Any] = {
     "AWS::CloudWatch::Alarm": _simple_arn("cloudwatch", "alarm:{name}"),
     "AWS::EventSchemas::Registry": _simple_arn("schemas", "registry/{name}"),
     "AWS::EventSchemas::Schema": _schema_arn,
+    # S3 ARNs carry neither region nor account.
+    "AWS::S3::Bucket": lambda r, lid: f"arn:{r.partition}:s3:::{r.physical_id(lid)}",
 }
 
 _REFS: dict[str, Any] = {
@@ -665,6 +671,7 @@ _REFS: dict[str, Any] = {
     "AWS::CloudWatch::Alarm": _name,
     "AWS::EventSchemas::Registry": _own_arn,
     "AWS::EventSchemas::Schema": _own_arn,
+    "AWS::S3::Bucket": _name,
 }
 
 _ATTRIBUTES: dict[tuple[str, str], Any] = {
@@ -703,6 +710,11 @@ _ATTRIBUTES: dict[tuple[str, str], Any] = {
     ("AWS::EventSchemas::Schema", "SchemaArn"): _own_arn,
     ("AWS::EventSchemas::Schema", "SchemaName"): _name,
     ("AWS::EventSchemas::Schema", "SchemaVersion"): lambda r, lid: "1",
+    ("AWS::S3::Bucket", "Arn"): _own_arn,
+    ("AWS::S3::Bucket", "DomainName"): lambda r, lid: f"{r.physical_id(lid)}.s3.{r.url_suffix}",
+    ("AWS::S3::Bucket", "RegionalDomainName"): lambda r, lid: (
+        f"{r.physical_id(lid)}.s3.{r.region}.{r.url_suffix}"
+    ),
 }
 
 

@@ -33,6 +33,28 @@ ESM = "AWS::Lambda::EventSourceMapping"
 MAX_TEXT = 110
 
 
+# Keys a handler's result may use to say what it did, shown after "ran" (first found wins).
+OUTCOME_KEYS = ("outcome", "status", "result")
+TREE_LEGEND = (
+    "+Ns: simulated seconds after the step's event reached the bus (a produced event: after "
+    "the event at the top of its tree did), spent in batching windows, retry backoff and "
+    "visibility timeouts. → what an asynchronously invoked handler returned (its outcome), "
+    "e.g. a cancellation's stock `released`."
+)
+
+
+def _outcome(result: Any) -> str:
+    """The handler result's outcome (`released`), plus what it emitted, or ''."""
+    if not isinstance(result, dict):
+        return ""
+    for key in OUTCOME_KEYS:
+        value = result.get(key)
+        if isinstance(value, str) and value:
+            emitted = result.get("emitted")
+            return f"{value}, emitted {emitted}" if isinstance(emitted, str) else value
+    return ""
+
+
 def _short(event_id: str | None) -> str:
     return (event_id or "-").split("@")[0][:8]
 
@@ -99,11 +121,14 @@ class TraceView:
     @classmethod
     def of_bus(cls, bus: Any) -> TraceView:
         resources = all_resources(bus.template, bus.resolver.stack_name)
+        consumed = _consumed(bus)
         return cls(
             bus.trace,
             resources,
             dead_letter_queues=bus.dead_letter_queues,
-            queue_depths={lid: len(queue) for lid, queue in bus.queues.items()},
+            # Work waits only where something consumes; a queue nothing reads (a rejects queue
+            # a handler sets records aside in) holds what it holds by design.
+            queue_depths={lid: len(queue) for lid, queue in bus.queues.items() if lid in consumed},
         )
 
     # -- names -------------------------------------------------------------------------------
@@ -292,7 +317,11 @@ class TraceView:
                 how = " as the pipe's enrichment"
             elif step.get("batch_size"):
                 how = f" in a batch of {step['batch_size']}"
-            return Text.assemble(("✓ ", "green"), f"{where} ran{how}{attempt}")
+            text = Text.assemble(("✓ ", "green"), f"{where} ran{how}{attempt}")
+            said = _outcome(step.get("output"))
+            if said:  # e.g. a cancellation's "released": work that emits no event stays visible
+                text.append(f"  → {said}", style="cyan")
+            return text
         text = Text.assemble(("✓ ", "green"), f"{where}{attempt}")
         payload = step.get("input")
         if isinstance(payload, str) and not payload.startswith("{"):
@@ -355,8 +384,8 @@ class TraceView:
         for stats in rows:
             event_id = stats.event_id
             cause = "put" if not stats.parents else "from " + ", ".join(map(_short, stats.parents))
-            if stats.replay_name:
-                cause = f"replay {stats.replay_name}"
+            if stats.replay_name:  # its name is in the event's tree and the replay's lines
+                cause = "replay"
             table.add_row(
                 _short(event_id),
                 stats.detail_type,
@@ -419,8 +448,16 @@ class TraceView:
         for event_id in put_ids if trees else ():
             if self.received(event_id) is not None:
                 out.print(self.event_tree(event_id, origins.get(event_id, "")))
+        if trees and put_ids:
+            out.print(TREE_LEGEND, style="dim", soft_wrap=True)
         ordered = [e for put in put_ids for e in (put, *self.descendants([put]))]
         out.print(self.summary_table([e for e in dict.fromkeys(ordered) if self.received(e)]))
         ok, line = self.accounting(put_ids)
         out.print(line, soft_wrap=True)
         return ok
+
+
+def _consumed(bus: Any) -> set[str]:
+    """Queues an event source mapping or a pipe reads."""
+    consumers = [*bus.mappings.values(), *bus.pipes.values()]
+    return {consumer.queue.ref.logical_id for consumer in consumers if consumer.queue is not None}

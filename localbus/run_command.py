@@ -78,13 +78,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the trace and end state as JSON")
     parser.add_argument("--seed", type=int, help="make ids and the start time reproducible")
-    parser.add_argument("--stack", help="load only this stack of a cdk.out")
+    parser.add_argument(
+        "--stack",
+        metavar="NAME",
+        help="the stack name a template file is deployed as (AWS::StackName; default: its "
+        "file or folder name), or the one stack of a cdk.out to load (default: all)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Exit status: 0 when every input was accepted, 1 when one was refused or work was left
     pending, 2 when an input or the template cannot be read."""
     from rich.console import Console
+    from rich.markup import escape
 
     from localbus.assembly import AssemblyError
     from localbus.bus import LocalBus, UnsupportedFeatureWarning
@@ -101,13 +107,13 @@ def run(args: argparse.Namespace) -> int:
                 args.template, parameters, stack=args.stack, seed=args.seed
             )
     except (InputFileError, AssemblyError, KeyError) as error:
-        err.print(f"[red]error:[/red] {error}", markup=True, highlight=False)
+        err.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
         return 2
     with bus:
         try:
             results = [_apply(bus, kind, payload) for kind, payload in loaded]
         except InputFileError as error:
-            err.print(f"[red]error:[/red] {error}", highlight=False)
+            err.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
             return 2
         pending = _run(bus, args.until)
         refused = [r for r in results if r.get("refused")]
@@ -195,7 +201,7 @@ def _apply(bus: Any, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     result = {"input": f"--inject {payload['file']}", "entries": []}
     for event in payload["events"]:
         try:
-            result["entries"].append({"EventId": inject(event)})
+            result["entries"].append({"EventId": inject(event)["id"]})
         except Exception as error:  # an event AWS would not deliver: say which and why
             result["refused"] = str(error)
     return result
@@ -283,12 +289,15 @@ def _state(bus: Any, results: list[dict[str, Any]], pending: str) -> dict[str, A
 
 
 def _print(out: Any, bus: Any, results: list[dict[str, Any]], pending: str) -> None:
+    from rich.markup import escape
+
     from localbus.render import TraceView
 
     view = TraceView.of_bus(bus)
     for result in results:
         if result.get("refused"):
-            out.print(f"[red]refused[/red] {result['input']}: {result['refused']}", highlight=False)
+            text = escape(f"{result['input']}: {result['refused']}")
+            out.print(f"[red]refused[/red] {text}", highlight=False)
     roots = root_event_ids(bus.trace)
     for event_id in roots:
         out.print(view.event_tree(event_id))
@@ -300,13 +309,13 @@ def _print(out: Any, bus: Any, results: list[dict[str, Any]], pending: str) -> N
         out.print(view.summary_table(list(dict.fromkeys(ordered))))
     _print_end_state(out, view, end_state(bus))
     if pending:
-        out.print(f"[yellow]still pending:[/yellow] {pending}", highlight=False)
+        out.print(f"[yellow]still pending:[/yellow] {escape(pending)}", highlight=False)
     if bus.unsupported:
         out.print("[bold]Not emulated[/bold]")
         for message in bus.unsupported:
             out.print(f"  - {message}", highlight=False, markup=False)
     for message in notes_only(bus):
-        out.print(f"[dim]note:[/dim] {message}", highlight=False)
+        out.print(f"[dim]note:[/dim] {escape(message)}", highlight=False)
 
 
 def _print_end_state(out: Any, view: Any, state: dict[str, Any]) -> None:

@@ -266,7 +266,7 @@ class _Judge:
                 if letter is not None:
                     outcome.add("dead_lettered", f"OrderCancelled: {letter.reason}")
                 elif status == "reserved":
-                    outcome.add("lost", "cancellation never processed")
+                    outcome.add("lost", "stock still held after the order was cancelled")
                     outcome.mark_wrong("stock held for a cancelled order")
                 else:
                     outcome.add("lost", "cancellation never processed")

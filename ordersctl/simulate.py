@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -334,10 +335,17 @@ def print_report(out: Console, report: SimulationReport) -> None:
     for reason in report.not_accepted:
         out.print(f"[red]not accepted by PutEvents:[/red] {reason}")
     _print_outcomes(out, report)
-    table = Table(title="Per consumer", title_justify="left")
-    table.add_column("Consumer", overflow="fold")
+    # A light box: names kept whole (no_wrap) and every count fits in 80 columns.
+    table = Table(
+        title="Per consumer",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("Consumer", no_wrap=True)
     for _, title in COLUMNS:
-        table.add_column(title, justify="right")
+        table.add_column(title, justify="right", min_width=max(map(len, title.split())))
     for consumer in report.consumers:
         counts = consumer.to_json()
         cells = [str(counts[key]) for key, _ in COLUMNS]

@@ -215,6 +215,7 @@ class Lambdas:
                 job.cause,
                 ref,
                 input=job.payload,
+                output=outcome.result,  # what an on-success destination gets as responsePayload
                 produced_event_ids=outcome.produced or None,
                 **common,
             )

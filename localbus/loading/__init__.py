@@ -48,9 +48,18 @@ def open_bus(
 
     reporter = reporter if reporter is not None else Reporter()
     parameters = dict(parameters or {})
-    assembly = read_source(path, region=region, parameters=parameters, reporter=reporter)
+    # For a template file, `stack` is the name it is deployed as; for a cdk.out, which stack.
+    is_assembly = Path(path).is_dir() and (Path(path) / "manifest.json").is_file()
+    source = read_source(
+        path,
+        region=region,
+        parameters=parameters,
+        stack_name=None if is_assembly else stack,
+        reporter=reporter,
+    )
+    assembly = source.assembly
     try:
-        if stack is not None or len(assembly.stacks) == 1:
+        if (is_assembly and stack is not None) or len(assembly.stacks) == 1:
             artifact = assembly.stack(stack)
             resolver: Resolver = Resolver(
                 artifact.template,
@@ -67,6 +76,7 @@ def open_bus(
                 region=region,
                 parameters=parameters,
                 reporter=reporter,
+                nested=source.nested,
             )
             artifact = merged.artifact
             resolver = AssemblyResolver(

@@ -2,8 +2,8 @@
 
 A SAM function's `CodeUri: src/`, or a plain AWS::Lambda::Function's `Code: ./src` (the local path
 `aws cloudformation package` uploads), names a folder or zip next to the template. They become
-`{S3Bucket: LOCAL_BUCKET, S3Key: <path>}` in the template the engine reads, and the assembly maps
-that key back to the file on disk, relative to the template's folder.
+`{S3Bucket: LOCAL_BUCKET, S3Key: <absolute path>}` in the template the engine reads (the path
+taken relative to the template's folder), and the assembly maps that key back to the file.
 """
 
 from __future__ import annotations
@@ -34,9 +34,10 @@ def localize_lambda_code(template: dict[str, Any], base_dir: Path) -> dict[str, 
             continue
         code = props.get("Code")
         if isinstance(code, str) and is_local_path(code):
-            props["Code"] = code = {"S3Bucket": LOCAL_BUCKET, "S3Key": code}
+            key = str((base_dir / code).absolute())
+            props["Code"] = code = {"S3Bucket": LOCAL_BUCKET, "S3Key": key}
         if isinstance(code, dict) and code.get("S3Bucket") == LOCAL_BUCKET:
             key = code.get("S3Key")
             if isinstance(key, str):
-                assets[key] = (base_dir / key).absolute()
+                assets[key] = (base_dir / key).absolute()  # an absolute key stays as it is
     return assets

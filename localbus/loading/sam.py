@@ -105,7 +105,7 @@ def _with_local_paths(template: dict[str, Any], base_dir: Path) -> dict[str, Any
     for kind, section in _GLOBALS_SECTIONS.items():
         props = globals_.get(section)
         if isinstance(props, dict):
-            _code_location(props, _CODE_FOLDERS[kind], "Globals." + section)
+            _code_location(props, _CODE_FOLDERS[kind], base_dir)
     for logical_id, resource in (template.get("Resources") or {}).items():
         if not isinstance(resource, dict) or not isinstance(resource.get("Properties"), dict):
             continue
@@ -113,7 +113,7 @@ def _with_local_paths(template: dict[str, Any], base_dir: Path) -> dict[str, Any
         props = resource["Properties"]
         where = f"Resources.{logical_id}.Properties"
         if kind in _CODE_FOLDERS:
-            _code_location(props, _CODE_FOLDERS[kind], where)
+            _code_location(props, _CODE_FOLDERS[kind], base_dir)
         if kind in _DEFINITION_FILES:
             uri_key, body_key = _DEFINITION_FILES[kind]
             uri = props.get(uri_key)
@@ -123,10 +123,11 @@ def _with_local_paths(template: dict[str, Any], base_dir: Path) -> dict[str, Any
     return template
 
 
-def _code_location(props: dict[str, Any], key: str, where: str) -> None:
+def _code_location(props: dict[str, Any], key: str, base_dir: Path) -> None:
+    # The absolute path as key: a nested template's src/ is not its parent's.
     uri = props.get(key)
     if isinstance(uri, str) and is_local_path(uri):
-        props[key] = {"Bucket": LOCAL_BUCKET, "Key": uri}
+        props[key] = {"Bucket": LOCAL_BUCKET, "Key": str((base_dir / uri).absolute())}
 
 
 def _definition(path: Path, where: str, kind: str) -> Any:

@@ -5,7 +5,9 @@ every `Fn::ImportValue` naming one is replaced by its value, stack by stack unti
 (an export may itself import). Logical ids, parameters, conditions and mappings that an earlier
 stack already uses are renamed `<Stack><Id>` in the later stack, references included. A resource
 keeps the physical name CloudFormation gives it in its own stack (`<stack>-<LogicalId>-<HASH>`),
-and `AWS::StackName` is the stack's own name wherever it appears.
+and `AWS::StackName` is the stack's own name wherever it appears. Local nested stacks
+(`localbus.loading.nested`) load the same way: their parent's `GetAtt Child.Outputs.X` is
+resolved like an import, and their parameters take what the parent passes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from localbus.assembly import StackArtifact
 from localbus.intrinsics import Resolver
+from localbus.loading.nested import NestedStack, link_to_parent, output_export_name
 from localbus.reporting import Reporter, UnsupportedError
 
 SECTIONS = ("Parameters", "Mappings", "Conditions", "Resources", "Outputs")
@@ -71,23 +74,27 @@ def exports_of(
     *,
     account_id: str,
     region: str,
-    parameters: Mapping[str, Any] | None,
+    parameters: Mapping[str, Mapping[str, Any]],
 ) -> dict[str, Any]:
-    """Export name -> value, over every stack whose export can be resolved now."""
+    """Export name -> value, over every stack whose export can be resolved now; a nested
+    stack's every Output also under `<stack>.Outputs.<Name>`, for its parent's GetAtt."""
     exports: dict[str, Any] = {}
     for stack in stacks:
         template = templates[stack.name]
-        resolver = _resolver(stack, template, account_id, region, parameters)
-        for output in (template.get("Outputs") or {}).values():
-            export = (output or {}).get("Export") if isinstance(output, dict) else None
-            if not isinstance(export, dict) or "Name" not in export:
+        resolver = _resolver(stack, template, account_id, region, parameters.get(stack.name))
+        for key, output in (template.get("Outputs") or {}).items():
+            if not isinstance(output, dict):
                 continue
+            export = output.get("Export")
+            names = [output_export_name(stack.name, key)]
             try:
-                name = resolver.resolve(export["Name"])
                 value = resolver.resolve(output.get("Value"))
+                if isinstance(export, dict) and "Name" in export:
+                    names.append(str(resolver.resolve(export["Name"])))
             except UnsupportedError:
                 continue  # imports something not resolved yet: the next pass tries again
-            exports[str(name)] = value
+            for name in names:
+                exports[name] = value
     return exports
 
 
@@ -98,21 +105,40 @@ def merge_stacks(
     region: str,
     parameters: Mapping[str, Any] | None,
     reporter: Reporter,
+    nested: list[NestedStack] | None = None,
 ) -> MergedStacks:
-    """One template for every stack of `stacks` (in their order), imports resolved."""
+    """One template for every stack of `stacks` (in their order), imports resolved.
+
+    `parameters` apply to every stack but nested ones, which take the values their parent's
+    resource passes them (`nested` links them)."""
+    nested = list(nested or [])
     templates = {stack.name: copy.deepcopy(stack.template) for stack in stacks}
+    for link in nested:
+        templates[link.parent] = link_to_parent(templates[link.parent], link)
+    children = {link.child: link for link in nested}
+    given = dict(parameters or {})
+    stack_parameters: dict[str, dict[str, Any]] = {
+        stack.name: ({} if stack.name in children else given) for stack in stacks
+    }
     for _ in range(len(stacks) + 1):
-        exports = exports_of(
-            stacks, templates, account_id=account_id, region=region, parameters=parameters
+        changed = _pass_parameters(
+            stacks, templates, children, stack_parameters, account_id, region
         )
-        changed = False
+        exports = exports_of(
+            stacks, templates, account_id=account_id, region=region, parameters=stack_parameters
+        )
         for stack in stacks:
-            resolver = _resolver(stack, templates[stack.name], account_id, region, parameters)
+            resolver = _resolver(
+                stack, templates[stack.name], account_id, region, stack_parameters[stack.name]
+            )
             replaced, count = _replace_imports(templates[stack.name], exports, resolver)
             templates[stack.name] = replaced
             changed = changed or count > 0
         if not changed:
             break
+    for child, values in stack_parameters.items():
+        if child in children:
+            templates[child] = _pin_parameters(templates[child], values, child)
 
     merged: dict[str, Any] = {"AWSTemplateFormatVersion": "2010-09-09"}
     owners: dict[str, str] = {}
@@ -141,6 +167,15 @@ def merge_stacks(
                 )
         assets.update(stack.asset_files)
     first = stacks[0]
+    for stack in stacks[1:]:
+        if (stack.account, stack.region) != (first.account, first.region):
+            # One bus has one account and region; a cross-account or cross-region app is not.
+            reporter.unsupported(
+                "stack environment",
+                stack.name,
+                f"{stack.account or 'any'}/{stack.region or 'any'} runs as {first.name}'s "
+                f"{first.account or 'default'}/{first.region or 'default'} account and region",
+            )
     artifact = StackArtifact(
         name=first.name,
         template=merged,
@@ -151,6 +186,46 @@ def merge_stacks(
         asset_files=assets,
     )
     return MergedStacks(merged, artifact, owners, original_ids)
+
+
+def _pass_parameters(
+    stacks: list[StackArtifact],
+    templates: dict[str, dict[str, Any]],
+    children: Mapping[str, NestedStack],
+    stack_parameters: dict[str, dict[str, Any]],
+    account_id: str,
+    region: str,
+) -> bool:
+    """Resolve, in each parent, the Parameters it passes a nested stack; True if any changed."""
+    by_name = {stack.name: stack for stack in stacks}
+    changed = False
+    for child, link in children.items():
+        parent = by_name[link.parent]
+        resolver = _resolver(
+            parent, templates[parent.name], account_id, region, stack_parameters[parent.name]
+        )
+        for key, raw in link.parameters.items():
+            try:
+                value = resolver.resolve(raw)
+            except UnsupportedError:
+                continue  # e.g. another nested stack's output, known after a later pass
+            if stack_parameters[child].get(key) != value:
+                stack_parameters[child][key] = value
+                changed = True
+    return changed
+
+
+def _pin_parameters(template: dict[str, Any], values: Mapping[str, Any], stack: str) -> dict:
+    """A nested stack's parameters, renamed apart (values given for the top stack never reach
+    them) and defaulting to what its parent passes."""
+    declared = dict(template.get("Parameters") or {})
+    for key, value in values.items():
+        if key in declared:
+            text = ",".join(map(str, value)) if isinstance(value, list) else value
+            declared[key] = {**declared[key], "Default": text}
+    template = {**template, "Parameters": declared}
+    prefix = re.sub(r"[^A-Za-z0-9]", "", stack)
+    return _rename(template, {key: f"{prefix}{key}" for key in declared})
 
 
 def _resolver(

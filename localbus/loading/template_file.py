@@ -57,24 +57,28 @@ def read_template(path: str | Path) -> dict[str, Any]:
 
 def parse_template(text: str, name: str = "<template>") -> dict[str, Any]:
     """A template's text as a dict (`name` says where, in error messages)."""
-    if text.lstrip().startswith("{"):
-        try:
-            data: Any = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise TemplateFileError(f"{name} is not valid JSON: {error}") from None
-    else:
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError as json_error:
+        # Not JSON: YAML, as CloudFormation reads it. A file that looks like JSON keeps the
+        # JSON error when it is no valid YAML either (a YAML flow mapping also starts with {).
         try:
             data = yaml.load(text, Loader=_TemplateLoader)
-        except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or error.context_mark
-            where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-            problem = error.problem or error.context or "invalid YAML"
-            raise TemplateFileError(f"{name} is not valid YAML{where}: {problem}") from None
         except yaml.YAMLError as error:
-            raise TemplateFileError(f"{name} is not valid YAML: {error}") from None
+            if text.lstrip().startswith("{"):
+                raise TemplateFileError(f"{name} is not valid JSON: {json_error}") from None
+            raise TemplateFileError(f"{name} is not valid YAML{_yaml_problem(error)}") from None
     if not isinstance(data, dict):
         raise TemplateFileError(f"{name} does not hold a template (a JSON or YAML mapping)")
     return data
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    if isinstance(error, yaml.MarkedYAMLError):
+        mark = error.problem_mark or error.context_mark
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        return f"{where}: {error.problem or error.context or 'invalid YAML'}"
+    return f": {error}"
 
 
 class _TemplateLoader(yaml.SafeLoader):

@@ -14,9 +14,19 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+
+@dataclass
+class _Task:
+    task: Callable[[], Any]
+    future: Future[Any]
+    top_level: bool = False
+
+
 TICK_S = 0.05
 
 
@@ -25,7 +35,8 @@ class Engine:
 
     def __init__(self, build: Callable[[Engine], Any], *, tick_s: float = TICK_S) -> None:
         self._build = build
-        self._tasks: queue.Queue[tuple[Callable[[], Any], Future[Any]] | None] = queue.Queue()
+        self._tasks: queue.Queue[_Task | None] = queue.Queue()
+        self._deferred: list[_Task] = []  # top-level tasks that arrived while a handler ran
         self._tick_s = tick_s
         self._stopping = threading.Event()
         self._ready: Future[Any] = Future()
@@ -44,21 +55,26 @@ class Engine:
     def stop(self) -> None:
         self._stopping.set()
         self._tasks.put(None)
-        if threading.get_ident() != self._ident:
+        if threading.get_ident() != self._ident and self._thread.is_alive():
             self._thread.join(timeout=30)
 
     @property
     def running(self) -> bool:
         return self._thread.is_alive() and not self._stopping.is_set()
 
-    def call(self, task: Callable[[], T], timeout: float | None = None) -> T:
-        """Run `task` on the engine thread and return its result (or raise its exception)."""
-        if threading.get_ident() == self._ident:
+    def call(
+        self, task: Callable[[], T], timeout: float | None = None, *, top_level: bool = False
+    ) -> T:
+        """Run `task` on the engine thread and return its result (or raise its exception).
+
+        A `top_level` task (one that moves the clock) waits until no handler is running; the
+        others also run while a child-process handler runs (its own AWS calls among them)."""
+        if threading.get_ident() == self._ident and not (top_level and self._depth):
             return task()
         if not self.running:
             raise RuntimeError("localbus is stopping")
         future: Future[T] = Future()
-        self._tasks.put((task, future))
+        self._tasks.put(_Task(task, future, top_level))
         return future.result(timeout=timeout)
 
     def wait(self, condition: Callable[[], bool], timeout_s: float) -> bool:
@@ -103,6 +119,8 @@ class Engine:
         self._ready.set_result(self.bus)
         next_tick = time.monotonic()
         while not self._stopping.is_set():
+            while self._deferred:
+                self._run(self._deferred.pop(0))
             now = time.monotonic()
             if now >= next_tick:
                 self._guarded(self.tick)
@@ -115,7 +133,9 @@ class Engine:
             except queue.Empty:
                 break
             if item is not None:
-                item[1].set_exception(RuntimeError("localbus is stopping"))
+                item.future.set_exception(RuntimeError("localbus is stopping"))
+        for item in self._deferred:
+            item.future.set_exception(RuntimeError("localbus is stopping"))
 
     def _run_one(self, timeout: float) -> None:
         try:
@@ -124,13 +144,18 @@ class Engine:
             return
         if item is None:
             return
-        task, future = item
-        if not future.set_running_or_notify_cancel():
+        if item.top_level and self._depth:
+            self._deferred.append(item)  # after the running handler, not inside it
+            return
+        self._run(item)
+
+    def _run(self, item: _Task) -> None:
+        if not item.future.set_running_or_notify_cancel():
             return
         try:
-            future.set_result(task())
+            item.future.set_result(item.task())
         except BaseException as error:
-            future.set_exception(error)
+            item.future.set_exception(error)
         self._after()
 
     def _after(self) -> None:

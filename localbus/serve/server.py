@@ -22,8 +22,12 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
+import localbus.serve.cloudformation as cloudformation
+import localbus.serve.eventbridge as eventbridge
+import localbus.serve.lambda_api as lambda_api
+import localbus.serve.sns as sns
+import localbus.serve.sqs as sqs
 from localbus.runtimes.runtime_api import QuietServer
-from localbus.serve import cloudformation, eventbridge, lambda_api, sns, sqs
 from localbus.serve.engine import Engine
 from localbus.serve.protocol import (
     AwsError,
@@ -62,9 +66,12 @@ class LocalBusServer:
         self.quiet = quiet
         self._http = QuietServer((host, port), self._handler_class())
         bound_host, bound_port = self._http.server_address[:2]
-        self.endpoint_url = f"http://{bound_host}:{bound_port}"
+        # Listening on every address: handlers (and the banner) use the loopback one.
+        local = "127.0.0.1" if bound_host in ("0.0.0.0", "::", "") else bound_host
+        self.endpoint_url = f"http://{local}:{bound_port}"
         self.engine = Engine(self._build)
         self.bus: Any = None
+        self.runtime: Any = None  # localbus.runtimes.pool.MixedRuntime, once started
         self._moto: Callable[[Request], Response] | None = None
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
@@ -80,7 +87,7 @@ class LocalBusServer:
         from localbus.serve.moto_forward import MotoForwarder
         from localbus.serve.printer import StepPrinter
 
-        bus = load_bus(
+        bus, self.runtime = load_bus(
             self.template,
             endpoint_url=self.endpoint_url,
             stack=self.stack,
@@ -94,7 +101,7 @@ class LocalBusServer:
         if not self.quiet:
             printer = StepPrinter(bus, self.out)
             engine.after_each.append(printer)
-            bus.lambdas._runtime.listeners.append(printer.invocation)
+            self.runtime.listeners.append(printer.invocation)
         return bus
 
     def start(self) -> LocalBusServer:
@@ -109,7 +116,8 @@ class LocalBusServer:
         if self._stopped.is_set():
             return
         self._stopped.set()
-        self._http.shutdown()
+        if self._thread is not None:  # shutdown() waits for a serve_forever that never ran
+            self._http.shutdown()
         self._http.server_close()
         if self.bus is not None:
             try:
@@ -123,21 +131,6 @@ class LocalBusServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-    def serve_until_signalled(self) -> None:
-        """Serve until SIGINT or SIGTERM, then stop cleanly (children killed, moto stopped)."""
-        done = threading.Event()
-        previous = {
-            sig: signal.signal(sig, lambda *_: done.set())
-            for sig in (signal.SIGINT, signal.SIGTERM)
-        }
-        try:
-            while not done.wait(0.2):
-                pass
-        finally:
-            self.stop()
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
 
     # ---- requests ----------------------------------------------------------------------------
 
@@ -207,7 +200,7 @@ class LocalBusServer:
                 return _plain_error(
                     400, "ValidationException", "seconds must be between 0 and 2592000"
                 )
-            steps = self.engine.call(lambda: self.engine.advance(seconds))
+            steps = self.engine.call(lambda: self.engine.advance(seconds), top_level=True)
             body = {"advanced": seconds, "actions": steps, "now": self.engine.call(self._now)}
             return _json(200, body)
         if action == "trace" and request.method == "GET":
@@ -227,7 +220,7 @@ class LocalBusServer:
         return str(self.bus.clock.iso())
 
     def _invocations(self) -> list[dict[str, Any]]:
-        runtime = self.bus.lambdas._runtime
+        runtime = self.runtime
         records = [*runtime.in_process.invocations, *runtime.processes.invocations]
         return [
             {
@@ -333,18 +326,30 @@ def serve(
         python_mode=python_mode,
         out=out,
     )
-    started = time.perf_counter()
-    try:
-        server.start()
-    except BaseException:
-        server._http.server_close()
-        raise
+    # Signals are caught from before start-up, so one that arrives while the template loads
+    # still stops the server cleanly (children killed, moto stopped).
+    done = threading.Event()
+    previous = {
+        sig: signal.signal(sig, lambda *_: done.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     stream = out or sys.stdout
-    stream.write(
-        f"localbus serving {template} on {server.endpoint_url} "
-        f"(ready in {time.perf_counter() - started:.2f} s; Ctrl-C stops)\n"
-    )
-    stream.flush()
-    server.serve_until_signalled()
+    try:
+        started = time.perf_counter()
+        try:
+            server.start()
+        except BaseException:
+            server.stop()
+            raise
+        stream.write(
+            f"localbus serving {template} on {server.endpoint_url} "
+            f"(ready in {time.perf_counter() - started:.2f} s; Ctrl-C stops)\n"
+        )
+        stream.flush()
+        while not done.wait(0.2):
+            pass
+        server.stop()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     stream.write("localbus stopped\n")
     stream.flush()

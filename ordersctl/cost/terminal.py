@@ -6,7 +6,6 @@ from typing import Any
 
 from ordersctl.cost.comparison import Report
 from ordersctl.cost.report import (
-    FUNCTION_HEADERS,
     SERVICE_HEADERS,
     assumptions,
     events_text,
@@ -16,8 +15,23 @@ from ordersctl.cost.report import (
     short_count,
 )
 
+# FUNCTION_HEADERS folded onto two lines, so the Functions table fits an 80-column terminal.
+FUNCTION_HEADERS_TERMINAL = [
+    "Function",
+    "Arch",
+    "MB",
+    "Time-\nout",
+    "Invoc-\nations",
+    "Records\n/inv.",
+    "ms\n/inv.",
+    "Lambda\n$",
+    "Naive\ninv.",
+    "Naive\n$",
+]
+
 
 def print_report(report: Report, out: Any) -> None:
+    from rich import box
     from rich.table import Table
 
     out.print(
@@ -32,9 +46,17 @@ def print_report(report: Report, out: Any) -> None:
         table.add_row(*row)
     table.add_row(*rows[-1], style="bold", end_section=True)
     out.print(table)
-    functions = Table(title="Functions", title_justify="left")
-    for index, header in enumerate(FUNCTION_HEADERS):
-        functions.add_column(header, justify="left" if index < 2 else "right", no_wrap=index == 0)
+    # Ten columns in 80: headers on two lines, no box, every figure whole (never "$0.…").
+    functions = Table(
+        title="Functions",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        collapse_padding=True,
+        pad_edge=False,
+    )
+    for index, header in enumerate(FUNCTION_HEADERS_TERMINAL):
+        functions.add_column(header, justify="left" if index < 2 else "right", no_wrap=True)
     for row in function_rows(report):
         functions.add_row(*row)
     out.print(functions)

@@ -21,6 +21,7 @@ COMMANDS = [
     "demo",
     "cost",
     "simulate",
+    "redrive",
 ]
 
 

@@ -35,6 +35,9 @@ EXPECTED: dict[str, tuple[tuple[str | int, ...], set[str], str | None]] = {
     "order-created-missing-shipping-address": ((), {"required"}, "'shippingAddress'"),
     "order-created-unknown-field": ((), {"additionalProperties"}, "'couponCode'"),
     "order-cancelled-missing-reason": ((), {"required"}, "'reason'"),
+    "order-created-control-character-in-email": (("customer", "email"), {"pattern"}, None),
+    "order-created-control-character-in-city": (("shippingAddress", "city"), {"pattern"}, None),
+    "order-cancelled-control-character-in-reason": (("reason",), {"pattern"}, None),
     "order-cancelled-bad-order-id": (("orderId",), {"pattern"}, None),
 }
 DETAIL_TYPE_OF_PREFIX = {"order-created": "OrderCreated", "order-cancelled": "OrderCancelled"}

@@ -156,3 +156,13 @@ def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
     text = capsys.readouterr().out
     for option in ("--param", "--put-events", "--send", "--inject", "--until", "--json"):
         assert option in text
+
+
+def test_an_error_message_with_brackets_is_printed_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Rich markup must not eat a file name that looks like a style tag.
+    code = main(["run", str(tmp_path / "[red]missing.yaml")])
+
+    assert code == 2
+    assert "[red]missing.yaml does not exist" in capsys.readouterr().err

@@ -161,6 +161,103 @@ def test_bank_buses_route_reportable_transactions_to_the_reserve_bank(
         assert bus.dead_letters() == {}
 
 
+# AWS service events, shaped as the services document them (S3's "EventBridge event message
+# structure", EC2's state-change notification); AWS fills in id, time, account and region.
+def s3_object_created(bucket: str, key: str) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "resources": [f"arn:aws:s3:::{bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": {"key": key, "size": 5, "etag": "b1946ac92492d2347c6235b4d2611184"},
+            "request-id": "N4N7GDK58NMKJ12R",
+            "requester": "123456789012",
+            "source-ip-address": "1.2.3.4",
+            "reason": "PutObject",
+        },
+    }
+
+
+EC2_STATE_CHANGE = {
+    "version": "0",
+    "detail-type": "EC2 Instance State-change Notification",
+    "source": "aws.ec2",
+    "resources": ["arn:aws:ec2:eu-west-1:123456789012:instance/i-1234567890abcdef0"],
+    "detail": {"instance-id": "i-1234567890abcdef0", "state": "stopped"},
+}
+
+
+def test_eventbridge_sns_lambda_an_ec2_state_change_reaches_the_function_through_sns() -> None:
+    # README: start or stop an EC2 instance; the function (subscribed to the topic the rule
+    # targets) receives the SNS event carrying it and logs it.
+    with load("eventbridge-sns-lambda/template.yaml") as bus:
+        delivered = bus.inject_event(EC2_STATE_CHANGE)
+        bus.run_until_idle()
+
+        [invoked] = steps(bus, "delivered", "LambdaFunction")
+        assert invoked["error"] is None
+        [record] = invoked["input"]["Records"]
+        assert record["EventSource"] == "aws:sns"
+        assert json.loads(record["Sns"]["Message"]) == delivered
+
+
+def test_s3_eventbridge_sns_an_upload_is_notified_on_the_topic() -> None:
+    # README: upload an object to the bucket (EventBridge notifications on); the notification
+    # reaches the topic (and the e-mail subscribed to it).
+    # The bucket itself is not emulated (reported at load); its events are injected.
+    with (
+        pytest.warns(UserWarning, match="MyS3Bucket: resource type AWS::S3::Bucket"),
+        load("s3-eventbridge-sns-sam/template.yaml") as bus,
+    ):
+        bucket = bus.resolver.physical_id("MyS3Bucket")
+        assert bucket == "serverlessland-s3-eventbridge-sns-sam"
+        bus.inject_event(s3_object_created(bucket, "README.md"))
+        bus.inject_event(s3_object_created("someone-elses-bucket", "README.md"))
+        bus.run_until_idle()
+
+        [published] = steps(bus, "delivered", "MySNSTopic")
+        assert as_json(published["input"])["detail"]["object"]["key"] == "README.md"
+        assert as_json(published["input"])["detail"]["bucket"]["name"] == bucket
+
+
+def test_sqs_pipe_to_cloudwatch_logs_writes_only_rejected_and_returned_orders() -> None:
+    # README: of the four messages it sends, the log group holds exactly these two lines.
+    sent = [
+        '{"id":"123", "status": "COMPLETED"}',
+        '{"id":"456", "status": "RETURNED"}',
+        '{"id":"789", "status": "REJECTED"}',
+        '{"id":"110", "status": "DELIVERED"}',
+    ]
+    with load("eventbridge-pipes-sqs-to-cwlog/template.yaml") as bus:
+        for body in sent:
+            bus.queue("SourceQueue").send(body)
+        bus.run_until_idle()
+
+        assert [record["message"] for record in bus.logs["TargetCWLogGroup"]] == [
+            "Order ID 456 requires immediate attention. Order status RETURNED",
+            "Order ID 789 requires immediate attention. Order status REJECTED",
+        ]
+        assert bus.unsupported == []
+
+
+def test_pipe_sets_the_fifo_message_group_from_the_event() -> None:
+    # README: put-events events/test-event.json; the output FIFO queue's message has the
+    # MessageGroupId taken from the event's accountId by the pipe's dynamic parameter.
+    with load("eventbridge-pipes-dynamic-message-group-id/template.yaml") as bus:
+        bus.put_events(
+            Entries=entries("eventbridge-pipes-dynamic-message-group-id/events/test-event.json")
+        )
+        bus.run_until_idle()
+
+        [message] = bus.queue("output-queue.fifo").messages()
+        assert message["MessageGroupId"] == "12345678"
+        record = json.loads(message["Body"])
+        assert json.loads(record["body"])["detail"]["accountId"] == "12345678"
+
+
 # ---- CDK (cdk.out synthesized from the example's app.py) ---------------------------------------
 
 
@@ -248,3 +345,53 @@ def test_localbus_run_a_serverless_patterns_template_with_its_sample(
 
     assert code == 0
     assert "SQS my-sqs-queue: 1 message(s)" in capsys.readouterr().out
+
+
+def test_localbus_run_inject_an_aws_service_event(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = tmp_path / "ec2.json"
+    event.write_text(json.dumps(EC2_STATE_CHANGE))
+    code = main(
+        ["run", str(CORPUS / "eventbridge-sns-lambda" / "template.yaml"), "--inject", str(event)]
+    )
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "EC2 Instance State-change Notification" in out and "λ LambdaFunction" in out
+
+
+# ---- schedules (the simulated clock) ---------------------------------------------------------
+
+
+def test_eventbridge_scheduled_lambda_runs_every_minute() -> None:
+    # README: after deploying, the function's logs show a new invocation every minute.
+    with load("eventbridge-scheduled-lambda/template.yaml") as bus:
+        bus.advance(5 * 60)
+
+        runs = steps(bus, "delivered", "ScheduledFunction")
+        assert [run["elapsed"] for run in runs] == [60.0, 120.0, 180.0, 240.0, 300.0]
+        assert all(run["error"] is None for run in runs)
+        event = runs[0]["input"]
+        assert (event["source"], event["detail-type"]) == ("aws.events", "Scheduled Event")
+
+
+def test_eventbridge_scheduler_invokes_the_python_function_every_five_minutes() -> None:
+    # README: "The function runs automatically every 5 minutes"; nothing reaches either DLQ.
+    with load("eventbridge-schedule-to-lambda-dlq-sam-python/template.yaml") as bus:
+        bus.advance(11 * 60)
+
+        runs = steps(bus, "delivered", "ScheduledFunction")
+        assert [run["elapsed"] for run in runs] == [300.0, 600.0]
+        assert all(run["error"] is None for run in runs)
+        assert bus.dead_letters() == {}
+
+
+def test_localbus_run_until_lets_a_schedule_fire(capsys: pytest.CaptureFixture[str]) -> None:
+    template = CORPUS / "eventbridge-scheduled-lambda" / "template.yaml"
+    code = main(["run", str(template), "--until", "180", "--json"])
+
+    state = json.loads(capsys.readouterr().out)
+    assert code == 0
+    runs = [s for s in state["trace"] if s["step"] == "delivered"]
+    assert [s["resource"] for s in runs] == ["ScheduledFunction"] * 3

@@ -311,3 +311,21 @@ def test_transforms_other_than_language_extensions_are_reported():
     reporter = Reporter()
     Resolver({"Transform": "AWS::Serverless-2016-10-31", "Resources": {}}, reporter=reporter)
     assert any("AWS::Serverless-2016-10-31" in message for message in reporter.messages())
+
+
+def test_s3_bucket_names_refs_and_arns_are_as_cloudformation_gives_them() -> None:
+    # A rule's pattern names the bucket by Ref (S3's EventBridge notifications name it so).
+    template = {
+        "Resources": {
+            "Named": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "uploads-dev"}},
+            "Unnamed": {"Type": "AWS::S3::Bucket"},
+        }
+    }
+    resolver = Resolver(template, stack_name="MyStack")
+
+    assert resolver.ref("Named") == "uploads-dev"
+    assert resolver.get_att("Named", "Arn") == "arn:aws:s3:::uploads-dev"
+    assert resolver.get_att("Named", "DomainName") == "uploads-dev.s3.amazonaws.com"
+    generated = resolver.ref("Unnamed")
+    assert generated.startswith("mystack-unnamed-") and generated == generated.lower()
+    assert resolver.logical_id_for(f"arn:aws:s3:::{generated}") == "Unnamed"

@@ -158,6 +158,38 @@ def test_ordersctl_put_events_with_endpoint_url(served: Served) -> None:
     assert "fall" not in result.stderr.lower(), result.stderr
 
 
+def test_ordersctl_replay_with_endpoint_url(served: Served) -> None:
+    # The archive holds what the earlier tests put; ordersctl finds bus and archive through the
+    # stack outputs, starts the replay and follows DescribeReplay until it completes
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ordersctl",
+            "replay",
+            "--from",
+            "-1h",
+            "--name",
+            "ordersctl-replay",
+            "--poll",
+            "1",
+            "--timeout",
+            "60",
+            "--endpoint-url",
+            served.endpoint_url,
+            "--region",
+            "eu-west-1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "COMPLETED" in result.stdout + result.stderr
+    assert any(step.get("replay_name") == "ordersctl-replay" for step in served.trace())
+
+
 def test_rules_targets_and_archive_read_back(served: Served) -> None:
     events = served.client("events")
     outputs = stack_outputs(served)
@@ -210,7 +242,7 @@ def test_sqs_send_receive_delete_on_a_template_queue(served: Served) -> None:
     outputs = stack_outputs(served)
     name = outputs["AuditDlqUrl"].rsplit("/", 1)[-1]
     url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-    assert url == f"{served.endpoint_url}/123456789012/{name}"
+    assert url == f"{served.endpoint_url}/123456789012/{name}" == outputs["AuditDlqUrl"]
     sent = sqs.send_message(
         QueueUrl=url,
         MessageBody="hello",
@@ -346,3 +378,51 @@ def test_every_other_call_goes_to_moto_in_the_same_process(served: Served) -> No
     url = sqs.create_queue(QueueName="made-by-a-client")["QueueUrl"]
     sqs.send_message(QueueUrl=url, MessageBody="m")
     assert [m["Body"] for m in sqs.receive_message(QueueUrl=url)["Messages"]] == ["m"]
+
+
+def test_the_project_handlers_in_child_processes(
+    cloud_assembly_dir: Path, template: dict[str, Any]
+) -> None:
+    # Given the same template served with Python handlers in child processes: their boto3
+    # calls reach the server through AWS_ENDPOINT_URL, over HTTP like any client's
+    server = start(cloud_assembly_dir, "--python-handlers", "process")
+    try:
+        outputs = stack_outputs(server)
+        dynamodb = server.client("dynamodb")
+        for row in json.loads((EVENTS / "inventory-seed.json").read_text()):
+            dynamodb.put_item(
+                TableName=outputs["InventoryTableName"],
+                Item={"pk": {"S": f"SKU#{row['sku']}"}, "available": {"N": str(row["available"])}},
+            )
+
+        # When the high-risk order is put and the clock moved past the pipe's window (the
+        # advance waits for the handler that is running)
+        answer = server.client("events").put_events(Entries=json.loads(HIGH_RISK.read_text()))
+        [event_id] = [entry["EventId"] for entry in answer["Entries"]]
+        server.advance(120)
+
+        # Then the flow is the in-process one: stock reserved, the order scored and alerted
+        trace = server.trace()
+        produced = {step["detail_type"]: step for step in children(trace, event_id)}
+        assert {"InventoryReserved", "OrderRiskAssessed"} <= set(produced)
+        assert produced["InventoryReserved"]["via"] == output_function(template, "Inventory")
+        fraud_topic = template["Outputs"]["FraudAlertsTopicArn"]["Value"]["Ref"]
+        assessed = produced["OrderRiskAssessed"]["event_id"]
+        assert any(
+            step["resource"] == fraud_topic and step["step"] == "delivered"
+            for step in steps_of(trace, assessed)
+        )
+        # each function ran in its own process: a cold start, then warm ones
+        records = server.invocations()
+        first = {}
+        for record in records:
+            first.setdefault(record["function"], record["cold_start"])
+        assert first and all(first.values())
+        assert all(record["error"] is None for record in records)
+    finally:
+        assert server.stop() == 0, "\n".join(server.lines)
+
+
+def output_function(template: dict[str, Any], name: str) -> str:
+    """Logical id of the function a `<name>FunctionName` stack output refers to."""
+    return template["Outputs"][f"{name}FunctionName"]["Value"]["Ref"]

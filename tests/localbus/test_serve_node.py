@@ -10,17 +10,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import signal
+import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
+from localbus.runtimes.pool import SDK_NODE_MODULES
 from tests.localbus.serving import Served, start, wait_for
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "serve"
@@ -104,7 +109,7 @@ def test_the_lambda_eventbridge_publisher_puts_its_event_with_sdk_v3(publisher: 
 
 def test_an_es_module_handler_uses_the_pinned_sdk(styles: Served) -> None:
     # When an event matches the ES module's rule
-    styles.client("events").put_events(
+    answer = styles.client("events").put_events(
         Entries=[{"Source": "styles.test", "DetailType": "esm", "Detail": '{"n": 7}'}]
     )
     # Then its SendMessage (SDK v3, from localbus's install) landed on the served queue
@@ -115,6 +120,10 @@ def test_an_es_module_handler_uses_the_pinned_sdk(styles: Served) -> None:
     )
     assert messages, "\n".join(styles.lines)
     assert json.loads(messages[0]["Body"]) == {"from": "styles-esm", "detail": {"n": 7}}
+    # and the trace puts that message under the event that invoked the handler
+    [cause] = [entry["EventId"] for entry in answer["Entries"]]
+    [sent] = [s for s in styles.trace() if s.get("message_id") == messages[0]["MessageId"]]
+    assert (sent["event_id"], sent["via"]) == (cause, "EsmFunction")
 
 
 def test_an_event_a_node_handler_puts_is_linked_to_its_cause(styles: Served) -> None:
@@ -138,6 +147,24 @@ def test_an_event_a_node_handler_puts_is_linked_to_its_cause(styles: Served) -> 
         "Message",
         "ChainedPublisher",
     )
+
+
+def test_the_javascript_sdk_as_a_client(styles: Served) -> None:
+    # Given the pinned SDK v3 in a plain Node.js script (it checks the body's MD5 digest)
+    script = (FIXTURES / "js_client" / "sqs_round_trip.mjs").read_text()
+    completed = subprocess.run(
+        ["node", "--input-type=module", "-e", script],
+        cwd=SDK_NODE_MODULES.parent,  # where `import "@aws-sdk/..."` resolves
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "ENDPOINT": styles.endpoint_url, "QUEUE_NAME": "styles-sdk-client"},
+    )
+    # Then a message with attributes goes there and back, the digest accepted
+    assert completed.returncode == 0, completed.stderr
+    answer = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert answer["sentId"] == answer["gotId"] and answer["body"] == "from js"
+    assert answer["attributes"]["n"] == {"DataType": "Number", "StringValue": "42"}
 
 
 def test_callback_handlers_cold_then_warm(styles: Served) -> None:
@@ -220,9 +247,35 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_serve_stops_cleanly_on_a_signal(sig: int) -> None:
+def test_serve_stops_cleanly_on_a_signal(sig: int, tmp_path: Path) -> None:
+    # Given a server with a warm container and a handler running (Timeout 60 s)
     server = start(STYLES / "template.json")
     _, result = invoke(server, "styles-callback", {"a": 1})
     assert result["echoed"] == {"a": 1}
-    assert server.stop(sig) == 0
+    pid_file = tmp_path / "pid"
+    caller = threading.Thread(
+        target=lambda: _invoke_quietly(server, "styles-slow-runaway", {"pidFile": str(pid_file)}),
+        daemon=True,
+    )
+    caller.start()
+    assert wait_for(pid_file.exists, 20), "\n".join(server.lines)
+
+    # When it is signalled, it stops at once, the running handler's process with it
+    started = time.monotonic()
+    assert server.stop(sig) == 0, "\n".join(server.lines)
+    assert time.monotonic() - started < 15
     assert server.lines[-1] == "localbus stopped"
+    assert wait_for(lambda: not _alive(int(pid_file.read_text())), 5)
+
+
+def _invoke_quietly(served: Served, name: str, payload: Any) -> None:
+    from botocore.config import Config
+
+    client = boto3.client(
+        "lambda",
+        endpoint_url=served.endpoint_url,
+        region_name="eu-west-1",
+        config=Config(retries={"max_attempts": 1}, read_timeout=90),
+    )
+    with contextlib.suppress(Exception):  # the server goes away mid-call: that is the point
+        client.invoke(FunctionName=name, Payload=json.dumps(payload))

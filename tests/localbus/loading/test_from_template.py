@@ -287,3 +287,244 @@ def test_one_stack_of_an_assembly_can_be_picked(tmp_path: Path) -> None:
     with LocalBus.from_template(cdk_out, stack="Shared") as bus:
         assert list(bus.queues) == ["Queue"]
         assert list(bus.rules) == []
+
+
+def test_sam_sqs_and_sns_events_become_a_mapping_and_a_subscription(tmp_path: Path) -> None:
+    # Given SAM functions fed by an SQS queue (event source mapping) and an SNS topic
+    write(tmp_path / "src" / "app.py", HANDLER)
+    template = write(
+        tmp_path / "template.yaml",
+        """\
+        Transform: AWS::Serverless-2016-10-31
+        Globals:
+          Function: {Runtime: python3.12, CodeUri: src/, Handler: app.handler}
+        Resources:
+          Jobs: {Type: AWS::SQS::Queue}
+          Alerts: {Type: AWS::SNS::Topic}
+          Worker:
+            Type: AWS::Serverless::Function
+            Properties:
+              Events:
+                Batch: {Type: SQS, Properties: {Queue: !GetAtt Jobs.Arn, BatchSize: 5}}
+          Notifier:
+            Type: AWS::Serverless::Function
+            Properties:
+              Events:
+                Alert: {Type: SNS, Properties: {Topic: !Ref Alerts}}
+        """,
+    )
+
+    with LocalBus.from_template(template, seed=1) as bus:
+        # When a message is sent to the queue and one published to the topic
+        bus.queue("Jobs").send('{"job": 1}')
+        bus.topic("Alerts").publish("hello")
+        bus.run_until_idle()
+
+        # Then each function ran once, with the SQS record and the SNS notification
+        [record] = invocations(bus, "Worker")
+        assert record["input"]["body"] == '{"job": 1}'  # the batch's one record
+        [notification] = invocations(bus, "Notifier")
+        assert notification["input"]["Records"][0]["Sns"]["Message"] == "hello"
+        assert bus.unsupported == []
+
+
+def test_sam_expansion_needs_no_network(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a SAM function with managed policies by name and a policy template, and no network
+    import socket
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"network used: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    write(tmp_path / "src" / "app.py", HANDLER)
+    template = write(
+        tmp_path / "template.yaml",
+        """\
+        Transform: AWS::Serverless-2016-10-31
+        Resources:
+          Fn:
+            Type: AWS::Serverless::Function
+            Properties:
+              CodeUri: src/
+              Handler: app.handler
+              Runtime: python3.12
+              Policies: [AWSLambdaBasicExecutionRole, AmazonSQSFullAccess]
+        """,
+    )
+
+    # When it is expanded, Then the managed policies come from the translator's own list
+    with LocalBus.from_template(template) as bus:
+        role = next(r for r in bus.template["Resources"].values() if r["Type"] == "AWS::IAM::Role")
+        arns = role["Properties"]["ManagedPolicyArns"]
+        assert "arn:aws:iam::aws:policy/AmazonSQSFullAccess" in arns
+        assert bus.functions == {"Fn"}
+
+
+MULTISTACK = Path(__file__).parents[1] / "fixtures" / "multistack" / "cdk.out"
+
+
+def test_a_cdk_app_s_stacks_share_a_bus_through_cdk_s_own_exports_and_imports() -> None:
+    # Given a cdk.out synthesized by CDK (fixtures/multistack/app.py): Consumers' rule sits on
+    # Shared's bus, named through CDK's Export / Fn::ImportValue; both stacks have a queue
+    # with the same logical id
+    with LocalBus.from_template(MULTISTACK, seed=1) as bus:
+        # When an event is put on Shared's bus, by the name CloudFormation gives it there
+        bus_name = bus.buses[next(lid for lid in bus.buses if lid.startswith("Bus"))].ref.name
+        assert bus_name == "SharedBusC163BEF1"  # the Name CDK gives an unnamed EventBus
+        bus.put_events(Entries=[{**ENTRY, "EventBusName": bus_name}])
+        bus.run_until_idle()
+
+        # Then Consumers' rule matched it: its function ran and its queue (not Shared's) has it
+        function = next(iter(bus.functions))
+        [step] = invocations(bus, function)
+        assert step["error"] is None
+        consumers_queue = bus.queue("ConsumersAudit3D8ADE0A")
+        assert consumers_queue.ref.name.startswith("Consumers-Audit")
+        assert len(consumers_queue.messages()) == 1
+        assert bus.queue("Audit3D8ADE0A").messages() == []
+        assert not [m for m in bus.unsupported if "ImportValue" in m]
+
+
+def test_stack_names_the_stack_a_template_file_is_deployed_as(tmp_path: Path) -> None:
+    template = write(
+        tmp_path / "template.yaml",
+        """\
+        Resources:
+          Queue:
+            Type: AWS::SQS::Queue
+            Properties: {QueueName: !Sub "${AWS::StackName}-jobs"}
+        """,
+    )
+
+    # the folder's name by default (as a template.yaml is usually deployed; a stack name
+    # holds letters, digits and hyphens only), else the given one
+    with LocalBus.from_template(template) as bus:
+        assert bus.queue("Queue").ref.name == tmp_path.name.replace("_", "-") + "-jobs"
+    with LocalBus.from_template(template, stack="orders-dev") as bus:
+        assert bus.queue("Queue").ref.name == "orders-dev-jobs"
+
+
+def test_local_nested_stacks_load_with_their_parameters_and_outputs(tmp_path: Path) -> None:
+    # Given a SAM parent with a nested application (local Location) and a nested stack (local
+    # TemplateURL, as `aws cloudformation package` takes it): the parent passes its bus name
+    # and its queue's ARN down, and routes to the queue the second child outputs
+    write(tmp_path / "app" / "src" / "app.py", HANDLER)
+    write(
+        tmp_path / "app" / "routing" / "template.yaml",
+        """\
+        Transform: AWS::Serverless-2016-10-31
+        Parameters:
+          BusName: {Type: String}
+          Stage: {Type: String, Default: test}
+        Resources:
+          Handler:
+            Type: AWS::Serverless::Function
+            Properties:
+              CodeUri: ../src/
+              Handler: app.handler
+              Runtime: python3.12
+              Events:
+                Placed:
+                  Type: EventBridgeRule
+                  Properties:
+                    EventBusName: !Ref BusName
+                    Pattern: {source: [shop.orders]}
+        """,
+    )
+    write(
+        tmp_path / "app" / "queues.yaml",
+        """\
+        Parameters:
+          Stage: {Type: String}
+        Resources:
+          Archive:
+            Type: AWS::SQS::Queue
+            Properties: {QueueName: !Sub "archive-${Stage}"}
+        Outputs:
+          ArchiveArn: {Value: !GetAtt Archive.Arn}
+        """,
+    )
+    parent = write(
+        tmp_path / "app" / "template.yaml",
+        """\
+        Transform: AWS::Serverless-2016-10-31
+        Parameters:
+          Stage: {Type: String, Default: dev}
+        Resources:
+          Bus: {Type: AWS::Events::EventBus, Properties: {Name: !Sub "shop-${Stage}"}}
+          Routing:
+            Type: AWS::Serverless::Application
+            Properties:
+              Location: routing/template.yaml
+              Parameters: {BusName: !Ref Bus}
+          Queues:
+            Type: AWS::CloudFormation::Stack
+            Properties:
+              TemplateURL: ./queues.yaml
+              Parameters: {Stage: !Ref Stage}
+          ToArchive:
+            Type: AWS::Events::Rule
+            Properties:
+              EventBusName: !Ref Bus
+              EventPattern: {source: [shop.orders]}
+              Targets: [{Id: archive, Arn: !GetAtt Queues.Outputs.ArchiveArn}]
+        """,
+    )
+
+    # When it is loaded with Stage=prod and an event put on the parent's bus
+    with LocalBus.from_template(parent, {"Stage": "prod"}, seed=1) as bus:
+        bus.put_events(Entries=[{**ENTRY, "EventBusName": "shop-prod"}])
+        bus.run_until_idle()
+
+        # Then the nested application's function ran (its rule is on the bus passed down, its
+        # code found next to its own template) and the nested stack's queue, named with the
+        # Stage passed down (not the child's own parameter of the same name), got the event
+        [function] = bus.functions
+        [step] = invocations(bus, function)
+        assert step["error"] is None
+        assert len(bus.queue("archive-prod").messages()) == 1
+        assert not [m for m in bus.unsupported if "AWS::CloudFormation::Stack" in m]
+
+
+def test_a_missing_nested_template_is_named_with_its_resource(tmp_path: Path) -> None:
+    parent = write(
+        tmp_path / "template.yaml",
+        """\
+        Resources:
+          Child:
+            Type: AWS::CloudFormation::Stack
+            Properties: {TemplateURL: nested/missing.yaml}
+        """,
+    )
+
+    with pytest.raises(TemplateLoadError, match=r"Resources\.Child\.Properties\.TemplateURL: .*"):
+        LocalBus.from_template(parent)
+
+
+def test_a_template_that_nests_itself_is_stopped(tmp_path: Path) -> None:
+    parent = write(
+        tmp_path / "template.yaml",
+        """\
+        Resources:
+          Again:
+            Type: AWS::CloudFormation::Stack
+            Properties: {TemplateURL: ./template.yaml}
+        """,
+    )
+
+    with pytest.raises(TemplateLoadError, match="nested more than 10 levels deep"):
+        LocalBus.from_template(parent)
+
+
+def test_stacks_in_other_accounts_or_regions_are_reported(tmp_path: Path) -> None:
+    cdk_out = _assembly(tmp_path / "cdk.out")
+    manifest = json.loads((cdk_out / "manifest.json").read_text())
+    manifest["artifacts"]["Routing"]["environment"] = "aws://210987654321/us-east-1"
+    (cdk_out / "manifest.json").write_text(json.dumps(manifest))
+
+    with (
+        pytest.warns(UserWarning, match="Routing: stack environment"),
+        LocalBus.from_template(cdk_out) as bus,
+    ):
+        assert any("210987654321/us-east-1 runs as Shared's" in m for m in bus.unsupported)

@@ -84,6 +84,12 @@ def test_every_short_form_reads_as_its_long_form() -> None:
     }
 
 
+def test_a_yaml_flow_mapping_is_yaml_not_broken_json() -> None:
+    assert parse_template("{Resources: {Q: {Type: AWS::SQS::Queue}}}") == {
+        "Resources": {"Q": {"Type": "AWS::SQS::Queue"}}
+    }
+
+
 def test_json_templates_read_as_json(tmp_path: Path) -> None:
     path = tmp_path / "t.json"
     path.write_text('{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}')
@@ -98,7 +104,7 @@ def test_json_templates_read_as_json(tmp_path: Path) -> None:
         ("Resources:\n  Q: [unclosed\n", "not valid YAML (line 3"),
         ("Resources:\n  Q: !GetAtt Queue\n", "!GetAtt 'Queue' is not Resource.Attribute"),
         ("- a list\n", "does not hold a template"),
-        ('{"Resources": }', "not valid JSON"),
+        ('{"Resources": {"Q": ', "not valid JSON"),
     ],
 )
 def test_unreadable_templates_say_where_and_why(tmp_path: Path, text: str, message: str) -> None:
