@@ -24,7 +24,9 @@ CDK_JSON = Path(__file__).resolve().parents[2] / "cdk.json"
 ALLOWED_KEYS = (
     "archiveRetentionDays, highValueThreshold, newAccountMaxAgeDays, pipeBatchSize, "
     "pipeBatchWindowSeconds, maxReceiveCount, logRetentionDays, customerNotificationEmails, "
-    "fraudAlertEmails, opsEmail, requireRecipients"
+    "fraudAlertEmails, opsEmail, requireRecipients, kafkaBootstrapServers, kafkaClusterArn, "
+    "kafkaTopic, kafkaConsumerGroup, kafkaStartingPosition, kafkaBatchSize, "
+    "kafkaCredentialsSecretArn, kafkaVpc"
 )
 PEOPLE = {"opsEmail": "ops@example.com", "fraudAlertEmails": "fraud@example.com"}
 LOG_RETENTION_ALLOWED = ", ".join(str(days) for days in LOG_RETENTION_DAYS_ALLOWED)
