@@ -41,7 +41,7 @@ from localbus.kinds.schedule import Schedule
 from localbus.kinds.state_machine import StateMachine
 from localbus.kinds.topic import Topic
 from localbus.reporting import Reporter
-from localbus.resources import DEFAULT_BUS, QUEUE, RULE, TABLE, TOPIC
+from localbus.resources import DEFAULT_BUS, FUNCTION, QUEUE, RULE, TABLE, TOPIC
 
 __all__ = ["LocalBus", "LocalBusError", "UnsupportedFeatureWarning"]
 
@@ -466,6 +466,20 @@ class LocalBus(Engine):
     @property
     def dead_letter_queues(self) -> list[str]:
         return sorted(self._dead_letter_queues)
+
+    def function_logs(self, function: str, request_id: str | None = None) -> list[str]:
+        """A function's log lines as CloudWatch Logs keeps them (START, what the handler printed
+        and logged at its log level, END, REPORT), every invocation or only `request_id`'s.
+        `function` is a logical id, name or ARN."""
+        ref = self.index.find(function, FUNCTION)
+        if ref is None:
+            raise KeyError(f"no function {function!r} in the template")
+        events = self.logs.get(self.lambdas.log_group(ref.logical_id), [])
+        return [
+            event["message"]
+            for event in events
+            if request_id is None or event.get("requestId") == request_id
+        ]
 
     def notifications(self) -> list[dict[str, Any]]:
         """What SNS would have sent to e-mail, SMS and HTTP subscribers."""

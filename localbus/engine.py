@@ -138,7 +138,9 @@ class EventReceiver(Protocol):
 class FunctionRunner(Protocol):
     """Lambda invocation as kinds other than the function kind use it."""
 
-    def invoke_sync(self, function: str, payload: Any, *, cause: Cause) -> Any: ...
+    def invoke_sync(
+        self, function: str, payload: Any, *, cause: Cause, request_id: str | None = None
+    ) -> Any: ...
 
     def invoke_async(
         self, function: str, payload: Any, *, cause: Cause, extra: dict[str, Any] | None = None
@@ -438,6 +440,14 @@ class Engine:
 
     def pop_cause(self) -> None:
         self._causes.pop()
+
+    @property
+    def current_cause(self) -> tuple[Cause, str | None]:
+        """The events the running handler was invoked for, and its function (none: (), None)."""
+        if not self._causes:
+            return (), None
+        cause, _, function = self._causes[-1]
+        return cause, function
 
     def record(
         self,

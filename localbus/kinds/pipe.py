@@ -112,6 +112,7 @@ class SqsPipe(FilteredSqsConsumer):
                 message_id=message.message_id,
                 stage="source",
                 attempt=message.receive_count,
+                input=record,
             )
             batch.append((message, record))
         if not batch:
