@@ -14,7 +14,7 @@ import json
 import re
 import types
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -40,6 +40,14 @@ _EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # An SQS-sourced pipe with a batch above 10 must also wait for a batching window (Pipes API rule).
 SQS_BATCH_SIZE_WITHOUT_WINDOW = 10
 
+
+# Lambda's X-Ray modes (TracingConfig.Mode). "Active": each function samples what reaches it
+# untraced (1 request a second and 5% of the rest, not configurable for Lambda); at up to a few
+# million invocations a month that is every invocation. "PassThrough": a function records only
+# requests that arrive with a sampled trace header (the producer's sampling rule decides, and
+# EventBridge, SQS and Pipes carry the decision on). docs/cost.md weighs the two.
+TRACING_MODES: tuple[str, ...] = ("Active", "PassThrough")
+TracingMode = Literal["Active", "PassThrough"]
 
 # Where an override's problem is said to come from: the CDK CLI's context option.
 OVERRIDE_PREFIX = "-c"
@@ -110,6 +118,7 @@ class StageConfig(BaseModel):
     ops_email: Email | None = Field(alias="opsEmail", default=None)
     # A stage whose alarms and fraud alerts must reach people: synth refuses it without them.
     require_recipients: StrictBool = Field(alias="requireRecipients", default=False)
+    tracing: TracingMode = Field(alias="tracing", default="Active")
 
     @model_validator(mode="after")
     def _batch_window_for_large_batches(self) -> StageConfig:
@@ -150,6 +159,7 @@ _TYPE_MESSAGES: dict[str, str] = {
     "dict_type": "must be an object",
     "bool_type": "must be true or false",
     "model_type": "must be an object",
+    "literal_error": "must be one of " + ", ".join(TRACING_MODES),
 }
 
 
