@@ -257,6 +257,52 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+README = Path(__file__).resolve().parent / "README.md"
+README_START, README_END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
+
+
+def readme_block(record: dict[str, Any]) -> str:
+    """bench/README.md's "Latest results", written from a results.json record (never by hand)."""
+    machine = record["machine"]
+    load = machine["load_average_at_start"]
+    lines = [
+        f"Run of {record['date']} on {machine['cpu_count']} CPUs ({machine['processor']}, "
+        f"{machine['platform']}), Python {machine['python']}, load average "
+        f"{load[0] if isinstance(load, list) else load} at the start:",
+        "",
+        record["markdown"],
+    ]
+    idle = record.get("benchmarks", {}).get("localbus", {}).get("template_to_idle")
+    if idle:
+        seconds = idle["seconds"]
+        runs = ", ".join(f"{run:.2f}" for run in idle["runs"])
+        lines += [
+            "",
+            f"Template to idle, best of {len(idle['runs'])} ({runs} s): import "
+            f"{seconds['import']:.2f} s, load {seconds['load']:.2f} s, "
+            f"seed {seconds['seed']:.2f} s, "
+            f"put {seconds['put_events']:.3f} s, run until idle {seconds['run_until_idle']:.2f} s "
+            f"({idle['invocations']} invocations, {idle['cold_starts']} cold starts, "
+            f"{idle['dead_letters']} dead-lettered).",
+        ]
+    throughput = record.get("benchmarks", {}).get("localbus", {}).get("throughput")
+    if throughput:
+        received = ", ".join(f"{n:,} {t}" for t, n in throughput["events_received"].items())
+        lines += [
+            f"Throughput: {throughput['orders']:,} orders ({throughput['entries']:,} entries with "
+            f"the cancellations) in {throughput['seconds']:.0f} s: {received}; "
+            f"{throughput['trace_failures']} trace step(s) with an error.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write_readme(record: dict[str, Any], readme: Path = README) -> None:
+    """Replace the block between the markers of bench/README.md with this record's."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    readme.write_text(text[:start] + "\n" + readme_block(record) + text[end:], encoding="utf-8")
+
+
 def results_path(args: argparse.Namespace) -> Path | None:
     """Where to write the figures: --results, else the tracked bench/results.json only for a full
     run with the default sizes (a partial or resized run must not replace the published one)."""
@@ -303,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
     destination = results_path(args)
     if destination is not None:
         destination.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    if destination == RESULTS:  # the published figures: bench/README.md quotes the same run
+        write_readme(record)
     console.print(table(rows))
     load = record["machine"]["load_average_at_start"]
     where = (

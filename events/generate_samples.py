@@ -281,6 +281,29 @@ INVALID: dict[str, tuple[str, Mutation]] = {
 VALID_BY_TYPE = {ORDER_CREATED: ORDINARY, ORDER_CANCELLED: CANCELLED}
 
 
+def event(detail_type: str, detail: dict[str, Any], source: str = ORDERS) -> dict[str, Any]:
+    """The EventBridge event a bus builds from an entry: what test-event-pattern takes."""
+    return {
+        "version": "0",
+        "id": "6f2c1f5e-7a9b-4a53-9c1e-0a8d2b4c5e61",
+        "detail-type": detail_type,
+        "source": source,
+        "account": "123456789012",
+        "time": detail.get("createdAt", "2026-11-27T09:15:00Z"),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": detail,
+    }
+
+
+# The risk-review rule's pattern (stacks/constructs/routing.py), to try with test-event-pattern.
+HIGH_VALUE_PATTERN = {
+    "source": [ORDERS],
+    "detail-type": ["OrderCreated"],
+    "detail": {"total": [{"numeric": [">=", 1000]}]},
+}
+
+
 def sample_files() -> dict[str, Any]:
     """Relative path -> JSON content of every sample file."""
     files: dict[str, Any] = {
@@ -293,6 +316,9 @@ def sample_files() -> dict[str, Any]:
             {"sku": sku, "available": STOCK_SHORT.get(sku, STOCK_DEFAULT)} for sku in CATALOG
         ],
     }
+    files["test-event-pattern/order-created-event.json"] = event("OrderCreated", ORDINARY)
+    files["test-event-pattern/high-risk-order-event.json"] = event("OrderCreated", HIGH_RISK)
+    files["test-event-pattern/high-value-pattern.json"] = HIGH_VALUE_PATTERN
     for name, (detail_type, mutate) in INVALID.items():
         detail = copy.deepcopy(VALID_BY_TYPE[detail_type])
         mutate(detail)

@@ -8,8 +8,9 @@ Other calls reach moto only from clients created after moto was imported (moto's
 handlers create theirs during the invocation, so theirs always do.
 
 Only one AwsBackend may be active at a time: moto's backends and the PutEvents patch are
-process-wide. SQS, SNS and other services called directly by handlers are served by plain moto
-(the engine's queues and topics do not see them).
+process-wide. SQS SendMessage to a queue of the template goes to a second hook (the engine's own
+queue, so a message a handler sends is received, redriven and traced like any other); SNS, other
+queues and other services called directly by handlers are served by plain moto.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from localbus.intrinsics import Resolver
 from localbus.reporting import Reporter, UnsupportedError
 
 PutEventsHook = Callable[[list[dict[str, Any]]], dict[str, Any]]
+# (QueueUrl, SendMessage request) -> response, or None when the queue is not the engine's.
+SendMessageHook = Callable[[str, dict[str, Any]], dict[str, Any] | None]
 
 TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
 
@@ -80,6 +83,7 @@ class AwsBackend:
         self.region = resolver.region
         self.tables: dict[str, str] = {}  # logical id -> table name
         self._hook: PutEventsHook | None = None
+        self._send_message_hook: SendMessageHook | None = None
         self._mock: Any = None
         self._saved_environ: dict[str, str | None] = {}
         self._original_make_api_call: Any = None
@@ -154,6 +158,21 @@ class AwsBackend:
         """
         self._hook = hook
 
+    def set_send_message_hook(self, hook: SendMessageHook | None) -> None:
+        """Route SQS SendMessage to `hook(queue_url, request)`; a None answer falls to moto."""
+        self._send_message_hook = hook
+
+    def _send_message(self, client: BaseClient, api_params: dict[str, Any]) -> Any:
+        operation = client.meta.service_model.operation_model("SendMessage")
+        validate_parameters(api_params, operation.input_shape)
+        assert self._send_message_hook is not None
+        response = self._send_message_hook(str(api_params["QueueUrl"]), api_params)
+        if response is None:
+            return None
+        response = dict(response)
+        response.setdefault("ResponseMetadata", {"HTTPStatusCode": 200, "RetryAttempts": 0})
+        return response
+
     def _patch_put_events(self) -> None:
         # Patching the client's API call (not moto's events backend) catches every client, even
         # one made from a session created before moto was imported or before credentials existed.
@@ -162,6 +181,14 @@ class AwsBackend:
         backend = self
 
         def _make_api_call(client: BaseClient, operation_name: str, api_params: dict) -> Any:
+            if (
+                backend._send_message_hook is not None
+                and operation_name == "SendMessage"
+                and client.meta.service_model.service_name == "sqs"
+            ):
+                response = backend._send_message(client, api_params)
+                if response is not None:
+                    return response
             if (
                 backend._hook is None
                 or operation_name != "PutEvents"

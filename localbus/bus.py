@@ -33,6 +33,7 @@ from localbus.kinds.api_destination import API_DESTINATION, ApiDestination, Http
 from localbus.kinds.archive import REPLAY_SLICE_S, Archive
 from localbus.kinds.event_bus import EventBus, Rule
 from localbus.kinds.function import Lambdas
+from localbus.kinds.kafka_source import KafkaPipe
 from localbus.kinds.mapping import SqsEventSourceMapping
 from localbus.kinds.pipe import SqsPipe
 from localbus.kinds.queue import Queue
@@ -40,7 +41,7 @@ from localbus.kinds.schedule import Schedule
 from localbus.kinds.state_machine import StateMachine
 from localbus.kinds.topic import Topic
 from localbus.reporting import Reporter
-from localbus.resources import DEFAULT_BUS, QUEUE, RULE, TABLE, TOPIC
+from localbus.resources import DEFAULT_BUS, FUNCTION, QUEUE, RULE, TABLE, TOPIC
 
 __all__ = ["LocalBus", "LocalBusError", "UnsupportedFeatureWarning"]
 
@@ -80,6 +81,7 @@ class LocalBus(Engine):
         reporter: Reporter | None = None,
         seed: int | None = None,
         start_time: datetime | float | str | None = None,
+        kafka_bootstrap: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(
             template,
@@ -92,9 +94,13 @@ class LocalBus(Engine):
             start_time=start_time,
         )
         self.replays: dict[str, dict[str, Any]] = {}
+        # Kafka pipe (logical id, name or Source) -> "host:port" of a local broker to read.
+        self.kafka_bootstrap: dict[str, str] = dict(kafka_bootstrap or {})
         self.build(KINDS)
         if backend is not None:
             backend.set_put_events_hook(self._handler_put_events)
+            if hasattr(backend, "set_send_message_hook"):
+                backend.set_send_message_hook(self._handler_send_message)
 
     @classmethod
     def from_cdk_out(
@@ -107,10 +113,13 @@ class LocalBus(Engine):
         account_id: str = "123456789012",
         region: str = "eu-west-1",
         parameters: Mapping[str, Any] | None = None,
+        kafka_bootstrap: Mapping[str, str] | None = None,
     ) -> LocalBus:
         """Load a cdk.out (manifest, templates, asset folders) and start moto for the handlers.
 
-        Close it (or use it as a context manager) to stop moto.
+        `kafka_bootstrap` maps a Kafka pipe (logical id, name or Source) to the "host:port" of
+        a local broker, instead of the template's bootstrap servers. Close it (or use it as a
+        context manager) to stop moto and leave the Kafka consumer groups.
         """
         from localbus.assembly import CloudAssembly
         from localbus.aws_backend import AwsBackend
@@ -142,6 +151,7 @@ class LocalBus(Engine):
                 reporter=reporter,
                 seed=seed,
                 start_time=start_time,
+                kafka_bootstrap=kafka_bootstrap,
             )
         except BaseException:
             backend.stop()
@@ -191,9 +201,13 @@ class LocalBus(Engine):
         )
 
     def close(self) -> None:
-        """Stop moto and forget loaded handler modules."""
+        """Stop moto, release what kinds hold (Kafka consumer groups), forget handler modules."""
+        for kind in self.kinds.values():
+            kind.close()
         if self.backend is not None:
             self.backend.set_put_events_hook(None)
+            if hasattr(self.backend, "set_send_message_hook"):
+                self.backend.set_send_message_hook(None)
             self.backend.stop()
         runtime_close = getattr(self.lambdas._runtime, "close", None)
         if callable(runtime_close):
@@ -236,6 +250,11 @@ class LocalBus(Engine):
     @property
     def pipes(self) -> dict[str, SqsPipe]:
         return self.collections["pipes"]
+
+    @property
+    def kafka_pipes(self) -> dict[str, KafkaPipe]:
+        """Pipes whose source is a Kafka topic (localbus.kinds.kafka_source)."""
+        return self.collections["kafka_pipes"]
 
     @property
     def schedules(self) -> dict[str, Schedule]:
@@ -330,8 +349,13 @@ class LocalBus(Engine):
     ) -> int:
         """Deliver everything due, advancing the simulated clock past retries, backoffs and
         batching windows; returns the number of actions run. Raises SimulationLimitError when
-        work is still pending after `max_time` simulated seconds or `max_steps` actions."""
-        return self.clock.run_until_idle(max_time_s=max_time, max_steps=max_steps)
+        work is still pending after `max_time` simulated seconds or `max_steps` actions.
+        Kinds fed from outside the clock (pipes reading a Kafka topic) then take in what has
+        arrived, until none has more: a Kafka pipe's group is caught up."""
+        steps = self.clock.run_until_idle(max_time_s=max_time, max_steps=max_steps)
+        while sum(kind.drain() for kind in self.kinds.values()):
+            steps += self.clock.run_until_idle(max_time_s=max_time, max_steps=max_steps)
+        return steps
 
     def advance(self, seconds: float) -> int:
         """Run only what falls due in the next `seconds` simulated seconds."""
@@ -442,6 +466,20 @@ class LocalBus(Engine):
     @property
     def dead_letter_queues(self) -> list[str]:
         return sorted(self._dead_letter_queues)
+
+    def function_logs(self, function: str, request_id: str | None = None) -> list[str]:
+        """A function's log lines as CloudWatch Logs keeps them (START, what the handler printed
+        and logged at its log level, END, REPORT), every invocation or only `request_id`'s.
+        `function` is a logical id, name or ARN."""
+        ref = self.index.find(function, FUNCTION)
+        if ref is None:
+            raise KeyError(f"no function {function!r} in the template")
+        events = self.logs.get(self.lambdas.log_group(ref.logical_id), [])
+        return [
+            event["message"]
+            for event in events
+            if request_id is None or event.get("requestId") == request_id
+        ]
 
     def notifications(self) -> list[dict[str, Any]]:
         """What SNS would have sent to e-mail, SMS and HTTP subscribers."""

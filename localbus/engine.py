@@ -19,6 +19,7 @@ a target (localbus.delivery), and an event bus has `receive(event, ...)`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time as _time
 from collections import defaultdict
@@ -33,6 +34,7 @@ from localbus.reporting import UNSUPPORTED, Reporter, UnsupportedError
 from localbus.resources import (
     DEFAULT_BUS,
     EVENT_BUS,
+    QUEUE,
     Cause,
     ResourceIndex,
     ResourceRef,
@@ -108,6 +110,14 @@ class Kind:
     def start(self) -> None:
         """After every kind has built: start timers (schedules)."""
 
+    def drain(self) -> int:
+        """When the clock is idle: take in work from outside it (a Kafka topic's records);
+        returns how much came in (0: nothing, the run is over)."""
+        return 0
+
+    def close(self) -> None:
+        """When the bus closes: release what the kind holds outside the process (connections)."""
+
 
 class EventReceiver(Protocol):
     """An event bus as the core sees it."""
@@ -128,7 +138,9 @@ class EventReceiver(Protocol):
 class FunctionRunner(Protocol):
     """Lambda invocation as kinds other than the function kind use it."""
 
-    def invoke_sync(self, function: str, payload: Any, *, cause: Cause) -> Any: ...
+    def invoke_sync(
+        self, function: str, payload: Any, *, cause: Cause, request_id: str | None = None
+    ) -> Any: ...
 
     def invoke_async(
         self, function: str, payload: Any, *, cause: Cause, extra: dict[str, Any] | None = None
@@ -348,6 +360,29 @@ class Engine:
         produced.extend(e["EventId"] for e in response["Entries"] if "EventId" in e)
         return {key: response[key] for key in ("FailedEntryCount", "Entries")}
 
+    def _handler_send_message(self, queue_url: str, request: dict[str, Any]) -> dict | None:
+        """SQS SendMessage from inside a handler to a queue of the template: onto that queue,
+        linked to the event the handler runs for. Other queues: None (moto serves them)."""
+        queues = self.collections["queues"]
+        name = queue_url.rstrip("/").rsplit("/", 1)[-1]
+        ref = self.index.find(queue_url, QUEUE) or self.index.find(name, QUEUE)
+        if ref is None or ref.logical_id not in queues:
+            return None
+        cause, _, function = self._causes[-1] if self._causes else ((), [], None)
+        body = str(request["MessageBody"])
+        message = queues[ref.logical_id].send(
+            body,
+            message_attributes=request.get("MessageAttributes"),
+            delay_seconds=request.get("DelaySeconds"),
+            cause=cause,
+            group_id=request.get("MessageGroupId"),
+            extra={"via": function} if function else None,
+        )
+        return {
+            "MessageId": message.message_id,
+            "MD5OfMessageBody": hashlib.md5(body.encode()).hexdigest(),
+        }
+
     def _event_from_entry(self, entry: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
         source = entry.get("Source")
         detail_type = entry.get("DetailType")
@@ -405,6 +440,14 @@ class Engine:
 
     def pop_cause(self) -> None:
         self._causes.pop()
+
+    @property
+    def current_cause(self) -> tuple[Cause, str | None]:
+        """The events the running handler was invoked for, and its function (none: (), None)."""
+        if not self._causes:
+            return (), None
+        cause, _, function = self._causes[-1]
+        return cause, function
 
     def record(
         self,

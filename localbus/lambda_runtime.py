@@ -9,7 +9,11 @@ the handler (cold start); later ones reuse it (warm), module state and whatever 
 os.environ included, until `reset()`. An exception in the handler becomes `FunctionError` with
 Lambda's errorType / errorMessage (Runtime.ImportModuleError, Runtime.HandlerNotFound,
 Runtime.MarshalError... for the runtime's own failures); stdout and stderr of each invocation are
-kept as its logs in an `InvocationRecord` (the last `keep_invocations` are kept).
+kept as its logs in an `InvocationRecord` (the last `keep_invocations` are kept), and so are
+`logging` records: as Lambda's runtime does, the root logger has a handler writing
+`[LEVEL] time request-id message` (JSON objects with LogFormat JSON), at Python's default
+WARNING level unless the code sets another or LoggingConfig has LogFormat JSON with an
+ApplicationLogLevel. Each container keeps its own root logger level and handlers.
 
 Limits, by design of an in-process emulator:
 - Timeouts are enforced after the fact: a handler cannot be stopped mid-call, so one that runs
@@ -38,6 +42,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import logging
 import os
 import sys
 import threading
@@ -196,6 +201,49 @@ class _OutputRouter(io.TextIOBase):
 _LOG_BUFFERS: list[list[str]] = []
 _STDOUT = _OutputRouter(lambda: sys.stdout)
 _STDERR = _OutputRouter(lambda: sys.stderr)
+_LEVELS = {"TRACE": 5, "DEBUG": 10, "INFO": 20, "WARN": 30, "ERROR": 40, "FATAL": 50}
+
+
+class _LambdaLogHandler(logging.Handler):
+    """The handler Lambda's Python runtime puts on the root logger: each record goes to the
+    invocation's log, as `[LEVEL]\t<time>Z\t<request id>\t<message>` (Text) or as a JSON
+    object with timestamp, level, message, logger and requestId (LogFormat JSON)."""
+
+    def __init__(self, log_format: str) -> None:
+        super().__init__()
+        self.json = log_format == "JSON"
+        self.request_id = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+            if record.exc_info:
+                message += "\n" + "".join(traceback.format_exception(*record.exc_info))
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            stamp += f".{int(record.msecs):03d}Z"
+            if self.json:
+                text = json.dumps(
+                    {
+                        "timestamp": stamp,
+                        "level": record.levelname,
+                        "message": message,
+                        "logger": record.name,
+                        "requestId": self.request_id,
+                    }
+                )
+            else:
+                text = f"[{record.levelname}]\t{stamp}\t{self.request_id}\t{message}"
+            _STDOUT.write(text + "\n")
+        except Exception:  # logging must never break the handler
+            self.handleError(record)
+
+
+def _root_level(spec: FunctionSpec) -> int:
+    """The root logger's level at a cold start: the function's ApplicationLogLevel with
+    LogFormat JSON (Lambda's advanced logging controls), else Python's WARNING."""
+    if spec.log_format == "JSON" and spec.application_log_level:
+        return _LEVELS.get(spec.application_log_level.upper(), logging.INFO)
+    return logging.WARNING
 
 
 @dataclass
@@ -218,6 +266,10 @@ class _Container:
     # What the function's own code changed in os.environ / sys.path stays, as in a container.
     environ: dict[str, str] | None = None
     path: list[str] | None = None
+    # The root logger as this container's code left it (Lambda's handler first).
+    log_handler: _LambdaLogHandler | None = None
+    root_handlers: list[logging.Handler] | None = None
+    root_level: int = logging.WARNING
 
 
 class LambdaRuntime:
@@ -319,6 +371,8 @@ class LambdaRuntime:
         container.busy = True
         try:
             with self._inside(container, buffer):
+                assert container.log_handler is not None
+                container.log_handler.request_id = request_id
                 record.result, record.error = self._run(container, event, request_id)
         finally:
             container.busy = False
@@ -459,11 +513,23 @@ class LambdaRuntime:
         os.chdir(asset_dir)  # Lambda runs handlers from LAMBDA_TASK_ROOT
         _LOG_BUFFERS.append(buffer)
         sys.stdout, sys.stderr = _STDOUT, _STDERR
+        root = logging.getLogger()
+        saved_root = (root.level, list(root.handlers))
+        if container.log_handler is None:
+            container.log_handler = _LambdaLogHandler(container.spec.log_format)
+            container.root_handlers = [container.log_handler]
+            container.root_level = _root_level(container.spec)
+        root.handlers[:] = container.root_handlers or []
+        root.setLevel(container.root_level)
         unshare_schemas = self._schemas.share()
         try:
             yield
         finally:
             unshare_schemas()
+            # The function's logging setup stays with its container; the host gets its own back.
+            container.root_level, container.root_handlers = root.level, list(root.handlers)
+            root.setLevel(saved_root[0])
+            root.handlers[:] = saved_root[1]
             sys.stdout, sys.stderr = saved_streams
             _LOG_BUFFERS.pop()
             sys.dont_write_bytecode = saved_bytecode

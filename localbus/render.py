@@ -121,11 +121,14 @@ class TraceView:
     @classmethod
     def of_bus(cls, bus: Any) -> TraceView:
         resources = all_resources(bus.template, bus.resolver.stack_name)
+        consumed = _consumed(bus)
         return cls(
             bus.trace,
             resources,
             dead_letter_queues=bus.dead_letter_queues,
-            queue_depths={lid: len(queue) for lid, queue in bus.queues.items()},
+            # Work waits only where something consumes; a queue nothing reads (a rejects queue
+            # a handler sets records aside in) holds what it holds by design.
+            queue_depths={lid: len(queue) for lid, queue in bus.queues.items() if lid in consumed},
         )
 
     # -- names -------------------------------------------------------------------------------
@@ -452,3 +455,9 @@ class TraceView:
         ok, line = self.accounting(put_ids)
         out.print(line, soft_wrap=True)
         return ok
+
+
+def _consumed(bus: Any) -> set[str]:
+    """Queues an event source mapping or a pipe reads."""
+    consumers = [*bus.mappings.values(), *bus.pipes.values()]
+    return {consumer.queue.ref.logical_id for consumer in consumers if consumer.queue is not None}

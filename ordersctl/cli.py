@@ -10,6 +10,7 @@ import typer
 
 from ordersctl.cost import register as register_cost
 from ordersctl.errors import EXIT_FAILED, EXIT_INTERRUPTED, CliError
+from ordersctl.kafka import register as register_kafka
 from ordersctl.output import consoles
 from ordersctl.redrive import register as register_redrive
 from ordersctl.routes_command import DIAGRAM_DOCUMENTS
@@ -623,6 +624,7 @@ def tail(
 register_cost(app)  # `ordersctl cost` lives in ordersctl/cost/ (its own package and tests)
 register_simulate(app)  # `ordersctl simulate` lives in ordersctl/simulate.py
 register_redrive(app)  # `ordersctl redrive` lives in ordersctl/redrive.py
+register_kafka(app)  # `ordersctl kafka broker|produce` lives in ordersctl/kafka/
 
 
 def main() -> None:

@@ -183,6 +183,17 @@ def _pipe(diagram: _Diagram, pipe) -> None:
         f"pipe {pipe.name}",
         *(["filter", *filter_lines] if filter_lines else ["no filter"]),
     )
+    if pipe.kafka is not None:
+        topic = diagram.node(
+            _node_id(f"{pipe.logical_id}Topic"),
+            "[(_)]",
+            f"Kafka topic {pipe.kafka.topic}",
+            pipe.kafka.where,
+        )
+        batch = f"batch {pipe.batch_size}" if pipe.batch_size else ""
+        diagram.edge(
+            topic, stage, ", ".join(p for p in (batch, "group " + pipe.kafka.consumer_group) if p)
+        )
     if pipe.source is not None:
         batch = f"batch {pipe.batch_size}" if pipe.batch_size else ""
         window = f"window {pipe.window_s}s" if pipe.window_s else ""
@@ -192,10 +203,14 @@ def _pipe(diagram: _Diagram, pipe) -> None:
     if pipe.enrichment is not None:
         enrichment = diagram.resource(pipe.enrichment)
         diagram.edge(stage, enrichment, "enrichment")
+        for queue in pipe.enrichment_queues:
+            rejects = diagram.resource(queue, dead_letter=True)
+            diagram.edge(enrichment, rejects, "invalid records", dashed=True)
         stage = enrichment
     if pipe.target is not None:
         parameters = pipe.target_parameters.get("EventBridgeEventBusParameters") or {}
-        label = " from ".join(
-            str(v) for v in (parameters.get("DetailType"), parameters.get("Source")) if v
-        )
+        detail_type = parameters.get("DetailType")
+        if isinstance(detail_type, str) and detail_type.startswith("$."):
+            detail_type = "each record's detail-type"
+        label = " from ".join(str(v) for v in (detail_type, parameters.get("Source")) if v)
         diagram.edge(stage, diagram.resource(pipe.target), label or "target")

@@ -56,6 +56,23 @@ class Mapping:
 
 
 @dataclass
+class KafkaSource:
+    """A pipe's Kafka topic: self-managed (bootstrap servers) or MSK (cluster ARN)."""
+
+    topic: str
+    servers: list[str]  # self-managed bootstrap servers; empty for MSK
+    cluster_arn: str  # MSK; "" for self-managed
+    consumer_group: str
+    starting_position: str
+
+    @property
+    def where(self) -> str:
+        if self.servers:
+            return "self-managed " + ",".join(self.servers)
+        return "MSK " + self.cluster_arn.split(":cluster/", 1)[-1].split("/", 1)[0]
+
+
+@dataclass
 class Pipe:
     logical_id: str
     name: str
@@ -68,6 +85,10 @@ class Pipe:
     window_s: int | None
     log_level: str | None = None  # LogConfiguration.Level; None when the pipe does not log
     log_group: Resource | None = None
+    kafka: KafkaSource | None = None  # the source when it is a Kafka topic
+    # Queues the enrichment function sends to (named in its environment): a Kafka pipe's
+    # rejects, since a Kafka source has no DLQ.
+    enrichment_queues: list[Resource] = field(default_factory=list)
 
 
 @dataclass
@@ -247,7 +268,15 @@ class _Builder:
             json.loads(f["Pattern"]) if isinstance(f.get("Pattern"), str) else f.get("Pattern")
             for f in (source_parameters.get("FilterCriteria") or {}).get("Filters") or []
         ]
+        kafka = self._kafka_source(props.get("Source"), source_parameters)
         sqs = source_parameters.get("SqsQueueParameters") or {}
+        if kafka is not None:
+            sqs = (
+                source_parameters.get("SelfManagedKafkaParameters")
+                or source_parameters.get("ManagedStreamingKafkaParameters")
+                or {}
+            )
+        enrichment = self._find(props.get("Enrichment"))
         target_parameters = props.get("TargetParameters") or {}
         logging = props.get("LogConfiguration") or {}
         log_destination = logging.get("CloudwatchLogsLogDestination") or {}
@@ -256,14 +285,46 @@ class _Builder:
             name=self._resource(logical_id).name,
             source=self._find(props.get("Source")),
             filters=filters,
-            enrichment=self._find(props.get("Enrichment")),
+            enrichment=enrichment,
             target=self._find(props.get("Target")),
             target_parameters=target_parameters,
             batch_size=_int(sqs.get("BatchSize")),
             window_s=_int(sqs.get("MaximumBatchingWindowInSeconds")),
             log_level=logging.get("Level") if logging.get("Level") not in (None, "OFF") else None,
             log_group=self._find(log_destination.get("LogGroupArn")),
+            kafka=kafka,
+            enrichment_queues=self._queues_in_environment(enrichment) if kafka else [],
         )
+
+    def _kafka_source(self, source: Any, parameters: dict[str, Any]) -> KafkaSource | None:
+        if not isinstance(source, str):
+            return None
+        self_managed = parameters.get("SelfManagedKafkaParameters")
+        msk = parameters.get("ManagedStreamingKafkaParameters")
+        kafka = self_managed or msk
+        if not kafka:
+            return None
+        servers = (
+            [source.removeprefix("smk://"), *(kafka.get("AdditionalBootstrapServers") or [])]
+            if self_managed
+            else []
+        )
+        return KafkaSource(
+            topic=str(kafka.get("TopicName", "")),
+            servers=servers,
+            cluster_arn="" if self_managed else source,
+            consumer_group=str(kafka.get("ConsumerGroupID") or ""),
+            starting_position=str(kafka.get("StartingPosition") or "LATEST"),
+        )
+
+    def _queues_in_environment(self, function: Resource | None) -> list[Resource]:
+        if function is None or function.type != FUNCTION:
+            return []
+        variables = (self._props(function.logical_id).get("Environment") or {}).get(
+            "Variables"
+        ) or {}
+        found = [self._find(str(value).rsplit("/", 1)[-1]) for value in variables.values()]
+        return [queue for queue in found if queue is not None and queue.type == QUEUE]
 
     def _mappings(self) -> dict[str, list[Mapping]]:
         mappings: dict[str, list[Mapping]] = {}

@@ -147,7 +147,16 @@ def _pipe_branch(root: Tree, model: RouteModel, pipe: Pipe) -> None:
         )
         if part
     )
-    source = branch.add(f"source: {describe(pipe.source)}" + (f" ({batching})" if batching else ""))
+    source_text = describe(pipe.source)
+    if pipe.kafka is not None:
+        kafka = pipe.kafka
+        source_text = (
+            f"Kafka topic {kafka.topic} ({kafka.where}), consumer group {kafka.consumer_group}, "
+            f"from {kafka.starting_position}"
+        )
+    source = branch.add(f"source: {source_text}" + (f" ({batching})" if batching else ""))
+    if pipe.kafka is not None:
+        source.add("failures retry the batch from its offsets (a Kafka source has no DLQ)")
     if pipe.source is not None and pipe.source.type == QUEUE:
         redrive = model.redrives.get(pipe.source.logical_id)
         if redrive is not None:
@@ -157,11 +166,16 @@ def _pipe_branch(root: Tree, model: RouteModel, pipe: Pipe) -> None:
             )
     filters = [line for pattern in pipe.filters for line in pattern_lines(pattern)]
     branch.add("filter: " + (" or ".join(filters) if filters else "none (every message)"))
-    branch.add(f"enrichment: {describe(pipe.enrichment) if pipe.enrichment else 'none'}")
-    parameters = pipe.target_parameters.get("EventBridgeEventBusParameters") or {}
-    as_event = (
-        f" as {parameters.get('DetailType')} from {parameters.get('Source')}" if parameters else ""
+    enrichment = branch.add(
+        f"enrichment: {describe(pipe.enrichment) if pipe.enrichment else 'none'}"
     )
+    for queue in pipe.enrichment_queues:
+        enrichment.add(f"sets invalid records aside in {describe(queue)}")
+    parameters = pipe.target_parameters.get("EventBridgeEventBusParameters") or {}
+    detail_type = str(parameters.get("DetailType"))
+    if detail_type.startswith("$."):
+        detail_type = f"the detail-type of each item ({detail_type})"
+    as_event = f" as {detail_type} from {parameters.get('Source')}" if parameters else ""
     branch.add(f"target: {describe(pipe.target)}{as_event}")
     if pipe.log_level:
         where = f" → log group {pipe.log_group.name}" if pipe.log_group else ""

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -39,6 +40,34 @@ STAGE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 _EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # An SQS-sourced pipe with a batch above 10 must also wait for a batching window (Pipes API rule).
 SQS_BATCH_SIZE_WITHOUT_WINDOW = 10
+# Kafka keys: the Pipes API's own patterns (PipeSourceSelfManagedKafkaParameters,
+# PipeSourceManagedStreamingKafkaParameters), so synth refuses what CreatePipe would.
+_KAFKA_SERVER = re.compile(
+    r"^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\-]*[a-zA-Z0-9])\.)*"
+    r"([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9\-]*[A-Za-z0-9]):[0-9]{1,5}$"
+)
+# One bootstrap server goes in Source (smk://host:port), at most 2 in AdditionalBootstrapServers.
+KAFKA_MAX_BOOTSTRAP_SERVERS = 3
+_KAFKA_TOPIC = re.compile(r"^[a-zA-Z0-9\-_.]{1,249}$")
+_KAFKA_CONSUMER_GROUP = re.compile(r"^[a-zA-Z0-9\-/*:_+=.@]{1,200}$")
+_MSK_CLUSTER_ARN = re.compile(r"^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster/[^/]+/[^/]+$")
+_SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$")
+# EC2 ids as CloudFormation validates them (AWS::EC2::Subnet.Id, AWS::EC2::SecurityGroup.Id).
+_SUBNET_ID = re.compile(r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")
+_SECURITY_GROUP_ID = re.compile(r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$")
+KAFKA_STARTING_POSITIONS = ("TRIM_HORIZON", "LATEST")
+# The pipe's event bus target takes at most 10 records per batch (PutEvents' limit).
+KAFKA_MAX_BATCH_SIZE = 10
+KAFKA_KEYS = (
+    "kafkaBootstrapServers",
+    "kafkaClusterArn",
+    "kafkaTopic",
+    "kafkaConsumerGroup",
+    "kafkaStartingPosition",
+    "kafkaBatchSize",
+    "kafkaCredentialsSecretArn",
+    "kafkaVpc",
+)
 
 
 # Lambda's X-Ray modes (TracingConfig.Mode). "Active": each function samples what reaches it
@@ -46,7 +75,6 @@ SQS_BATCH_SIZE_WITHOUT_WINDOW = 10
 # million invocations a month that is every invocation. "PassThrough": a function records only
 # requests that arrive with a sampled trace header (the producer's sampling rule decides, and
 # EventBridge, SQS and Pipes carry the decision on). docs/cost.md weighs the two.
-TRACING_MODES: tuple[str, ...] = ("Active", "PassThrough")
 TracingMode = Literal["Active", "PassThrough"]
 
 # Where an override's problem is said to come from: the CDK CLI's context option.
@@ -88,6 +116,55 @@ def _email(value: str) -> str:
 Email = Annotated[StrictStr, AfterValidator(_email)]
 
 
+def _matching(pattern: re.Pattern[str], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise ValueError(f"must be {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _bootstrap_servers(value: Any) -> tuple[str, ...]:
+    # "-c kafkaBootstrapServers=a:9092,b:9092" arrives as one string; cdk.json may hold a list.
+    servers = value.split(",") if isinstance(value, str) else value
+    if not isinstance(servers, list | tuple) or not all(isinstance(s, str) for s in servers):
+        raise ValueError('must be "host:port", "host:port,host:port" or a list of them')
+    servers = tuple(server.strip() for server in servers)
+    if not 1 <= len(servers) <= KAFKA_MAX_BOOTSTRAP_SERVERS:
+        raise ValueError(
+            f"must name 1 to {KAFKA_MAX_BOOTSTRAP_SERVERS} brokers (one in the pipe's Source, "
+            "at most 2 in AdditionalBootstrapServers)"
+        )
+    for server in servers:
+        if not _KAFKA_SERVER.match(server):
+            raise ValueError(f"{server!r} is not host:port (e.g. broker-1.example.com:9092)")
+    return servers
+
+
+SubnetId = Annotated[
+    StrictStr, _matching(_SUBNET_ID, "a subnet id (subnet- and 8 or 17 hex digits)")
+]
+SecurityGroupId = Annotated[
+    StrictStr, _matching(_SECURITY_GROUP_ID, "a security group id (sg- and 8 or 17 hex digits)")
+]
+
+
+class KafkaVpc(BaseModel):
+    """Where the pipe reaches a self-managed cluster: subnets and security groups (ids)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    subnets: tuple[SubnetId, ...]
+    security_groups: tuple[SecurityGroupId, ...] = Field(alias="securityGroups")
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> KafkaVpc:
+        if not self.subnets or not self.security_groups:
+            raise ValueError("kafkaVpc needs at least one subnet and one security group")
+        return self
+
+
 class StageConfig(BaseModel):
     """One stage's settings; field aliases are the camelCase keys used in cdk.json."""
 
@@ -118,6 +195,48 @@ class StageConfig(BaseModel):
     ops_email: Email | None = Field(alias="opsEmail", default=None)
     # A stage whose alarms and fraud alerts must reach people: synth refuses it without them.
     require_recipients: StrictBool = Field(alias="requireRecipients", default=False)
+    # Kafka ingest pipe: off unless kafkaBootstrapServers or kafkaClusterArn is set.
+    kafka_bootstrap_servers: (
+        Annotated[tuple[str, ...], BeforeValidator(_bootstrap_servers)] | None
+    ) = Field(alias="kafkaBootstrapServers", default=None)
+    kafka_cluster_arn: (
+        Annotated[
+            StrictStr,
+            _matching(
+                _MSK_CLUSTER_ARN,
+                "an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>)",
+            ),
+        ]
+        | None
+    ) = Field(alias="kafkaClusterArn", default=None)
+    kafka_topic: (
+        Annotated[
+            StrictStr,
+            _matching(_KAFKA_TOPIC, "a Kafka topic name: 1-249 of a-z A-Z 0-9 . _ -"),
+        ]
+        | None
+    ) = Field(alias="kafkaTopic", default=None)
+    kafka_consumer_group: (
+        Annotated[
+            StrictStr,
+            _matching(_KAFKA_CONSUMER_GROUP, "a consumer group id: 1-200 of a-z A-Z 0-9 -/*:_+=.@"),
+        ]
+        | None
+    ) = Field(alias="kafkaConsumerGroup", default=None)
+    kafka_starting_position: Literal["TRIM_HORIZON", "LATEST"] = Field(
+        alias="kafkaStartingPosition", default="TRIM_HORIZON"
+    )
+    kafka_batch_size: Annotated[StrictInt, _between(1, KAFKA_MAX_BATCH_SIZE)] = Field(
+        alias="kafkaBatchSize", default=KAFKA_MAX_BATCH_SIZE
+    )
+    kafka_credentials_secret_arn: (
+        Annotated[
+            StrictStr,
+            _matching(_SECRET_ARN, "a Secrets Manager secret ARN (arn:aws:secretsmanager:...)"),
+        ]
+        | None
+    ) = Field(alias="kafkaCredentialsSecretArn", default=None)
+    kafka_vpc: KafkaVpc | None = Field(alias="kafkaVpc", default=None)
     tracing: TracingMode = Field(alias="tracing", default="Active")
 
     @model_validator(mode="after")
@@ -132,6 +251,38 @@ class StageConfig(BaseModel):
                 "only with a batching window)"
             )
         return self
+
+    @model_validator(mode="after")
+    def _kafka_source(self) -> StageConfig:
+        if self.kafka_bootstrap_servers and self.kafka_cluster_arn:
+            raise ValueError(
+                "kafkaBootstrapServers (self-managed Kafka) and kafkaClusterArn (Amazon MSK) "
+                "exclude each other: set one"
+            )
+        if not self.kafka_enabled:
+            given = sorted(self._given_keys() & set(KAFKA_KEYS))
+            if given:
+                raise ValueError(
+                    f"{', '.join(sorted(set(given)))} need kafkaBootstrapServers or "
+                    "kafkaClusterArn (the Kafka ingest pipe is off without a source)"
+                )
+            return self
+        if self.kafka_topic is None:
+            raise ValueError("kafkaTopic is required when the Kafka ingest pipe is on")
+        if self.kafka_cluster_arn and self.kafka_vpc is not None:
+            raise ValueError(
+                "kafkaVpc applies to self-managed Kafka only: an MSK pipe uses the cluster's VPC"
+            )
+        return self
+
+    def _given_keys(self) -> set[str]:
+        fields = type(self).model_fields
+        return {str(fields[name].alias) for name in self.model_fields_set}
+
+    @property
+    def kafka_enabled(self) -> bool:
+        """The optional Kafka ingest pipe is built when a Kafka source is configured."""
+        return bool(self.kafka_bootstrap_servers or self.kafka_cluster_arn)
 
     @property
     def name(self) -> str:
@@ -159,7 +310,6 @@ _TYPE_MESSAGES: dict[str, str] = {
     "dict_type": "must be an object",
     "bool_type": "must be true or false",
     "model_type": "must be an object",
-    "literal_error": "must be one of " + ", ".join(TRACING_MODES),
 }
 
 
@@ -177,6 +327,8 @@ def _describe(error: Mapping[str, Any], prefix: str, known_keys: Callable[[], st
     kind = error["type"]
     if kind == "value_error":
         message = str(error["ctx"]["error"])
+    elif kind == "literal_error":
+        message = f"must be one of {error['ctx']['expected']}"
     elif kind == "extra_forbidden":
         message = f"unknown key; allowed keys: {known_keys()}"
     else:
@@ -269,6 +421,14 @@ def _from_text(key: str, text: str) -> Any:
         return [part.strip() for part in stripped.split(",") if part.strip()]
     if type(None) in accepted and stripped in ("", "null"):
         return None
+    # An object-valued key (kafkaVpc) takes its JSON: -c 'kafkaVpc={"subnets": [...], ...}'.
+    if stripped.startswith("{") and any(
+        isinstance(kind, type) and issubclass(kind, BaseModel) for kind in accepted
+    ):
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError:
+            return text
     if bool in accepted and stripped in ("true", "false"):
         return stripped == "true"
     if accepted & {int, float} and _JSON_NUMBER.match(stripped):

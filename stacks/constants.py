@@ -38,6 +38,7 @@ RULE_AUDIT_ALL: Final = "audit-all"
 RULE_RISK_REVIEW: Final = "risk-review"
 RULE_FRAUD_ALERT: Final = "fraud-alert"
 PIPE_RISK_REVIEW: Final = "risk-review"
+PIPE_KAFKA_INGEST: Final = "kafka-ingest"
 
 # Readable text for customer notifications, filled in by the rule's input transformer.
 CUSTOMER_NOTIFICATION_TEMPLATE: Final = "Order {order_id}: {detail_type} at {time}"
@@ -78,6 +79,14 @@ FUNCTION_MEMORY_MB: Final = 256
 INVENTORY_TIMEOUT: Final = Duration.seconds(15)
 AUDIT_TIMEOUT: Final = Duration.seconds(30)
 RISK_SCORER_TIMEOUT: Final = Duration.seconds(10)
+KAFKA_ADAPTER_TIMEOUT: Final = Duration.seconds(30)
+KAFKA_ADAPTER_HANDLER: Final = "kafka_adapter.handler.handler"
+SERVICE_KAFKA_ADAPTER: Final = "kafka-adapter"
+# The Kafka pipe's enrichment returns {"detailType": ..., "detail": {...}} per valid record: the
+# bus target takes the detail-type from each item (a dynamic path parameter) and the detail as
+# the event's Detail (input template).
+KAFKA_DETAIL_TYPE_PATH: Final = "$.detailType"
+KAFKA_TARGET_INPUT_TEMPLATE: Final = "<$.detail>"
 INVENTORY_HANDLER: Final = "inventory.handler.handler"
 AUDIT_HANDLER: Final = "audit.handler.handler"
 RISK_SCORER_HANDLER: Final = "risk_scorer.handler.handler"

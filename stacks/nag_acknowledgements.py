@@ -10,6 +10,7 @@ from __future__ import annotations
 from aws_cdk import Acknowledgment, Validations
 from constructs import IConstruct
 
+from stacks.constructs.kafka_pipe import KafkaIngestPipe
 from stacks.order_events_stack import OrderEventsStack
 
 DLQ_REASON = (
@@ -38,7 +39,17 @@ LAMBDA_DLQ_REASONS = {
         "to the risk-review queue and move to RiskReviewDlq through its redrive policy; a "
         "function DLQ would never receive anything."
     ),
+    "KafkaAdapter": (
+        "Invoked synchronously by the Kafka ingest pipe as its enrichment: a failed batch is "
+        "retried from its uncommitted offsets (Kafka sources have no pipe DLQ); invalid records "
+        "never fail it, they go to KafkaRejectQueue with their reason."
+    ),
 }
+KAFKA_VPC_REASON = (
+    "The Kafka pipe reaches brokers inside a VPC through network interfaces it creates: "
+    "ec2:Describe* have no resource-level permissions and the interfaces do not exist before "
+    "the pipe makes them (EventBridge Pipes execution role for Kafka sources)."
+)
 PASS_THROUGH_TRACING_REASON = (
     "This stage traces with PassThrough (stage key tracing): the function records every request "
     "its producer sampled, since EventBridge, SQS and Pipes pass the trace header on, instead of "
@@ -67,12 +78,7 @@ def acknowledge_nag_findings(stack: OrderEventsStack) -> None:
     for role in stack.functions.roles.values():
         _acknowledge(role, "AwsSolutions-IAM5[Resource::*]", XRAY_REASON)
 
-    functions = {
-        "Inventory": stack.functions.inventory,
-        "Audit": stack.functions.audit,
-        "RiskScorer": stack.functions.risk_scorer,
-    }
-    for name, function in functions.items():
+    for name, function in stack.all_functions.items():
         _acknowledge(function, "Serverless-LambdaDLQ", LAMBDA_DLQ_REASONS[name])
         if stack.config.tracing == "PassThrough":
             _acknowledge(function, "Serverless-LambdaTracing", PASS_THROUGH_TRACING_REASON)
@@ -82,3 +88,10 @@ def acknowledge_nag_findings(stack: OrderEventsStack) -> None:
         "Serverless-LambdaEventSourceMappingDestination",
         ESM_DESTINATION_REASON,
     )
+
+    if stack.kafka_pipe is not None and "ReachBrokersInVpc" in _statement_ids(stack.kafka_pipe):
+        _acknowledge(stack.kafka_pipe.role, "AwsSolutions-IAM5[Resource::*]", KAFKA_VPC_REASON)
+
+
+def _statement_ids(pipe: KafkaIngestPipe) -> set[str]:
+    return {statement.sid or "" for statement in pipe.source_statements}

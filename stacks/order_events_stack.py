@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -11,6 +12,7 @@ from stacks.constructs.building_blocks import is_production
 from stacks.constructs.event_bus import OrderEventBus, bus_name_for
 from stacks.constructs.event_encryption import EventEncryption
 from stacks.constructs.functions import OrderFunctions
+from stacks.constructs.kafka_pipe import KafkaIngestPipe
 from stacks.constructs.notifications import Notifications
 from stacks.constructs.observability import Observability
 from stacks.constructs.risk_pipe import RiskReviewPipe
@@ -58,6 +60,18 @@ class OrderEventsStack(Stack):
             bus=self.event_bus.bus,
             key=key,
         )
+        # Optional: only when the stage names a Kafka source (kafkaBootstrapServers or
+        # kafkaClusterArn).
+        self.kafka_pipe = (
+            KafkaIngestPipe(
+                self, "KafkaIngest", config=config, functions=self.functions, bus=self.event_bus.bus
+            )
+            if config.kafka_enabled
+            else None
+        )
+        pipes = {"RiskReviewPipe": self.risk_pipe.pipe_name}
+        if self.kafka_pipe is not None:
+            pipes["KafkaIngestPipe"] = self.kafka_pipe.pipe_name
         self.observability = Observability(
             self,
             "Observability",
@@ -67,15 +81,23 @@ class OrderEventsStack(Stack):
             work_queues=self.routing.work_queues,
             bus_name=self.event_bus.bus.event_bus_name,
             rule_names=list(self.routing.rules),
-            pipe_name=self.risk_pipe.pipe_name,
-            functions={
-                "Inventory": self.functions.inventory,
-                "Audit": self.functions.audit,
-                "RiskScorer": self.functions.risk_scorer,
-            },
+            pipe_names=pipes,
+            functions=self.all_functions,
             functions_with_destinations={"Inventory": self.functions.inventory},
         )
         self._build_outputs()
+
+    @property
+    def all_functions(self) -> dict[str, lambda_.Function]:
+        """Every function of the stack, by the name its alarms and acknowledgements carry."""
+        functions = {
+            "Inventory": self.functions.inventory,
+            "Audit": self.functions.audit,
+            "RiskScorer": self.functions.risk_scorer,
+        }
+        if self.functions.kafka_adapter is not None:
+            functions["KafkaAdapter"] = self.functions.kafka_adapter
+        return functions
 
     @property
     def dead_letter_queues(self) -> dict[str, sqs.Queue]:
@@ -84,6 +106,9 @@ class OrderEventsStack(Stack):
         queues["InventoryFailureQueue"] = self.functions.inventory_failure_queue
         if self.notifications.subscription_dlq is not None:
             queues["SubscriptionDlq"] = self.notifications.subscription_dlq
+        if self.kafka_pipe is not None:
+            # Records the Kafka adapter set aside: alarmed like every DLQ.
+            queues["KafkaRejectQueue"] = self.kafka_pipe.reject_queue
         return queues
 
     def _build_outputs(self) -> None:
@@ -122,6 +147,12 @@ class OrderEventsStack(Stack):
             "AuditFunctionName": (self.functions.audit.function_name, "Audit consumer"),
             "RiskScorerFunctionName": (self.functions.risk_scorer.function_name, "Risk scorer"),
         }
+        if self.kafka_pipe is not None:
+            outputs["KafkaIngestPipeName"] = (self.kafka_pipe.pipe.ref, "The Kafka ingest pipe")
+            outputs["KafkaAdapterFunctionName"] = (
+                self.kafka_pipe.adapter.function_name,
+                "Kafka adapter (the Kafka pipe's enrichment)",
+            )
         for name, queue in self.dead_letter_queues.items():
             outputs[f"{name}Url"] = (queue.queue_url, "Dead-letter queue (alarmed)")
         for output_id, (value, description) in outputs.items():

@@ -94,3 +94,68 @@ def fresh_powertools_metrics() -> Iterator[None]:
     reset()
     yield
     reset()
+
+
+# ---- Kafka: one real broker and one synth with the Kafka keys per session ----------------------
+
+KAFKA_TOPIC = "orders"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def kafka_broker() -> Iterator[Any]:
+    """A Tansu broker (ordersctl kafka broker's) on a free port, in memory, for the session."""
+    from ordersctl.kafka.broker import start_broker
+
+    broker = start_broker(free_port())
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_stage_keys(kafka_broker: Any) -> dict[str, Any]:
+    return {"kafkaBootstrapServers": kafka_broker.bootstrap, "kafkaTopic": KAFKA_TOPIC}
+
+
+@pytest.fixture(scope="session")
+def kafka_cloud_assembly_dir(
+    tmp_path_factory: pytest.TempPathFactory, kafka_stage_keys: dict[str, Any]
+) -> Path:
+    """The dev stage with the Kafka ingest pipe on, reading the session broker."""
+    from app import build_app, cdk_json_context
+
+    stages = cdk_json_context()["stages"]
+    stages = {**stages, "dev": {**stages["dev"], **kafka_stage_keys}}
+    outdir = tmp_path_factory.mktemp("cdk.out.kafka")
+    build_app(context={"stage": "dev", "stages": stages}, outdir=str(outdir)).synth()
+    return outdir
+
+
+@pytest.fixture(scope="session")
+def kafka_template(kafka_cloud_assembly_dir: Path) -> dict[str, Any]:
+    return json.loads((kafka_cloud_assembly_dir / f"{STACK_ID}.template.json").read_text())
+
+
+def kafka_assembly_on_topic(assembly: Path, copy: Path, topic: str) -> Path:
+    """A copy of a Kafka-keyed assembly whose pipe reads `topic` as group `group-<topic>`, so a
+    test has a topic and committed offsets of its own on the session broker."""
+    import shutil
+
+    shutil.copytree(assembly, copy, symlinks=True)
+    template_path = copy / f"{STACK_ID}.template.json"
+    template = json.loads(template_path.read_text())
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Pipes::Pipe":
+            params = resource["Properties"]["SourceParameters"].get("SelfManagedKafkaParameters")
+            if params:
+                params["TopicName"] = topic
+                params["ConsumerGroupID"] = f"group-{topic}"
+    template_path.write_text(json.dumps(template))
+    return copy

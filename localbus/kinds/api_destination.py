@@ -25,6 +25,7 @@ from urllib.parse import urlencode, urlsplit
 
 from localbus.delivery import Delivery, DeliveryError
 from localbus.engine import Engine, Kind
+from localbus.reporting import UnsupportedError
 from localbus.resources import FUNCTION, Cause, ResourceRef
 
 API_DESTINATION = "AWS::Events::ApiDestination"
@@ -332,7 +333,7 @@ def _template_routes(engine: Engine) -> list[_RouteRow]:
         for logical_id in resolver.resources_of_type(type_):
             try:
                 apis[logical_id] = (str(resolver.ref(logical_id)), http)
-            except Exception:
+            except (UnsupportedError, KeyError):  # an id localbus cannot make: no route then
                 continue
     for logical_id, (api_id, http) in apis.items():
         body = engine.properties(logical_id).get("Body") or {}

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from localbus.delivery import Delivery, DeliveryError, json_or_text, send_to, sqs_attributes
 from localbus.engine import Engine, Kind
-from localbus.resources import EVENT_BUS, FUNCTION, Cause, ResourceRef
+from localbus.resources import EVENT_BUS, FUNCTION, LOG_GROUP, Cause, ResourceRef
 
 INVOKE_CONFIG = "AWS::Lambda::EventInvokeConfig"
 # Lambda asynchronous invocation defaults and its retry delays.
@@ -92,20 +92,26 @@ class Lambdas:
         self._runtime = runtime
         self.async_configs: dict[str, AsyncConfig] = {}
         self.observers: list[InvocationObserver] = []
+        self._log_groups: dict[str, str] = {}
 
     def config(self, function: str) -> AsyncConfig:
         return self.async_configs.setdefault(function, AsyncConfig())
 
-    def invoke_sync(self, function: str, payload: Any, *, cause: Cause) -> InvocationResult:
-        """Invoke and wait (RequestResponse). Function errors come back in the result."""
-        outcome = self._invoke(function, payload, cause)
+    def invoke_sync(
+        self, function: str, payload: Any, *, cause: Cause, request_id: str | None = None
+    ) -> InvocationResult:
+        """Invoke and wait (RequestResponse). Function errors come back in the result.
+        `request_id`: an asynchronous invocation keeps its id across Lambda's retries."""
+        outcome = self._invoke(function, payload, cause, request_id)
         for observer in self.observers:
             observer(function, payload, cause, outcome)
         return outcome
 
-    def _invoke(self, function: str, payload: Any, cause: Cause) -> InvocationResult:
+    def _invoke(
+        self, function: str, payload: Any, cause: Cause, request_id: str | None
+    ) -> InvocationResult:
         bus = self._bus
-        request_id = bus.ids.uuid()
+        request_id = request_id or bus.ids.uuid()
         fault = bus.faults.take_function_fault(function, payload, cause)
         if fault is not None and not fault.after_handler:
             return InvocationResult(
@@ -123,6 +129,7 @@ class Lambdas:
             record = self._runtime.invoke_detailed(function, payload, request_id=request_id)
         finally:
             bus.pop_cause()
+        self._write_logs(function, request_id, record)
         error = record.error
         if error is None and fault is not None:
             # Failed after the handler ran: its side effects and events stay.
@@ -151,6 +158,37 @@ class Lambdas:
             record.logs,
         )
 
+    def log_group(self, function: str) -> str:
+        """Where `function`'s invocations are logged in engine.logs: the logical id of the
+        template's log group for it (LoggingConfig.LogGroup or /aws/lambda/<name>), else that
+        log group's name."""
+        key = self._log_groups.get(function)
+        if key is None:
+            spec = (getattr(self._runtime, "specs", None) or {}).get(function)
+            ref = self._bus.index.get(function)
+            name = getattr(spec, "log_group_name", None) or (
+                f"/aws/lambda/{ref.name if ref else function}"
+            )
+            found = self._bus.index.find(name, LOG_GROUP)
+            key = self._log_groups[function] = found.logical_id if found else name
+        return key
+
+    def _write_logs(self, function: str, request_id: str, record: Any) -> None:
+        """One invocation in CloudWatch Logs' shape: START, what the handler printed and logged
+        (one event a line), END and REPORT, at the simulated time."""
+        now = self._bus.clock.millis()
+        events = self._bus.logs.setdefault(self.log_group(function), [])
+        lines = [f"START RequestId: {request_id} Version: $LATEST"]
+        lines += str(getattr(record, "logs", "") or "").splitlines()
+        duration = float(getattr(record, "duration_ms", 0.0) or 0.0)
+        lines += [
+            f"END RequestId: {request_id}",
+            f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms",
+        ]
+        events.extend(
+            {"timestamp": now, "message": line, "requestId": request_id} for line in lines
+        )
+
     def invoke_async(
         self, function: str, payload: Any, *, cause: Cause, extra: dict[str, Any] | None = None
     ) -> None:
@@ -167,7 +205,9 @@ class Lambdas:
         job.attempts += 1
         if job.attempts > 1:
             bus.record("retried", job.cause, ref, attempt=job.attempts, request_id=job.request_id)
-        outcome = self.invoke_sync(job.function, job.payload, cause=job.cause)
+        outcome = self.invoke_sync(
+            job.function, job.payload, cause=job.cause, request_id=job.request_id
+        )
         common = {"attempt": job.attempts, "request_id": job.request_id, **job.extra}
         if outcome.ok:
             bus.record(

@@ -26,15 +26,23 @@ unsupported.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from localbus.delivery import DeliveryError
 from localbus.engine import Kind
+from localbus.kinds.kafka_source import KafkaPipe, build_kafka_pipe, is_kafka_source
 from localbus.kinds.mapping import FilteredSqsConsumer
 from localbus.kinds.pipe_logs import PipeLog
-from localbus.kinds.queue import Message, Queue, filter_view
+from localbus.kinds.pipe_steps import (
+    PipeFailure,
+    apply_dynamic,
+    dynamic_parameters,
+    render_template,
+)
+from localbus.kinds.pipe_steps import as_items as _as_items
+from localbus.kinds.pipe_steps import json_or_text as _json_or_text
+from localbus.kinds.queue import Message, Queue
 from localbus.resources import EVENT_BUS, FUNCTION, LOG_GROUP, QUEUE, TOPIC, Cause, ResourceRef
 
 if TYPE_CHECKING:
@@ -46,26 +54,6 @@ API_DESTINATION = "AWS::Events::ApiDestination"
 PIPE_TARGETS = frozenset(
     {EVENT_BUS, QUEUE, TOPIC, FUNCTION, LOG_GROUP, STATE_MACHINE, API_DESTINATION}
 )
-# Pipes' pattern for a dynamic path parameter (PipeTargetCloudWatchLogsParameters.Timestamp).
-_DYNAMIC_PATH = re.compile(r"\$(\.[\w/_-]+(\[(\d+|\*)\])*)+")
-# Parameters AWS does not read as JSON paths.
-_STATIC_PARAMETERS = frozenset(
-    {
-        ("CloudWatchLogsParameters", "LogStreamName"),
-        ("EventBridgeEventBusParameters", "EndpointId"),
-        ("HttpParameters", "HeaderParameters"),
-    }
-)
-_PLACEHOLDER = re.compile(r"<(\$[^<>\s]*|aws\.pipes\.[A-Za-z.\-]+)>")
-_PATH_STEP = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
-_MISSING = object()
-
-
-class PipeFailure(Exception):
-    def __init__(self, stage: str, error: str) -> None:
-        super().__init__(error)
-        self.stage = stage
-        self.error = error
 
 
 class SqsPipe(FilteredSqsConsumer):
@@ -124,6 +112,7 @@ class SqsPipe(FilteredSqsConsumer):
                 message_id=message.message_id,
                 stage="source",
                 attempt=message.receive_count,
+                input=record,
             )
             batch.append((message, record))
         if not batch:
@@ -289,28 +278,7 @@ class SqsPipe(FilteredSqsConsumer):
 
     def _parameters(self, item: Any) -> dict[str, Any]:
         """TargetParameters for one item, each dynamic path replaced by the item's value."""
-        if not self.dynamic:
-            return self.target_params
-        data = filter_view(item) if isinstance(item, dict) and "body" in item else item
-        params = json.loads(json.dumps(self.target_params))
-        for where, path in self.dynamic:
-            value = _select(data, path)
-            if value is _MISSING:
-                raise PipeFailure(
-                    "target",
-                    f"InvalidParameter: TargetParameters.{'.'.join(where)} {path} matches "
-                    "nothing in the event",
-                )
-            node = params
-            for key in where[:-1]:
-                node = node[int(key)] if isinstance(node, list) else node[key]
-            last = where[-1]
-            text = value if isinstance(value, str) else json.dumps(value)
-            if isinstance(node, list):
-                node[int(last)] = text
-            else:
-                node[last] = text
-        return params
+        return apply_dynamic(self.target_params, self.dynamic, item)
 
     def _put_events(
         self,
@@ -357,7 +325,6 @@ class SqsPipe(FilteredSqsConsumer):
     def _render(self, template: str, item: Any) -> Any:
         """A Pipes input template (`<$.json.path>` and `<aws.pipes.*>` placeholders) for one
         item; a JSON body of an SQS record is addressable under `$.body` (implicit parsing)."""
-        data = filter_view(item) if isinstance(item, dict) and "body" in item else item
         bus = self._bus
         reserved = {
             "aws.pipes.pipe-arn": self.ref.arn,
@@ -369,46 +336,8 @@ class SqsPipe(FilteredSqsConsumer):
             "aws.pipes.event": item,
             "aws.pipes.event.json": item,
         }
-        json_template = template.lstrip().startswith(("{", "["))
-        out: list[str] = []
-        position = 0
-        for match in _PLACEHOLDER.finditer(template):
-            out.append(template[position : match.start()])
-            name = match.group(1)
-            value = reserved.get(name, _MISSING) if name.startswith("aws.") else _select(data, name)
-            # In a JSON template a value outside a string literal goes in as JSON; everywhere
-            # else (inside "..." or in a plain-text template) as text.
-            in_string = not json_template or _inside_string(template, match.start())
-            if value is _MISSING:
-                out.append("" if in_string else "null")
-            elif in_string:
-                out.append(value if isinstance(value, str) else json.dumps(value))
-            else:
-                out.append(json.dumps(value))
-            position = match.end()
-        out.append(template[position:])
-        text = "".join(out)
+        text = render_template(template, item, reserved)
         return _json_or_text(text) if self.enrichment_template == template else text
-
-
-Dynamic = list[tuple[tuple[str, ...], str]]  # (where in TargetParameters, JSON path)
-
-
-def dynamic_parameters(params: Any, where: tuple[str, ...] = ()) -> Dynamic:
-    """(where, path) of every string parameter whose whole value is a JSON path, except those
-    AWS keeps static (EventBridge user guide, "Dynamic path parameters")."""
-    found: Dynamic = []
-    if where[:2] in _STATIC_PARAMETERS or where[:1] == ("InputTemplate",):
-        return found
-    if isinstance(params, dict):
-        for key, value in params.items():
-            found += dynamic_parameters(value, (*where, str(key)))
-    elif isinstance(params, list):
-        for position, value in enumerate(params):
-            found += dynamic_parameters(value, (*where, str(position)))
-    elif isinstance(params, str) and _DYNAMIC_PATH.fullmatch(params):
-        found.append((where, params))
-    return found
 
 
 def _log_timestamp(value: Any, default: int) -> int:
@@ -425,47 +354,6 @@ def _log_timestamp(value: Any, default: int) -> int:
         ) from None
 
 
-def _select(data: Any, path: str) -> Any:
-    value = data
-    for key, index in _PATH_STEP.findall(path[1:]):
-        if index:
-            if not isinstance(value, list) or int(index) >= len(value):
-                return _MISSING
-            value = value[int(index)]
-        else:
-            if not isinstance(value, dict) or key not in value:
-                return _MISSING
-            value = value[key]
-    return value
-
-
-def _inside_string(template: str, offset: int) -> bool:
-    """True when `offset` is inside a JSON string literal of `template`."""
-    inside = False
-    escaped = False
-    for char in template[:offset]:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == '"':
-            inside = not inside
-    return inside
-
-
-def _as_items(result: Any) -> list[Any]:
-    if result in (None, "", {}, []):
-        return []
-    return list(result) if isinstance(result, list) else [result]
-
-
-def _json_or_text(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
 class PipeKind(Kind):
     types: ClassVar[Mapping[str, str]] = {PIPE: "pipes"}
 
@@ -473,6 +361,11 @@ class PipeKind(Kind):
         engine = self.engine
         if str(props.get("DesiredState", "RUNNING")) != "RUNNING":
             engine.reporter.note("stopped pipe", ref.logical_id, "DesiredState is not RUNNING")
+            return None
+        if is_kafka_source(props.get("Source")):
+            # Fed from a Kafka topic, not a queue: listed apart (bus.kafka_pipes).
+            kafka_pipe = build_kafka_pipe(engine, ref, props)
+            engine.add_resource(ref, kafka_pipe, "kafka_pipes", index=False)
             return None
         queue = engine.index.find(props.get("Source"), QUEUE)
         if queue is None:
@@ -495,3 +388,15 @@ class PipeKind(Kind):
             )
             return None
         return pipe
+
+    def _kafka_pipes(self) -> list[KafkaPipe]:
+        return list(self.engine.collections["kafka_pipes"].values())
+
+    def drain(self) -> int:
+        """Kafka-sourced pipes consume until their group is caught up (records handed on)."""
+        return sum(pipe.drain() for pipe in self._kafka_pipes())
+
+    def close(self) -> None:
+        """Kafka-sourced pipes leave their consumer group."""
+        for pipe in self._kafka_pipes():
+            pipe.close()

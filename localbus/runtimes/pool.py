@@ -46,6 +46,13 @@ AWS_QUEUE_URL = re.compile(
     r"^https://sqs\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/(?P<path>\d{12}/[^/]+)$"
 )
 
+
+def local_queue_url(value: str, endpoint_url: str) -> str:
+    """`value` with an SQS queue URL's AWS host replaced by the served endpoint."""
+    match = AWS_QUEUE_URL.match(value)
+    return f"{endpoint_url}/{match['path']}" if match else value
+
+
 InvocationListener = Callable[[FunctionSpec, InvocationRecord], None]
 
 
@@ -128,8 +135,7 @@ class ProcessRuntime:
         return [sys.executable, "-u", str(PYTHON_BOOTSTRAP)]
 
     def _local_url(self, value: str) -> str:
-        match = AWS_QUEUE_URL.match(value)
-        return f"{self.endpoint_url}/{match['path']}" if match else value
+        return local_queue_url(value, self.endpoint_url)
 
     def _environment(self, spec: FunctionSpec) -> dict[str, str]:
         log_stream = time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime()) + uuid.uuid4().hex

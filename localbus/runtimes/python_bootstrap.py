@@ -104,11 +104,23 @@ def main() -> None:
         request_id = headers.get("Lambda-Runtime-Aws-Request-Id", "")
         try:
             result = handler(event, Context(headers))
-            body = json.dumps(result)
         except Exception as error:
             document = error_document(error, request_id)
             print(f"[ERROR] {document['errorType']}: {error}", file=sys.stderr, flush=True)
             post(f"/invocation/{request_id}/error", document, document["errorType"])
+            continue
+        try:
+            body = json.dumps(result)
+        except (TypeError, ValueError) as error:
+            message = f"Unable to marshal response: {error}"
+            document = {
+                "errorMessage": message,
+                "errorType": "Runtime.MarshalError",
+                "requestId": request_id,
+                "stackTrace": [],
+            }
+            print(f"[ERROR] Runtime.MarshalError: {message}", file=sys.stderr, flush=True)
+            post(f"/invocation/{request_id}/error", document, "Runtime.MarshalError")
             continue
         request = urllib.request.Request(
             f"{API}/invocation/{request_id}/response", data=body.encode(), method="POST"

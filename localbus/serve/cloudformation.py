@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from localbus.runtimes.pool import local_queue_url
 from localbus.serve.protocol import AwsError, Request, Response, xml_error, xml_response, xml_value
 
 NAMESPACE = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
@@ -23,7 +24,8 @@ def handle(request: Request, bus: Any) -> Response | None:
     outputs = []
     for key, output in (bus.template.get("Outputs") or {}).items():
         value = bus.resolver.resolve(output.get("Value"), where=f"Outputs.{key}", strict=False)
-        entry = {"OutputKey": key, "OutputValue": str(value)}
+        # A queue URL points at this endpoint, as GetQueueUrl answers (SDKs send to its host).
+        entry = {"OutputKey": key, "OutputValue": local_queue_url(str(value), request.endpoint_url)}
         if output.get("Description"):
             entry["Description"] = output["Description"]
         outputs.append(entry)

@@ -181,13 +181,8 @@ def list_targets_by_rule(bus: Any, params: dict[str, Any]) -> dict[str, Any] | N
     found = _find_rule(bus, params, "Rule")
     if found is None:
         return None
-    targets = []
-    for target in found[2].get("Targets") or []:
-        document = dict(target)
-        transformer = document.get("InputTransformer")
-        if isinstance(transformer, dict) and isinstance(transformer.get("InputPathsMap"), dict):
-            document["InputTransformer"] = {**transformer}
-        targets.append(document)
+    # CloudFormation's Target is PutTargets' Target: the resolved properties are the answer.
+    targets = [dict(target) for target in found[2].get("Targets") or []]
     return _page(targets, params, "Targets")
 
 

@@ -4,7 +4,6 @@ the served endpoint."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,19 +19,22 @@ def load_bus(
     parameters: Mapping[str, Any] | None = None,
     python_mode: str = "in-process",
     waiter: Waiter = sleeping_waiter,
-) -> Any:
-    """LocalBus.from_template(template) whose runtime is a MixedRuntime (bus.lambdas' runtime):
-    a template file (JSON, YAML, SAM), a folder holding template.yaml, or a cdk.out."""
+) -> tuple[Any, Any]:
+    """LocalBus.from_template(template) with a MixedRuntime, and that runtime: `template` is a
+    template file (JSON, YAML, SAM), a folder holding template.yaml, or a cdk.out."""
     from localbus.bus import LocalBus
 
-    return LocalBus.from_template(
-        template,
-        parameters,
-        stack=stack,
-        runtime_factory=functools.partial(
-            make_runtime, endpoint_url=endpoint_url, python_mode=python_mode, waiter=waiter
-        ),
-    )
+    made: list[Any] = []
+
+    def runtime_factory(*args: Any) -> Any:
+        runtime = make_runtime(
+            *args, endpoint_url=endpoint_url, python_mode=python_mode, waiter=waiter
+        )
+        made.append(runtime)
+        return runtime
+
+    bus = LocalBus.from_template(template, parameters, stack=stack, runtime_factory=runtime_factory)
+    return bus, made[0]
 
 
 def make_runtime(

@@ -22,8 +22,12 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
+import localbus.serve.cloudformation as cloudformation
+import localbus.serve.eventbridge as eventbridge
+import localbus.serve.lambda_api as lambda_api
+import localbus.serve.sns as sns
+import localbus.serve.sqs as sqs
 from localbus.runtimes.runtime_api import QuietServer
-from localbus.serve import cloudformation, eventbridge, lambda_api, sns, sqs
 from localbus.serve.engine import Engine
 from localbus.serve.protocol import (
     AwsError,
@@ -62,9 +66,12 @@ class LocalBusServer:
         self.quiet = quiet
         self._http = QuietServer((host, port), self._handler_class())
         bound_host, bound_port = self._http.server_address[:2]
-        self.endpoint_url = f"http://{bound_host}:{bound_port}"
+        # Listening on every address: handlers (and the banner) use the loopback one.
+        local = "127.0.0.1" if bound_host in ("0.0.0.0", "::", "") else bound_host
+        self.endpoint_url = f"http://{local}:{bound_port}"
         self.engine = Engine(self._build)
         self.bus: Any = None
+        self.runtime: Any = None  # localbus.runtimes.pool.MixedRuntime, once started
         self._moto: Callable[[Request], Response] | None = None
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
@@ -80,7 +87,7 @@ class LocalBusServer:
         from localbus.serve.moto_forward import MotoForwarder
         from localbus.serve.printer import StepPrinter
 
-        bus = load_bus(
+        bus, self.runtime = load_bus(
             self.template,
             endpoint_url=self.endpoint_url,
             stack=self.stack,
@@ -94,7 +101,7 @@ class LocalBusServer:
         if not self.quiet:
             printer = StepPrinter(bus, self.out)
             engine.after_each.append(printer)
-            bus.lambdas._runtime.listeners.append(printer.invocation)
+            self.runtime.listeners.append(printer.invocation)
         return bus
 
     def start(self) -> LocalBusServer:
@@ -213,7 +220,7 @@ class LocalBusServer:
         return str(self.bus.clock.iso())
 
     def _invocations(self) -> list[dict[str, Any]]:
-        runtime = self.bus.lambdas._runtime
+        runtime = self.runtime
         records = [*runtime.in_process.invocations, *runtime.processes.invocations]
         return [
             {

@@ -10,6 +10,7 @@ template returns None: moto serves it.
 from __future__ import annotations
 
 import hashlib
+import json
 import struct
 import time
 from collections.abc import Callable
@@ -153,10 +154,10 @@ def send_message(bus: Any, params: dict[str, Any], request: Request) -> dict[str
     queue = _queue(bus, params)
     if queue is None:
         return None
-    return _send(queue, params)
+    return _send(bus, queue, params)
 
 
-def _send(queue: Any, params: dict[str, Any]) -> dict[str, Any]:
+def _send(bus: Any, queue: Any, params: dict[str, Any]) -> dict[str, Any]:
     body = params.get("MessageBody")
     if body is None or body == "":
         raise error("MissingParameter", "The request must contain the parameter MessageBody.")
@@ -174,11 +175,15 @@ def _send(queue: Any, params: dict[str, Any]) -> dict[str, Any]:
             f"Value {delay} for parameter DelaySeconds is invalid. Reason: must be between 0 "
             "and 900, if provided.",
         )
+    # Sent by a handler that is running: the message belongs to the events it was invoked for.
+    cause, function = bus.current_cause
     message = queue.send(
         str(body),
         message_attributes=attributes,
         delay_seconds=None if delay is None else float(delay),
+        cause=cause,
         group_id=params.get("MessageGroupId"),
+        extra={"via": function} if function else None,
     )
     result = {"MessageId": message.message_id, "MD5OfMessageBody": message.md5_of_body}
     if attributes:
@@ -194,7 +199,7 @@ def send_message_batch(bus: Any, params: dict[str, Any], request: Request) -> di
     successful, failed = [], []
     for entry in entries:
         try:
-            sent = _send(queue, entry)
+            sent = _send(bus, queue, entry)
         except AwsError as failure:
             failed.append(
                 {
@@ -332,8 +337,6 @@ def get_queue_attributes(bus: Any, params: dict[str, Any], request: Request) -> 
     queue = _queue(bus, params)
     if queue is None:
         return None
-    import json
-
     messages = queue.messages()
     visible = sum(1 for m in messages if m["Visible"])
     attributes = {

@@ -19,6 +19,8 @@ from ordersctl.cost.prices import PriceList
 from ordersctl.routes import FUNCTION, RouteModel
 
 ALARM = "AWS::CloudWatch::Alarm"
+# The events a Kafka ingest pipe carries (what its adapter accepts): the orders' own.
+KAFKA_ORDER_EVENTS = ("OrderCreated", "OrderCancelled")
 KMS_KEY = "AWS::KMS::Key"
 GB = 1024**3
 MILLION = 1_000_000
@@ -155,6 +157,7 @@ class _Bill:
     def build(self) -> Estimate:
         self._eventbridge()
         self._queues_and_pollers()
+        self._kafka_pipes()
         self._lambda()
         self._sns_and_kms()
         self._dynamodb()
@@ -250,6 +253,32 @@ class _Bill:
         for function, per_order in self.flow.async_invocations.items():
             self.functions[function].invocations += per_order * n
             self.functions[function].records += per_order * n
+
+    def _kafka_pipes(self) -> None:
+        """With a Kafka ingest pipe the orders' own events (OrderCreated, OrderCancelled) arrive
+        on its topic: the pipe reads them in batches (billed per record, as the SQS pipe's
+        records are) and the adapter enrichment runs once a batch. Its PutEvents onto the bus
+        are the custom events already counted, so nothing is counted twice."""
+        pipes = [pipe for pipe in self.model.pipes if pipe.kafka is not None]
+        if not pipes:
+            return
+        n = self.orders
+        assumptions = self.prices.assumptions
+        per_order = sum(self.flow.events.get(kind, 0.0) for kind in KAFKA_ORDER_EVENTS)
+        for pipe in pipes:
+            records = per_order * n
+            window = (
+                pipe.window_s
+                if pipe.window_s is not None
+                else float(assumptions["kafka_batching_window_seconds"])
+            )
+            fill = batch_fill(records / self.month_s, pipe.batch_size or 100, window)
+            batches = records / fill if fill else 0.0
+            self.add("EventBridge Pipes", f"{pipe.name} Kafka records", records, "pipes.requests")
+            if pipe.enrichment is not None and pipe.enrichment.logical_id in self.functions:
+                use = self.functions[pipe.enrichment.logical_id]
+                use.invocations += batches
+                use.records += records
 
     def _lambda(self) -> None:
         assumptions = self.prices.assumptions

@@ -63,6 +63,8 @@ class LocalTarget:
         self.bus = bus
         self.put_ids: list[str] = []
         self._caught = caught
+        # Events a Kafka-sourced pipe put on the bus: also "in", from their record.
+        self.kafka_origins: dict[str, str] = {}
 
     @classmethod
     @contextmanager
@@ -119,6 +121,21 @@ class LocalTarget:
 
     def run_until_idle(self) -> None:
         self.bus.run_until_idle()
+        self._take_kafka_events()
+
+    def _take_kafka_events(self) -> None:
+        """A Kafka ingest pipe's events came in from outside, like those put: count them in,
+        each named by its record (topic[partition]@offset)."""
+        known = set(self.put_ids)
+        for step in self.bus.trace:
+            position = step.get("kafka")
+            if step["step"] != "received" or not position or step["event_id"] in known:
+                continue
+            known.add(step["event_id"])
+            self.put_ids.append(step["event_id"])
+            self.kafka_origins[step["event_id"]] = (
+                f"Kafka {position['topic']}[{position['partition']}]@{position['offset']}"
+            )
 
     def warnings(self) -> list[str]:
         """localbus's findings about what it does not reproduce (each once)."""
@@ -139,7 +156,7 @@ class LocalTarget:
         from localbus.render import TraceView
 
         view = TraceView.of_bus(self.bus)
-        ok = view.print(out, self.put_ids, origins or {}, trees=trees)
+        ok = view.print(out, self.put_ids, {**self.kafka_origins, **(origins or {})}, trees=trees)
         for message in self.warnings():
             (err or out).print(f"[yellow]note:[/yellow] {message}", soft_wrap=True)
         return ok

@@ -31,6 +31,8 @@ from stacks.constants import (
     FUNCTION_MEMORY_MB,
     INVENTORY_HANDLER,
     INVENTORY_TIMEOUT,
+    KAFKA_ADAPTER_HANDLER,
+    KAFKA_ADAPTER_TIMEOUT,
     LAMBDA_ARCHITECTURE,
     LAMBDA_ASSET_DIR,
     LAMBDA_ASSET_EXCLUDES,
@@ -42,6 +44,7 @@ from stacks.constants import (
     RISK_SCORER_TIMEOUT,
     SERVICE_AUDIT,
     SERVICE_INVENTORY,
+    SERVICE_KAFKA_ADAPTER,
     SERVICE_RISK_SCORER,
     SOURCE_INVENTORY,
 )
@@ -119,6 +122,8 @@ class OrderFunctions(Construct):
         self.inventory = self._build_inventory(bus, tables)
         self.audit = self._build_audit(tables)
         self.risk_scorer = self._build_risk_scorer()
+        # Built by the Kafka ingest pipe when the stage turns it on (build_kafka_adapter).
+        self.kafka_adapter: lambda_.Function | None = None
 
     def _build_inventory(self, bus: events.IEventBus, tables: OrderTables) -> lambda_.Function:
         function = self._build_function(
@@ -166,6 +171,19 @@ class OrderFunctions(Construct):
                 "NEW_ACCOUNT_MAX_AGE_DAYS": str(self._config.new_account_max_age_days),
             },
         )
+
+    def build_kafka_adapter(self, reject_queue: sqs.IQueue) -> lambda_.Function:
+        """The Kafka ingest pipe's enrichment: decodes and validates records, rejects bad ones."""
+        function = self._build_function(
+            "KafkaAdapter",
+            handler=KAFKA_ADAPTER_HANDLER,
+            service=SERVICE_KAFKA_ADAPTER,
+            timeout=KAFKA_ADAPTER_TIMEOUT,
+            environment={"REJECT_QUEUE_URL": reject_queue.queue_url},
+        )
+        reject_queue.grant_send_messages(function)
+        self.kafka_adapter = function
+        return function
 
     def _build_function(
         self,

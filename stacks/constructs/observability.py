@@ -5,7 +5,7 @@ Every alarm notifies the ops topic on ALARM and on OK, and is named
 - a dead-letter queue holds messages (ALARM while any is visible, OK once drained);
 - a work queue's oldest message is older than a healthy consumer lets it get (a stall);
 - a rule's target failed for good, or its failure could not even reach the rule's DLQ;
-- the pipe failed or timed out an execution;
+- a pipe failed or timed out an execution (the risk-review pipe; the Kafka ingest pipe when on);
 - a function errored or was throttled; the inventory function could not deliver a failed event
   to its on-failure destination.
 docs/operations.md says what to do for each.
@@ -34,6 +34,13 @@ from stacks.constants import (
     RULE_FAILURE_METRICS,
 )
 
+# What happens to a failed batch, by pipe (the alarm's description says it).
+PIPE_RETRIES = {
+    "RiskReviewPipe": "messages return to the queue, then its DLQ",
+    "KafkaIngestPipe": "the batch is read again from its offsets (a Kafka source has no DLQ) "
+    "and its partition waits behind it",
+}
+
 
 def alarm_name_prefix(stage: str) -> str:
     """Every alarm of the stage is named with this prefix."""
@@ -54,7 +61,7 @@ class Observability(Construct):
         work_queues: Mapping[str, tuple[sqs.IQueue, Duration]],
         bus_name: str,
         rule_names: Iterable[str],
-        pipe_name: str,
+        pipe_names: Mapping[str, str],
         functions: Mapping[str, lambda_.IFunction],
         functions_with_destinations: Mapping[str, lambda_.IFunction],
     ) -> None:
@@ -68,7 +75,8 @@ class Observability(Construct):
             self._build_stall_alarm(name, queue, age_limit)
         for name in rule_names:
             self._build_rule_alarms(name, bus_name)
-        self._build_pipe_alarms(pipe_name)
+        for name, pipe_name in pipe_names.items():
+            self._build_pipe_alarms(name, pipe_name)
         for name, function in functions.items():
             self._build_function_alarms(name, function)
         for name, function in functions_with_destinations.items():
@@ -117,7 +125,7 @@ class Observability(Construct):
                 f"Rule {name}: {metric_name} (see docs/operations.md)",
             )
 
-    def _build_pipe_alarms(self, pipe_name: str) -> None:
+    def _build_pipe_alarms(self, name: str, pipe_name: str) -> None:
         for metric_name, what in (
             (PIPES_EXECUTION_FAILED_METRIC, "failed executions"),
             (PIPES_EXECUTION_TIMEOUT_METRIC, "executions that timed out"),
@@ -130,11 +138,7 @@ class Observability(Construct):
                 period=ALARM_PERIOD,
             )
             suffix = "Failed" if metric_name == PIPES_EXECUTION_FAILED_METRIC else "TimedOut"
-            self._alarm(
-                f"RiskReviewPipe{suffix}",
-                metric,
-                f"Pipe {pipe_name} {what}: messages return to the queue, then its DLQ",
-            )
+            self._alarm(f"{name}{suffix}", metric, f"Pipe {pipe_name} {what}: {PIPE_RETRIES[name]}")
 
     def _build_function_alarms(self, name: str, function: lambda_.IFunction) -> None:
         # An error is retried (async, queue redrive) before anything reaches a DLQ: this alarm

@@ -164,10 +164,31 @@ PLANS: dict[str, CommandPlan] = {
         values={
             "orders": ints(1, 3),
             "seed": ints(),
-            "fail_rate": floats(),
-            "poison_rate": floats(),
+            "max_failures": ints(0, 3),
+            **{
+                rate: floats()
+                for rate in (
+                    "fail_rate",
+                    "poison_rate",
+                    "duplicate_rate",
+                    "throttle_rate",
+                    "drop_rate",
+                )
+            },
         },
         fixed=lambda c, _drawn: ["--orders", "2", "--cdk-out", str(c.cdk_out)],
+    ),
+    "redrive": CommandPlan(
+        examples=10,
+        values={
+            "endpoint_url": ENDPOINT_JUNK,
+            "dlq": JUNK_TEXT,
+            "limit": ints(1, 3),
+            "fail_functions": JUNK_TEXT,
+        },
+        fixed=lambda c, drawn: [
+            a for a in aws_or_local(c, drawn) if a not in ("--bus", c.bus.name)
+        ],
     ),
 }
 

@@ -24,7 +24,7 @@ from tests.lambda_inputs import FakeLambdaContext, eventbridge_event
 ROOT = Path(__file__).resolve().parents[2]
 LAMBDAS_DIR = ROOT / "lambdas"
 EVENTS_DIR = ROOT / "events"
-FUNCTION_PACKAGES = ("shared", "inventory", "audit", "risk_scorer")
+FUNCTION_PACKAGES = ("shared", "inventory", "audit", "risk_scorer", "kafka_adapter")
 
 if str(LAMBDAS_DIR) not in sys.path:
     sys.path.insert(0, str(LAMBDAS_DIR))

@@ -16,7 +16,7 @@ import pytest
 
 from tests.handlers.conftest import LAMBDAS_DIR
 
-HANDLERS = ("inventory.handler", "audit.handler", "risk_scorer.handler")
+HANDLERS = ("inventory.handler", "audit.handler", "risk_scorer.handler", "kafka_adapter.handler")
 # Libraries the X-Ray SDK would patch (and so import) if asked to patch everything; no function
 # calls out through any of them.
 UNUSED_LIBRARIES = ("requests", "httpx", "sqlite3", "psycopg2", "pymongo", "pynamodb")

@@ -24,7 +24,9 @@ CDK_JSON = Path(__file__).resolve().parents[2] / "cdk.json"
 ALLOWED_KEYS = (
     "archiveRetentionDays, highValueThreshold, newAccountMaxAgeDays, pipeBatchSize, "
     "pipeBatchWindowSeconds, maxReceiveCount, logRetentionDays, customerNotificationEmails, "
-    "fraudAlertEmails, opsEmail, requireRecipients, tracing"
+    "fraudAlertEmails, opsEmail, requireRecipients, kafkaBootstrapServers, kafkaClusterArn, "
+    "kafkaTopic, kafkaConsumerGroup, kafkaStartingPosition, kafkaBatchSize, "
+    "kafkaCredentialsSecretArn, kafkaVpc, tracing"
 )
 PEOPLE = {"opsEmail": "ops@example.com", "fraudAlertEmails": "fraud@example.com"}
 LOG_RETENTION_ALLOWED = ", ".join(str(days) for days in LOG_RETENTION_DAYS_ALLOWED)
@@ -354,7 +356,7 @@ def test_require_recipients_can_be_set_per_synth(context: dict[str, Any]) -> Non
             f"{LOG_RETENTION_ALLOWED}",
         ),
         ("requireRecipients", "yes", '-c requireRecipients="yes": must be true or false'),
-        ("tracing", "Sampled", '-c tracing="Sampled": must be one of Active, PassThrough'),
+        ("tracing", "Sampled", "-c tracing=\"Sampled\": must be one of 'Active' or 'PassThrough'"),
     ],
 )
 def test_bad_override_gets_the_same_message_as_in_cdk_json(

@@ -223,6 +223,41 @@ def test_s3_eventbridge_sns_an_upload_is_notified_on_the_topic() -> None:
         assert as_json(published["input"])["detail"]["bucket"]["name"] == bucket
 
 
+def test_sqs_pipe_to_cloudwatch_logs_writes_only_rejected_and_returned_orders() -> None:
+    # README: of the four messages it sends, the log group holds exactly these two lines.
+    sent = [
+        '{"id":"123", "status": "COMPLETED"}',
+        '{"id":"456", "status": "RETURNED"}',
+        '{"id":"789", "status": "REJECTED"}',
+        '{"id":"110", "status": "DELIVERED"}',
+    ]
+    with load("eventbridge-pipes-sqs-to-cwlog/template.yaml") as bus:
+        for body in sent:
+            bus.queue("SourceQueue").send(body)
+        bus.run_until_idle()
+
+        assert [record["message"] for record in bus.logs["TargetCWLogGroup"]] == [
+            "Order ID 456 requires immediate attention. Order status RETURNED",
+            "Order ID 789 requires immediate attention. Order status REJECTED",
+        ]
+        assert bus.unsupported == []
+
+
+def test_pipe_sets_the_fifo_message_group_from_the_event() -> None:
+    # README: put-events events/test-event.json; the output FIFO queue's message has the
+    # MessageGroupId taken from the event's accountId by the pipe's dynamic parameter.
+    with load("eventbridge-pipes-dynamic-message-group-id/template.yaml") as bus:
+        bus.put_events(
+            Entries=entries("eventbridge-pipes-dynamic-message-group-id/events/test-event.json")
+        )
+        bus.run_until_idle()
+
+        [message] = bus.queue("output-queue.fifo").messages()
+        assert message["MessageGroupId"] == "12345678"
+        record = json.loads(message["Body"])
+        assert json.loads(record["body"])["detail"]["accountId"] == "12345678"
+
+
 # ---- CDK (cdk.out synthesized from the example's app.py) ---------------------------------------
 
 
@@ -324,3 +359,39 @@ def test_localbus_run_inject_an_aws_service_event(
     out = capsys.readouterr().out
     assert code == 0
     assert "EC2 Instance State-change Notification" in out and "λ LambdaFunction" in out
+
+
+# ---- schedules (the simulated clock) ---------------------------------------------------------
+
+
+def test_eventbridge_scheduled_lambda_runs_every_minute() -> None:
+    # README: after deploying, the function's logs show a new invocation every minute.
+    with load("eventbridge-scheduled-lambda/template.yaml") as bus:
+        bus.advance(5 * 60)
+
+        runs = steps(bus, "delivered", "ScheduledFunction")
+        assert [run["elapsed"] for run in runs] == [60.0, 120.0, 180.0, 240.0, 300.0]
+        assert all(run["error"] is None for run in runs)
+        event = runs[0]["input"]
+        assert (event["source"], event["detail-type"]) == ("aws.events", "Scheduled Event")
+
+
+def test_eventbridge_scheduler_invokes_the_python_function_every_five_minutes() -> None:
+    # README: "The function runs automatically every 5 minutes"; nothing reaches either DLQ.
+    with load("eventbridge-schedule-to-lambda-dlq-sam-python/template.yaml") as bus:
+        bus.advance(11 * 60)
+
+        runs = steps(bus, "delivered", "ScheduledFunction")
+        assert [run["elapsed"] for run in runs] == [300.0, 600.0]
+        assert all(run["error"] is None for run in runs)
+        assert bus.dead_letters() == {}
+
+
+def test_localbus_run_until_lets_a_schedule_fire(capsys: pytest.CaptureFixture[str]) -> None:
+    template = CORPUS / "eventbridge-scheduled-lambda" / "template.yaml"
+    code = main(["run", str(template), "--until", "180", "--json"])
+
+    state = json.loads(capsys.readouterr().out)
+    assert code == 0
+    runs = [s for s in state["trace"] if s["step"] == "delivered"]
+    assert [s["resource"] for s in runs] == ["ScheduledFunction"] * 3

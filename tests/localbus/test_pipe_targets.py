@@ -85,6 +85,10 @@ def test_message_group_id_is_read_per_record_from_its_dynamic_path(tmp_path: Pat
             assert json.loads(step["input"])["messageId"]
             assert step["message_group_id"] in {"acct-a", "acct-b"}
             assert step["via"] == "Pipe"
+        # And the pipe's own step for each record it took from the queue records that record
+        taken = [s for s in bus.trace.find("delivered") if s["resource"] == "Pipe"]
+        assert len(taken) == 3
+        assert all(s["stage"] == "source" and s["input"]["eventSource"] == "aws:sqs" for s in taken)
 
 
 def test_bus_target_detail_type_and_source_come_from_the_record(tmp_path: Path) -> None:
@@ -350,3 +354,135 @@ def test_api_destination_outside_the_template_uses_a_registered_handler_or_says_
         assert request["headers"]["User-Agent"] == "Amazon/EventBridge/ApiDestinations"
         with pytest.raises(KeyError, match="no API destination"):
             bus.register_http_handler("Nope", lambda request: 200)
+
+
+def test_pipe_to_an_api_destination_on_the_templates_http_api_sends_payload_2_0(
+    tmp_path: Path,
+) -> None:
+    # Given a pipe to an API destination on the template's HTTP API ($default stage), whose
+    # route POST /orders/{id} is a Lambda proxy integration, the id a dynamic path parameter
+    resources = stack(
+        "Destination",
+        {
+            "Type": "AWS::Events::ApiDestination",
+            "Properties": {
+                "HttpMethod": "POST",
+                "InvocationEndpoint": {
+                    "Fn::Sub": "https://${HttpApi}.execute-api.${AWS::Region}.amazonaws.com/orders/*"
+                },
+            },
+        },
+        TargetParameters={
+            "InputTemplate": '{"order": <$.body.detail.orderId>}',
+            "HttpParameters": {"PathParameterValues": ["$.body.detail.orderId"]},
+        },
+    )
+    resources.update(
+        {
+            "Backend": function("api"),
+            "HttpApi": {
+                "Type": "AWS::ApiGatewayV2::Api",
+                "Properties": {"Name": "orders", "ProtocolType": "HTTP"},
+            },
+            "Integration": {
+                "Type": "AWS::ApiGatewayV2::Integration",
+                "Properties": {
+                    "ApiId": {"Ref": "HttpApi"},
+                    "IntegrationType": "AWS_PROXY",
+                    "IntegrationUri": arn("Backend"),
+                    "PayloadFormatVersion": "2.0",
+                },
+            },
+            "Route": {
+                "Type": "AWS::ApiGatewayV2::Route",
+                "Properties": {
+                    "ApiId": {"Ref": "HttpApi"},
+                    "RouteKey": "POST /orders/{id}",
+                    "Target": {"Fn::Join": ["/", ["integrations", {"Ref": "Integration"}]]},
+                },
+            },
+        }
+    )
+    with open_bus(tmp_path, resources) as bus:
+        put_orders(bus)
+
+        # Then the function got one HTTP API 2.0 proxy event per record, the path filled in
+        invoked = [s["input"] for s in bus.trace.find("delivered") if s["resource"] == "Backend"]
+        assert sorted(e["rawPath"] for e in invoked) == [
+            "/orders/o-1",
+            "/orders/o-2",
+            "/orders/o-3",
+        ]
+        assert {e["version"] for e in invoked} == {"2.0"}
+        assert {e["routeKey"] for e in invoked} == {"POST /orders/{id}"}
+        assert sorted(e["pathParameters"]["id"] for e in invoked) == ["o-1", "o-2", "o-3"]
+        assert sorted(json.loads(e["body"])["order"] for e in invoked) == ["o-1", "o-2", "o-3"]
+        assert [c["status"] for c in bus.api_destinations["Destination"].calls] == [200] * 3
+        assert len(bus.queue("Review")) == 0
+
+
+def test_api_destination_on_a_rest_api_defined_by_an_openapi_body_as_sam_writes_it(
+    tmp_path: Path,
+) -> None:
+    # Given a REST API whose routes are an inline OpenAPI Body (what SAM's translator makes),
+    # GET /status/{proxy+} a Lambda proxy integration, and a rule to an API destination on it
+    uri = {
+        "Fn::Sub": "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+        "${Backend.Arn}/invocations"
+    }
+    resources = {
+        "Bus": event_bus("orders"),
+        "Backend": function("api", STATUS="503"),
+        "RuleDlq": queue(),
+        "Api": {
+            "Type": "AWS::ApiGateway::RestApi",
+            "Properties": {
+                "Body": {
+                    "openapi": "3.0.1",
+                    "paths": {
+                        "/status/{proxy+}": {
+                            "get": {
+                                "x-amazon-apigateway-integration": {
+                                    "type": "aws_proxy",
+                                    "httpMethod": "POST",
+                                    "uri": uri,
+                                }
+                            }
+                        }
+                    },
+                }
+            },
+        },
+        "Destination": {
+            "Type": "AWS::Events::ApiDestination",
+            "Properties": {
+                "HttpMethod": "GET",
+                "InvocationEndpoint": {
+                    "Fn::Sub": "https://${Api}.execute-api.${AWS::Region}.amazonaws.com/Prod/status/a/b"
+                },
+            },
+        },
+        "ToApi": rule(
+            "Bus",
+            {"source": ["test.orders"]},
+            target(
+                "api",
+                arn("Destination"),
+                RetryPolicy={"MaximumRetryAttempts": 1},
+                DeadLetterConfig={"Arn": arn("RuleDlq")},
+            ),
+        ),
+    }
+    with open_bus(tmp_path, resources) as bus:
+        bus.put_events(Entries=[entry({"orderId": "o-5"}, bus="orders")])
+        bus.run_until_idle()
+
+        # Then the function got the REST proxy event with the greedy path parameter; its 503
+        # is retryable: one retry, then the event is dead-lettered with the HTTP error
+        invoked = [s["input"] for s in bus.trace.find("delivered") if s["resource"] == "Backend"]
+        assert len(invoked) == 2
+        assert invoked[0]["pathParameters"] == {"proxy": "a/b"}
+        assert invoked[0]["resource"] == "/status/{proxy+}"
+        assert invoked[0]["requestContext"]["stage"] == "Prod"
+        [message] = bus.dead_letters()["RuleDlq"]
+        assert message["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "HTTP503"

@@ -158,6 +158,38 @@ def test_ordersctl_put_events_with_endpoint_url(served: Served) -> None:
     assert "fall" not in result.stderr.lower(), result.stderr
 
 
+def test_ordersctl_replay_with_endpoint_url(served: Served) -> None:
+    # The archive holds what the earlier tests put; ordersctl finds bus and archive through the
+    # stack outputs, starts the replay and follows DescribeReplay until it completes
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ordersctl",
+            "replay",
+            "--from",
+            "-1h",
+            "--name",
+            "ordersctl-replay",
+            "--poll",
+            "1",
+            "--timeout",
+            "60",
+            "--endpoint-url",
+            served.endpoint_url,
+            "--region",
+            "eu-west-1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "COMPLETED" in result.stdout + result.stderr
+    assert any(step.get("replay_name") == "ordersctl-replay" for step in served.trace())
+
+
 def test_rules_targets_and_archive_read_back(served: Served) -> None:
     events = served.client("events")
     outputs = stack_outputs(served)
@@ -210,7 +242,7 @@ def test_sqs_send_receive_delete_on_a_template_queue(served: Served) -> None:
     outputs = stack_outputs(served)
     name = outputs["AuditDlqUrl"].rsplit("/", 1)[-1]
     url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-    assert url == f"{served.endpoint_url}/123456789012/{name}"
+    assert url == f"{served.endpoint_url}/123456789012/{name}" == outputs["AuditDlqUrl"]
     sent = sqs.send_message(
         QueueUrl=url,
         MessageBody="hello",

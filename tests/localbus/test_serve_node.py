@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from typing import Any
 import boto3
 import pytest
 
+from localbus.runtimes.pool import SDK_NODE_MODULES
 from tests.localbus.serving import Served, start, wait_for
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "serve"
@@ -107,7 +109,7 @@ def test_the_lambda_eventbridge_publisher_puts_its_event_with_sdk_v3(publisher: 
 
 def test_an_es_module_handler_uses_the_pinned_sdk(styles: Served) -> None:
     # When an event matches the ES module's rule
-    styles.client("events").put_events(
+    answer = styles.client("events").put_events(
         Entries=[{"Source": "styles.test", "DetailType": "esm", "Detail": '{"n": 7}'}]
     )
     # Then its SendMessage (SDK v3, from localbus's install) landed on the served queue
@@ -118,6 +120,10 @@ def test_an_es_module_handler_uses_the_pinned_sdk(styles: Served) -> None:
     )
     assert messages, "\n".join(styles.lines)
     assert json.loads(messages[0]["Body"]) == {"from": "styles-esm", "detail": {"n": 7}}
+    # and the trace puts that message under the event that invoked the handler
+    [cause] = [entry["EventId"] for entry in answer["Entries"]]
+    [sent] = [s for s in styles.trace() if s.get("message_id") == messages[0]["MessageId"]]
+    assert (sent["event_id"], sent["via"]) == (cause, "EsmFunction")
 
 
 def test_an_event_a_node_handler_puts_is_linked_to_its_cause(styles: Served) -> None:
@@ -141,6 +147,24 @@ def test_an_event_a_node_handler_puts_is_linked_to_its_cause(styles: Served) -> 
         "Message",
         "ChainedPublisher",
     )
+
+
+def test_the_javascript_sdk_as_a_client(styles: Served) -> None:
+    # Given the pinned SDK v3 in a plain Node.js script (it checks the body's MD5 digest)
+    script = (FIXTURES / "js_client" / "sqs_round_trip.mjs").read_text()
+    completed = subprocess.run(
+        ["node", "--input-type=module", "-e", script],
+        cwd=SDK_NODE_MODULES.parent,  # where `import "@aws-sdk/..."` resolves
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "ENDPOINT": styles.endpoint_url, "QUEUE_NAME": "styles-sdk-client"},
+    )
+    # Then a message with attributes goes there and back, the digest accepted
+    assert completed.returncode == 0, completed.stderr
+    answer = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert answer["sentId"] == answer["gotId"] and answer["body"] == "from js"
+    assert answer["attributes"]["n"] == {"DataType": "Number", "StringValue": "42"}
 
 
 def test_callback_handlers_cold_then_warm(styles: Served) -> None:

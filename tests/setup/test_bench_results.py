@@ -16,3 +16,14 @@ def test_a_full_run_writes_the_published_results_and_results_wins(tmp_path: Path
     assert results_path(parse_args([])) == RESULTS
     chosen = tmp_path / "mine.json"
     assert results_path(parse_args(["--only", "patterns", "--results", str(chosen)])) == chosen
+
+
+def test_bench_readme_quotes_the_published_run() -> None:
+    import json
+
+    from bench.__main__ import README, README_END, README_START, readme_block
+
+    record = json.loads(RESULTS.read_text(encoding="utf-8"))
+    text = README.read_text(encoding="utf-8")
+    block = text[text.index(README_START) + len(README_START) : text.index(README_END)]
+    assert block == "\n" + readme_block(record), "run: python -m bench (or write_readme)"

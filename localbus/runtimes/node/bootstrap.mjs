@@ -15,7 +15,7 @@ const HANDLER = process.env._HANDLER || "";
 const RUNTIME = (process.env.AWS_EXECUTION_ENV || "").replace("AWS_Lambda_", "");
 const SDK_MODULES = process.env.LOCALBUS_NODE_MODULES;
 
-if (SDK_MODULES) {
+if (SDK_MODULES && typeof register === "function") {  // module.register: Node >= 18.19
   // ES modules ignore NODE_PATH: a resolve hook falls back to the SDK install instead.
   register("./resolve_sdk.mjs", import.meta.url, { data: { modules: SDK_MODULES } });
 }
