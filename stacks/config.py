@@ -70,6 +70,13 @@ KAFKA_KEYS = (
 )
 
 
+# Lambda's X-Ray modes (TracingConfig.Mode). "Active": each function samples what reaches it
+# untraced (1 request a second and 5% of the rest, not configurable for Lambda); at up to a few
+# million invocations a month that is every invocation. "PassThrough": a function records only
+# requests that arrive with a sampled trace header (the producer's sampling rule decides, and
+# EventBridge, SQS and Pipes carry the decision on). docs/cost.md weighs the two.
+TracingMode = Literal["Active", "PassThrough"]
+
 # Where an override's problem is said to come from: the CDK CLI's context option.
 OVERRIDE_PREFIX = "-c"
 
@@ -230,6 +237,7 @@ class StageConfig(BaseModel):
         | None
     ) = Field(alias="kafkaCredentialsSecretArn", default=None)
     kafka_vpc: KafkaVpc | None = Field(alias="kafkaVpc", default=None)
+    tracing: TracingMode = Field(alias="tracing", default="Active")
 
     @model_validator(mode="after")
     def _batch_window_for_large_batches(self) -> StageConfig:

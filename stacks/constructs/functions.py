@@ -52,6 +52,9 @@ from stacks.constants import (
 from stacks.constructs.building_blocks import checkov_skip, dead_letter_queue, log_group
 from stacks.constructs.tables import OrderTables
 
+# The stage's X-Ray mode (stacks/config.py says what each records; docs/cost.md what it costs).
+TRACING = {"Active": lambda_.Tracing.ACTIVE, "PassThrough": lambda_.Tracing.PASS_THROUGH}
+
 # Why checkov's generic Lambda checks don't apply to these functions.
 FUNCTION_CHECKOV_SKIPS = {
     "CKV_AWS_116": "failures are never dropped without a Lambda DLQ: inventory (async) has an "
@@ -226,7 +229,7 @@ class OrderFunctions(Construct):
             layers=[self._layer],
             memory_size=FUNCTION_MEMORY_MB,
             timeout=timeout,
-            tracing=lambda_.Tracing.ACTIVE,
+            tracing=TRACING[self._config.tracing],
             logging_format=lambda_.LoggingFormat.JSON,
             log_group=logs,
             role=role,
