@@ -23,6 +23,7 @@ of at least two sub-patterns and nests. See ``_patterns_compile`` for what is re
 
 from __future__ import annotations
 
+import functools
 import json
 import marshal
 import threading
@@ -161,8 +162,6 @@ class CompiledPattern:
 
 _by_canonical: _LRU[str, CompiledPattern] = _LRU(CACHE_SIZE)
 _by_text: _LRU[str, CompiledPattern] = _LRU(CACHE_SIZE)
-# marshal.dumps(pattern) -> canonical JSON of a dict pattern seen before: see _canonical_of_dict.
-_canonical_by_marshal: _LRU[bytes, str] = _LRU(CACHE_SIZE)
 _MARSHAL_VERSION = 2  # binary floats, and no back-references, so equal content gives equal bytes
 
 
@@ -184,6 +183,8 @@ def compile_pattern(pattern: dict[str, Any] | str | CompiledPattern) -> Compiled
 
 def matches(pattern: dict[str, Any] | str | CompiledPattern, event: dict[str, Any] | str) -> bool:
     """Whether ``event`` matches ``pattern``; raises InvalidPatternError for a bad pattern."""
+    if pattern.__class__ is dict:  # the common case, one call less
+        return _compile_cached(None, _canonical_of_dict(pattern)).matches(event)
     return compile_pattern(pattern).matches(event)
 
 
@@ -195,7 +196,7 @@ def validate(pattern: dict[str, Any] | str) -> None:
 def clear_cache() -> None:
     _by_canonical.clear()
     _by_text.clear()
-    _canonical_by_marshal.clear()
+    _canonical_of_marshal.cache_clear()
 
 
 def cache_info() -> dict[str, int]:
@@ -216,25 +217,29 @@ def _canonical_of_parsed_text(pattern: Any) -> str:
 
 
 def _canonical_of_dict(pattern: Any) -> str:
-    """``_canonical(pattern)``, looked up by the pattern's marshal bytes when seen before.
+    """``_canonical(pattern)``, found by the pattern's marshal bytes when seen before.
 
     Serialising the pattern to JSON on every call was most of the cost of ``matches(dict, ...)``;
     marshal writes the same tree several times faster. It is exact: marshal accepts only the
     exact built-in types (a subclass of str, int, float, dict or list is refused, so no custom
     ``__eq__``, ``__repr__`` or ``items()`` can pass for another value), keeps dict order and
     tells True from 1, 1 from 1.0 and 0.0 from -0.0 (floats are written bit for bit), and
-    ``marshal.loads`` rebuilds the tree from the bytes. So equal bytes mean the same tree, and
-    the same tree has the same JSON. Anything marshal refuses takes the JSON path, as before.
+    ``marshal.loads`` rebuilds the same tree from the bytes: the canonical JSON is a function of
+    the bytes. Anything marshal refuses (subclasses, cycles, deep nesting) takes the JSON path.
     """
     try:
         key = marshal.dumps(pattern, _MARSHAL_VERSION)
     except ValueError:  # a type marshal refuses, a cycle, or nesting too deep for it
         return _canonical(pattern)
-    canonical = _canonical_by_marshal.get(key)
-    if canonical is None:
-        canonical = _canonical(pattern)  # raises for what is not JSON: nothing is kept
-        _canonical_by_marshal.put(key, canonical)
-    return canonical
+    try:
+        return _canonical_of_marshal(key)
+    except InvalidPatternError:
+        return _canonical(pattern)  # not JSON: the error as the pattern itself gives it
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)  # C-implemented and thread-safe; errors are not kept
+def _canonical_of_marshal(key: bytes) -> str:
+    return _canonical(marshal.loads(key))
 
 
 def _canonical(pattern: Any) -> str:

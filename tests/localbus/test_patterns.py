@@ -559,3 +559,12 @@ def test_str_subclasses_in_a_pattern_mean_their_json() -> None:
         assert matches({"a": [Liar("x")]}, {"a": "x"}) is True
         assert matches({"a": [Liar("x")]}, {"a": "y"}) is False
         assert matches({"a": ["y"]}, {"a": "y"}) is True
+
+
+def test_a_pattern_holding_what_json_cannot_write_is_refused_every_time() -> None:
+    # Given patterns with a set and bytes inside (Python values JSON has no form for)
+    for pattern in ({"a": [{1, 2}]}, {"a": [b"x"]}):
+        # When matched twice / Then both times it is refused, naming the type
+        for _ in range(2):
+            with pytest.raises(InvalidPatternError, match=r"not JSON.*(set|bytes)"):
+                matches(pattern, {"a": 1})
