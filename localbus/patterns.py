@@ -110,7 +110,7 @@ class _LRU(Generic[K, V]):
 class CompiledPattern:
     """An event pattern parsed once: sub-rules (one per ``$or`` way) of field matchers."""
 
-    __slots__ = ("_paths", "_subrules", "canonical")
+    __slots__ = ("_only_subrule", "_paths", "_subrules", "canonical")
 
     def __init__(
         self,
@@ -121,6 +121,13 @@ class CompiledPattern:
         self.canonical = canonical
         self._paths = paths
         self._subrules = subrules
+        # A pattern without "$or" (the usual case): its fields, to be tried without collecting
+        # their values first (see matches).
+        self._only_subrule = (
+            tuple((paths[index], matcher) for index, matcher in subrules[0])
+            if len(subrules) == 1
+            else None
+        )
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -130,6 +137,19 @@ class CompiledPattern:
     def matches(self, event: dict[str, Any] | str) -> bool:
         if event.__class__ is not dict:
             event = _load_event(event)
+        only = self._only_subrule
+        if only is not None:
+            # Fields outside arrays of objects match on their own, and one that fails decides
+            # (as in _subrule_matches); a field whose values may sit in such an array sends the
+            # event down the general path, which gives the same answer for the rest.
+            for path, matcher in only:
+                result = path.free_match(event, matcher)
+                if result is None:
+                    break
+                if not result:
+                    return False
+            else:
+                return True
         found: list[tuple[list[Value], bool] | None] = [None] * len(self._paths)
         for subrule in self._subrules:  # noqa: SIM110 - hot path, a loop beats any()
             if self._subrule_matches(subrule, event, found):

@@ -568,3 +568,41 @@ def test_a_pattern_holding_what_json_cannot_write_is_refused_every_time() -> Non
         for _ in range(2):
             with pytest.raises(InvalidPatternError, match=r"not JSON.*(set|bytes)"):
                 matches(pattern, {"a": 1})
+
+
+def test_patterns_without_or_answer_as_the_general_path_does() -> None:
+    # Given patterns without "$or" (matched field by field, without collecting values) and
+    # events with the shapes that need the general path: arrays of objects, arrays of arrays,
+    # dotted keys, empty arrays, objects where a leaf is expected, missing fields
+    single = [
+        {"a": ["x"]},
+        {"a": [{"exists": False}]},
+        {"a": [{"exists": True}]},
+        {"a": {"b": ["x"]}, "c": [1]},
+        {"a": {"b": ["x"], "c": [{"exists": False}]}},
+        {"a": {"b": [{"prefix": "x"}]}, "d": [{"anything-but": "y"}]},
+        {"a": {"b": [{"equals-ignore-case": "X"}]}},
+        {"a.b": ["x"]},
+    ]
+    events = [
+        {},
+        {"a": "x"},
+        {"a": []},
+        {"a": ["x", "y"]},
+        {"a": {"b": "x"}, "c": 1},
+        {"a": {"b": "y"}, "c": 1, "d": "z"},
+        {"a": [{"b": "x"}, {"c": 1}], "c": 1},
+        {"a": [{"b": "x", "c": 2}], "c": [1, 2]},
+        {"a": [["x"], ["y"]]},
+        {"a.b": "x"},
+        {"a": {"b.c": 1, "b": "X"}, "c": 1},
+        {"a": {"b": ["x", {"z": 1}]}, "c": 1},
+        {"a": {"b": None}, "d": 5},
+    ]
+    for pattern in single:
+        compiled = compile_pattern(pattern)
+        general = CompiledPattern(compiled.canonical, compiled._paths, compiled._subrules)
+        general._only_subrule = None  # the path every event took before
+        for event in events:
+            # When matched both ways / Then the answers are the same
+            assert compiled.matches(event) is general.matches(event), (pattern, event)
