@@ -88,23 +88,15 @@ class FieldPath:
             node = node.get(atom, _MISSING)
             if node is _MISSING:
                 return matcher.absent_ok
-        c = node.__class__
-        if c is dict:
+        return _free_leaf_match(node, matcher)
+
+    def free_match_top(self, event: dict[str, Any], matcher: FieldMatcher) -> bool | None:
+        """``free_match`` for a name without dots, in an event that is a dict: one look-up
+        (no other key can name it)."""
+        node = event.get(self.name, _MISSING)
+        if node is _MISSING:
             return matcher.absent_ok
-        if c is list:
-            for element in node:
-                if element.__class__ is list or element.__class__ is dict:
-                    return None
-            if not node:
-                return matcher.absent_ok
-            if matcher.needs_value:
-                test = matcher.test
-                for element in node:
-                    if test(element):
-                        return True
-            return False
-        # bool(): some tests return a match object or None, and None means something else here
-        return bool(matcher.needs_value and matcher.test(node))
+        return _free_leaf_match(node, matcher)
 
     def _walk_all(self, event: dict[str, Any]) -> tuple[list[Value], bool]:
         found: list[Value] = []
@@ -141,6 +133,27 @@ class FieldPath:
                     found.append((element, membership))
         elif at_leaf:
             found.append((node, membership))
+
+
+def _free_leaf_match(node: Any, matcher: FieldMatcher) -> bool | None:
+    """The end of ``FieldPath.free_match``: what ``values`` does with the node it reached."""
+    c = node.__class__
+    if c is dict:
+        return matcher.absent_ok
+    if c is list:
+        for element in node:
+            if element.__class__ is list or element.__class__ is dict:
+                return None
+        if not node:
+            return matcher.absent_ok
+        if matcher.needs_value:
+            test = matcher.test
+            for element in node:
+                if test(element):
+                    return True
+        return False
+    # bool(): some tests return a match object or None, and None means something else here
+    return bool(matcher.needs_value and matcher.test(node))
 
 
 def _merge(a: Membership, b: Membership) -> Any:

@@ -124,7 +124,15 @@ class CompiledPattern:
         # A pattern without "$or" (the usual case): its fields, to be tried without collecting
         # their values first (see matches).
         self._only_subrule = (
-            tuple((paths[index], matcher) for index, matcher in subrules[0])
+            tuple(
+                (
+                    paths[index].free_match_top
+                    if len(paths[index].atoms) == 1
+                    else paths[index].free_match,
+                    matcher,
+                )
+                for index, matcher in subrules[0]
+            )
             if len(subrules) == 1
             else None
         )
@@ -142,8 +150,8 @@ class CompiledPattern:
             # Fields outside arrays of objects match on their own, and one that fails decides
             # (as in _subrule_matches); a field whose values may sit in such an array sends the
             # event down the general path, which gives the same answer for the rest.
-            for path, matcher in only:
-                result = path.free_match(event, matcher)
+            for free_match, matcher in only:
+                result = free_match(event, matcher)
                 if result is None:
                     break
                 if not result:
