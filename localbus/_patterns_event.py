@@ -88,6 +88,9 @@ class FieldPath:
             node = node.get(atom, _MISSING)
             if node is _MISSING:
                 return matcher.absent_ok
+        c = node.__class__
+        if c is not dict and c is not list:  # a leaf, the usual case: saves a call
+            return bool(matcher.needs_value and matcher.test(node))
         return _free_leaf_match(node, matcher)
 
     def free_match_top(self, event: dict[str, Any], matcher: FieldMatcher) -> bool | None:
@@ -96,6 +99,9 @@ class FieldPath:
         node = event.get(self.name, _MISSING)
         if node is _MISSING:
             return matcher.absent_ok
+        c = node.__class__
+        if c is not dict and c is not list:  # a leaf, the usual case: saves a call
+            return bool(matcher.needs_value and matcher.test(node))
         return _free_leaf_match(node, matcher)
 
     def _walk_all(self, event: dict[str, Any]) -> tuple[list[Value], bool]:
