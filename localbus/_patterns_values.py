@@ -310,7 +310,7 @@ def build_field_matcher(terms: Iterable[Term]) -> FieldMatcher:
         elif kind == WILDCARD:
             string_tests.append(arg.fullmatch)
         elif kind == NUMERIC:
-            number_tests.append(arg.contains)
+            number_tests.append(_range_test(arg))
         elif kind == CIDR:
             string_tests.append(_cidr_predicate(*arg))
         else:
@@ -354,6 +354,21 @@ def build_field_matcher(terms: Iterable[Term]) -> FieldMatcher:
             any_tests,
         ),
     )
+
+
+def _range_test(r: NumericRange) -> Callable[[float], bool]:
+    """``r.contains`` as one comparison chain with the bounds bound in (no attribute look-ups);
+    the doubles it is given are finite, so ``not x <= low`` is ``x > low``."""
+    low, high = r.low, r.high
+    if low is None or high is None:
+        if high is not None:
+            return (lambda x: x < high) if r.high_open else (lambda x: x <= high)
+        if low is not None:
+            return (lambda x: x > low) if r.low_open else (lambda x: x >= low)
+        return r.contains
+    if r.low_open:
+        return (lambda x: low < x < high) if r.high_open else (lambda x: low < x <= high)
+    return (lambda x: low <= x < high) if r.high_open else (lambda x: low <= x <= high)
 
 
 def _string_affix_test(

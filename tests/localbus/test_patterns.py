@@ -606,3 +606,20 @@ def test_patterns_without_or_answer_as_the_general_path_does() -> None:
         for event in events:
             # When matched both ways / Then the answers are the same
             assert compiled.matches(event) is general.matches(event), (pattern, event)
+
+
+def test_numeric_range_tests_agree_with_the_range_at_and_around_its_bounds() -> None:
+    # Given every shape of range (one bound or two, each open or closed)
+    from localbus._patterns_values import NumericRange, _range_test
+
+    bounds = [(None, 5.0), (-1.5, None), (-1.5, 5.0), (0.0, 0.5)]
+    points = [-1e308, -2.0, -1.5, -1.4999999999999998, 0.0, -0.0, 0.5, 4.999999999999999, 5.0]
+    points += [5.000000000000001, 1e308, 5e-324]
+    for low, high in bounds:
+        for low_open in (False, True):
+            for high_open in (False, True):
+                r = NumericRange(low, low_open, high, high_open)
+                test = _range_test(r)
+                # When a finite double is tested / Then the answer is the range's own
+                for x in points:
+                    assert test(x) is r.contains(x), (r, x)
