@@ -8,6 +8,7 @@ directly from Ruler's tests).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections import OrderedDict
 from typing import Any
@@ -623,3 +624,29 @@ def test_numeric_range_tests_agree_with_the_range_at_and_around_its_bounds() -> 
                 # When a finite double is tested / Then the answer is the range's own
                 for x in points:
                     assert test(x) is r.contains(x), (r, x)
+
+
+def test_ipv4_addresses_are_recognised_exactly_as_rulers_regex_says() -> None:
+    # Given strings near the shape of an IPv4 address (Ruler's [0-9]+\.[0-9]+\.[0-9]+\.[0-9]+)
+    from localbus._patterns_values import _IPV4_MAPPED, _IPV4_SHAPE, _IPV6_SHAPE, ip_key
+
+    def reference(text: str) -> tuple[int, int] | None:  # ip_key as written with the regex
+        if _IPV4_SHAPE.fullmatch(text):
+            octets = [int(o) for o in text.split(".")]
+            return None if max(octets) > 255 else (4, int.from_bytes(bytes(octets), "big"))
+        if _IPV6_SHAPE.fullmatch(text):
+            try:
+                address = ipaddress.IPv6Address(text)
+            except ValueError:
+                return None
+            if address in _IPV4_MAPPED:
+                return 4, int(address) & 0xFFFFFFFF
+            return 16, int(address)
+        return None
+
+    texts = ["10.1.2.3", "010.001.0.255", "256.1.1.1", "1.2.3", "1.2.3.4.5", "1..3.4", "1.2.3.4\n"]
+    texts += ["1.2.3.٤", "1.2.3.²", " 1.2.3.4", "+1.2.3.4", "1.2.3.-4", "a.b.c.d", "1.2.3.4 "]
+    texts += ["::1", "::ffff:10.0.0.1", "", "...", "99999999999999999999.1.1.1"]
+    for text in texts:
+        # When its IP key is taken / Then it is what the regex-based reading gives
+        assert ip_key(text) == reference(text), text
