@@ -28,7 +28,7 @@ from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results.json"
-BENCHES = ("synth", "handlers", "localbus", "serve", "patterns", "put-events")
+BENCHES = ("synth", "handlers", "localbus", "serve", "patterns", "put-events", "cost")
 
 
 @dataclass
@@ -64,6 +64,8 @@ def _synth(args: argparse.Namespace) -> tuple[dict[str, Any], list[Row]]:
         f"{result['app_seconds']:.2f} s",
         f"{result['empty_app_seconds']:.2f} s",
         _times(result["empty_app_seconds"] / result["app_seconds"]),
+        f"<= {bench_synth.TARGET_RATIO}x slower",
+        result["app_over_empty"] <= bench_synth.TARGET_RATIO,
     )
     return result, [row]
 
@@ -79,6 +81,8 @@ def _handlers(args: argparse.Namespace) -> tuple[dict[str, Any], list[Row]]:
             _ms(figures["import_ms"]),
             _ms(cold["boto3_ms"]),
             _times(cold["boto3_ms"] / figures["import_ms"]),
+            f"<= {bench_handlers.COLD_IMPORT_TARGET}x slower",
+            figures["import_ms"] <= bench_handlers.COLD_IMPORT_TARGET * cold["boto3_ms"],
         )
         for figures in cold["handlers"].values()
     ]
@@ -161,6 +165,20 @@ def _put_events(args: argparse.Namespace) -> tuple[dict[str, Any], list[Row]]:
     return result, [row]
 
 
+def _cost(args: argparse.Namespace) -> tuple[dict[str, Any], list[Row]]:
+    from bench import bench_cost
+
+    result = bench_cost.run()
+    row = Row(
+        f"cost per 1M orders, prod template (tracing {', '.join(result['tracing'])})",
+        f"${result['usd_per_million_orders']:.2f}",
+        f"X-Ray ${result['xray_usd_per_million_orders']:.2f}",
+        target=f"<= ${result['target_usd_per_million']:.0f}",
+        passed=bool(result["meets_target"]),
+    )
+    return result, [row]
+
+
 RUNNERS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], list[Row]]]] = {
     "synth": _synth,
     "handlers": _handlers,
@@ -168,6 +186,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], list[Row
     "serve": _serve,
     "patterns": _patterns,
     "put-events": _put_events,
+    "cost": _cost,
 }
 
 

@@ -36,6 +36,7 @@ LAMBDAS = ROOT / "lambdas"
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 BATCH = 10
+COLD_IMPORT_TARGET = 1.2  # issue 15: each handler's cold import at most 1.2x `import boto3`
 
 # The handlers this project deploys (module path inside the asset, as the template names them).
 INVENTORY = "inventory.handler.handler"

@@ -178,9 +178,10 @@ class LocalBus(Engine):
         its stacks in one bus, `Fn::ImportValue` across them resolved; `stack` picks one), or
         a folder holding template.yaml. `stack` is the stack name a template file is deployed
         as (default: the file's name, or its folder's for template.yaml), or the one stack of a
-        cdk.out to load. Local code paths (SAM CodeUri, a Lambda `Code: ./src`, CDK assets) are
-        relative to the template. `parameters` override the template's
-        Parameters (CloudFormation's ParameterKey -> value). `options` go to the constructor.
+        cdk.out to load. Local code paths (SAM CodeUri, a Lambda `Code: ./src`, CDK assets) and
+        local nested stack templates are relative to the template. `parameters` override the
+        template's Parameters (CloudFormation's ParameterKey -> value). `options` go to
+        `localbus.loading.open_bus` (`runtime_factory`) and on to the constructor.
         What is not emulated is reported at load (warnings, `bus.unsupported`). Raises
         `localbus.loading.TemplateLoadError` (an AssemblyError) naming the file and the
         reason when the path holds no readable template. Close it, or use `with`.

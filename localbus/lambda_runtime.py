@@ -520,7 +520,8 @@ class LambdaRuntime:
             container.root_handlers = [container.log_handler]
             container.root_level = _root_level(container.spec)
         root.handlers[:] = container.root_handlers or []
-        root.setLevel(container.root_level)
+        if root.level != container.root_level:  # setLevel clears every logger's cache
+            root.setLevel(container.root_level)
         unshare_schemas = self._schemas.share()
         try:
             yield
@@ -528,7 +529,8 @@ class LambdaRuntime:
             unshare_schemas()
             # The function's logging setup stays with its container; the host gets its own back.
             container.root_level, container.root_handlers = root.level, list(root.handlers)
-            root.setLevel(saved_root[0])
+            if root.level != saved_root[0]:
+                root.setLevel(saved_root[0])
             root.handlers[:] = saved_root[1]
             sys.stdout, sys.stderr = saved_streams
             _LOG_BUFFERS.pop()

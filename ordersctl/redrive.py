@@ -549,6 +549,7 @@ reason) or AWS refused; 2 bad input (unknown queue, no cloud assembly, invalid e
 
 
 def redrive_command(
+    ctx: typer.Context,
     dlq: Annotated[
         str,
         typer.Argument(
@@ -605,8 +606,9 @@ def redrive_command(
     transformer), not back on the bus; a work queue's DLQ message goes back to its source
     queue. Anything else stays in the DLQ, with the reason.
     """
-    from ordersctl.cli import _aws_target, _run
+    from ordersctl.cli import _aws_target, _refuse_aws_options_with_local, _run
 
+    _refuse_aws_options_with_local(ctx, local)
     if local:
         _run(
             lambda: run_local(
@@ -622,5 +624,13 @@ def redrive_command(
             )
         )
         return
-    target = _aws_target(stage, profile, region, endpoint_url)
-    _run(lambda: run_aws(target, dlq, limit=limit, dry_run=dry_run, as_json=as_json))
+    # The target is made inside _run: a bad --stage or --endpoint-url is exit 2, not a traceback.
+    _run(
+        lambda: run_aws(
+            _aws_target(stage, profile, region, endpoint_url),
+            dlq,
+            limit=limit,
+            dry_run=dry_run,
+            as_json=as_json,
+        )
+    )

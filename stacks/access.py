@@ -44,6 +44,8 @@ SQS_EVENT_SOURCE_ACTIONS: Final = (
 )
 # What Lambda calls with the function's role to deliver to an SQS on-failure destination.
 SQS_DESTINATION_ACTIONS: Final = ("sqs:SendMessage",)
+# kafka_adapter/runtime.py: send_message of each record it sets aside.
+REJECT_QUEUE_ACTIONS: Final = ("sqs:SendMessage",)
 
 
 def allow(

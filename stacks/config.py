@@ -70,6 +70,13 @@ KAFKA_KEYS = (
 )
 
 
+# Lambda's X-Ray modes (TracingConfig.Mode). "Active": each function samples what reaches it
+# untraced (1 request a second and 5% of the rest, not configurable for Lambda); at up to a few
+# million invocations a month that is every invocation. "PassThrough": a function records only
+# requests that arrive with a sampled trace header (the producer's sampling rule decides, and
+# EventBridge, SQS and Pipes carry the decision on). docs/cost.md weighs the two.
+TracingMode = Literal["Active", "PassThrough"]
+
 # Where an override's problem is said to come from: the CDK CLI's context option.
 OVERRIDE_PREFIX = "-c"
 
@@ -230,6 +237,7 @@ class StageConfig(BaseModel):
         | None
     ) = Field(alias="kafkaCredentialsSecretArn", default=None)
     kafka_vpc: KafkaVpc | None = Field(alias="kafkaVpc", default=None)
+    tracing: TracingMode = Field(alias="tracing", default="Active")
 
     @model_validator(mode="after")
     def _batch_window_for_large_batches(self) -> StageConfig:
@@ -399,17 +407,19 @@ def _from_text(key: str, text: str) -> Any:
     """An override's text as the JSON value cdk.json would hold for the key.
 
     The CDK CLI passes every ``-c key=value`` as a string. The text becomes what the key's type
-    expects (numbers, true/false, comma-separated lists, "" or null for "none"); text that does
-    not fit is passed on unchanged so the model reports it with its usual message.
+    expects (numbers, true/false, comma-separated or JSON lists, JSON objects, "" or null for
+    "none"); text that does not fit is passed on unchanged so the model reports it with its
+    usual message. A key that holds a string keeps the text as it is ("123" stays "123").
     """
     accepted = _accepted_types(StageConfig.model_fields[_FIELD_BY_KEY[key]].annotation)
     stripped = text.strip()
+    if str not in accepted and stripped[:1] in ("{", "["):
+        # An object or a list written as JSON (-c key='{"a": 1}'), for keys that hold one.
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError:
+            return text
     if list in accepted:
-        if stripped.startswith("["):
-            try:
-                return json.loads(stripped)
-            except json.JSONDecodeError:
-                return text
         return [part.strip() for part in stripped.split(",") if part.strip()]
     if type(None) in accepted and stripped in ("", "null"):
         return None

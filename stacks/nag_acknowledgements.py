@@ -20,7 +20,7 @@ DLQ_REASON = (
     "by hand."
 )
 XRAY_REASON = (
-    "X-Ray tracing (Tracing.ACTIVE): xray:PutTraceSegments and xray:PutTelemetryRecords do "
+    "X-Ray tracing (Active or PassThrough): xray:PutTraceSegments and xray:PutTelemetryRecords do "
     "not support resource-level permissions, so their resource must be '*'."
 )
 LAMBDA_DLQ_REASONS = {
@@ -50,6 +50,12 @@ KAFKA_VPC_REASON = (
     "ec2:Describe* have no resource-level permissions and the interfaces do not exist before "
     "the pipe makes them (EventBridge Pipes execution role for Kafka sources)."
 )
+PASS_THROUGH_TRACING_REASON = (
+    "This stage traces with PassThrough (stage key tracing): the function records every request "
+    "its producer sampled, since EventBridge, SQS and Pipes pass the trace header on, instead of "
+    "sampling each invocation itself, which below ~2.6M invocations a month traces every one "
+    "and made X-Ray 44% of the bill. Sampling is the producers' X-Ray rule; see docs/cost.md."
+)
 ESM_DESTINATION_REASON = (
     "SQS event source mappings do not support OnFailure destinations (only stream and Kafka "
     "sources do); the audit queue's redrive policy to AuditDlq is the failure destination."
@@ -74,6 +80,8 @@ def acknowledge_nag_findings(stack: OrderEventsStack) -> None:
 
     for name, function in stack.all_functions.items():
         _acknowledge(function, "Serverless-LambdaDLQ", LAMBDA_DLQ_REASONS[name])
+        if stack.config.tracing == "PassThrough":
+            _acknowledge(function, "Serverless-LambdaTracing", PASS_THROUGH_TRACING_REASON)
 
     _acknowledge(
         stack.functions.audit,

@@ -64,7 +64,12 @@ class OrderEventsStack(Stack):
         # kafkaClusterArn).
         self.kafka_pipe = (
             KafkaIngestPipe(
-                self, "KafkaIngest", config=config, functions=self.functions, bus=self.event_bus.bus
+                self,
+                "KafkaIngest",
+                config=config,
+                functions=self.functions,
+                bus=self.event_bus.bus,
+                key=key,
             )
             if config.kafka_enabled
             else None
@@ -104,6 +109,8 @@ class OrderEventsStack(Stack):
         """Every queue that only receives failures, by the name its output and alarm carry."""
         queues: dict[str, sqs.Queue] = dict(self.routing.dead_letter_queues)
         queues["InventoryFailureQueue"] = self.functions.inventory_failure_queue
+        if self.event_bus.encryption_dlq is not None:
+            queues["EncryptionDlq"] = self.event_bus.encryption_dlq
         if self.notifications.subscription_dlq is not None:
             queues["SubscriptionDlq"] = self.notifications.subscription_dlq
         if self.kafka_pipe is not None:

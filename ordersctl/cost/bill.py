@@ -54,7 +54,7 @@ class FunctionUse:
     architecture: str
     memory_mb: int
     timeout_s: int
-    tracing: bool
+    tracing: str | None  # TracingConfig.Mode: "Active", "PassThrough", or None when not set
     log_retention_days: int | None
     invocations: float = 0.0
     records: float = 0.0
@@ -189,7 +189,7 @@ class _Bill:
                 architecture=(props.get("Architectures") or ["x86_64"])[0],
                 memory_mb=int(props.get("MemorySize") or 128),
                 timeout_s=int(props.get("Timeout") or 3),
-                tracing=(props.get("TracingConfig") or {}).get("Mode") == "Active",
+                tracing=(props.get("TracingConfig") or {}).get("Mode"),
                 log_retention_days=int(retention) if retention is not None else None,
             )
         return functions
@@ -373,14 +373,22 @@ class _Bill:
     def _xray(self) -> None:
         assumptions = self.prices.assumptions
         for use in self.functions.values():
-            if use.tracing and use.invocations:
+            if not use.invocations:
+                continue
+            if use.tracing == "Active":
                 traces = xray_traces(
                     use.invocations,
                     self.month_s,
                     float(assumptions["xray_reservoir_per_second"]),
                     float(assumptions["xray_fixed_rate"]),
                 )
-                self.add("X-Ray", f"{use.label} traces", traces, "xray.traces_recorded")
+            elif use.tracing == "PassThrough":
+                # Only invocations whose caller's trace header says Sampled=1: the producers'
+                # sampling rule decides, EventBridge, SQS and Pipes pass the decision on.
+                traces = use.invocations * float(assumptions["xray_upstream_sampled_share"])
+            else:
+                continue
+            self.add("X-Ray", f"{use.label} traces", traces, "xray.traces_recorded")
 
 
 def _function_label(logical_id: str, props: dict[str, Any]) -> str:

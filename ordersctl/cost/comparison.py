@@ -1,6 +1,7 @@
 """This design beside the same flow built naively, and what undoing each design choice costs.
 
-The naive flow is the same template with x86 functions, no pipe filter and batches of one.
+The naive flow is the same template with x86 functions, no pipe filter, batches of one and
+every function's tracing Active.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ordersctl.cost.mix import Mix, Sample, build_mix
 from ordersctl.cost.prices import PriceList
 from ordersctl.routes import ESM, FUNCTION, PIPE, RouteModel, build_model
 
-CHOICES = ("arm64", "pipe filter", "batching")
+CHOICES = ("arm64", "pipe filter", "batching", "pass-through tracing")
 SERVICE_ORDER = (
     "EventBridge",
     "EventBridge Pipes",
@@ -32,7 +33,8 @@ SERVICE_ORDER = (
 
 
 def naive_template(template: dict[str, Any], undo: Iterable[str] = CHOICES) -> dict[str, Any]:
-    """The same flow built naively: x86 functions, no pipe filter, one record per invocation.
+    """The same flow built naively: x86 functions, no pipe filter, one record per invocation,
+    every traced function sampling for itself (Active) instead of passing producers' traces on.
 
     `undo` picks which of the design choices (CHOICES) to take back; all of them by default.
     """
@@ -45,6 +47,8 @@ def naive_template(template: dict[str, Any], undo: Iterable[str] = CHOICES) -> d
         kind = resource.get("Type")
         if kind == FUNCTION and "arm64" in undo:
             props["Architectures"] = ["x86_64"]
+        if kind == FUNCTION and "pass-through tracing" in undo and "TracingConfig" in props:
+            props["TracingConfig"] = {"Mode": "Active"}
         elif kind == ESM and "batching" in undo:
             _one_record_per_batch(props)
         elif kind == PIPE:
@@ -73,6 +77,9 @@ class Report:
     naive: Estimate
     model: RouteModel
     choice_costs: dict[str, float] = field(default_factory=dict)  # monthly cost of undoing one
+    # Monthly change if the functions traced Active here passed producers' traces on instead
+    # (None: nothing is traced Active). What the prod stage's tracing choice is worth.
+    pass_through_change: float | None = None
 
     @property
     def service_names(self) -> list[str]:
@@ -116,4 +123,21 @@ def compare(
         choice: estimate_of(naive_template(template, undo=[choice])).total - design.total
         for choice in CHOICES
     }
-    return Report(orders, prices, mix, design, naive, model, choice_costs)
+    pass_through = None
+    if any(use.tracing == "Active" for use in design.functions.values()):
+        pass_through = estimate_of(pass_through_template(template)).total - design.total
+    return Report(orders, prices, mix, design, naive, model, choice_costs, pass_through)
+
+
+def pass_through_template(template: dict[str, Any]) -> dict[str, Any]:
+    """The same flow with every Active-traced function in PassThrough (the prod stage's mode)."""
+    variant = copy.deepcopy(template)
+    for resource in (variant.get("Resources") or {}).values():
+        props = resource.get("Properties")
+        if (
+            resource.get("Type") == FUNCTION
+            and isinstance(props, dict)
+            and (props.get("TracingConfig") or {}).get("Mode") == "Active"
+        ):
+            props["TracingConfig"] = {"Mode": "PassThrough"}
+    return variant

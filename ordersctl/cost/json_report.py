@@ -28,6 +28,9 @@ def report_json(report: Report) -> dict[str, Any]:
             "fixed_monthly": round(naive.fixed, 6),
         },
         "ratios": _ratios(report),
+        "pass_through_tracing_change": (
+            None if report.pass_through_change is None else round(report.pass_through_change, 6)
+        ),
         "cost_of_undoing_one_choice": {
             choice: {
                 "monthly": round(extra, 6),

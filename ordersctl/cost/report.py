@@ -146,8 +146,16 @@ def highlights(report: Report) -> list[str]:
             for choice, extra in report.choice_costs.items()
         )
         lines.append(f"Undoing one choice at a time, per month: {undone}.")
+    if report.pass_through_change is not None and design.total:
+        change = report.pass_through_change
+        sign = "-" if change < 0 else "+"
+        lines.append(
+            "Tracing: these functions trace Active; PassThrough (the prod stage's choice: only "
+            f"what producers sampled is traced) would change the month by {sign}"
+            f"{usd(abs(change))} ({change / design.total:+.0%})."
+        )
     lines.append(
-        f"Naive flow (all three undone): {usd(naive.total)} a month, "
+        f"Naive flow (every choice undone): {usd(naive.total)} a month, "
         f"{times(naive.total, design.total)} this design."
         if design.total
         else "Naive flow: nothing to compare."
@@ -181,6 +189,7 @@ def assumptions(report: Report) -> list[str]:
         a["batch_note"],
         a["sqs_poll_note"],
         a["xray_note"],
+        a["xray_upstream_note"],
         a["kms_note"],
         a["custom_metrics_note"],
         a["dynamodb"]["note"],

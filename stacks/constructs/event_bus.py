@@ -9,6 +9,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_eventschemas as eventschemas
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.config import StageConfig
@@ -19,7 +20,7 @@ from stacks.constants import (
     SOURCE_ORDERS,
     SOURCE_RISK,
 )
-from stacks.constructs.building_blocks import removal_policy_for
+from stacks.constructs.building_blocks import dead_letter_queue, removal_policy_for
 
 # Every source a producer of ours puts on the bus.
 OWN_SOURCES = (SOURCE_ORDERS, SOURCE_INVENTORY, SOURCE_RISK)
@@ -51,6 +52,11 @@ class OrderEventBus(Construct):
         self._config = config
         # None: AWS owned keys (dev). A CMK encrypts the bus and its archive (prod).
         self._key = key
+        # prod: events EventBridge cannot encrypt or decrypt with the key (disabled, policy
+        # changed) go here instead of being lost; AWS strongly recommends one on a CMK bus.
+        self.encryption_dlq: sqs.Queue | None = (
+            dead_letter_queue(self, "EncryptionDlq", config=config) if key is not None else None
+        )
         self.bus = self._build_bus()
         self._build_put_events_policy()
         self.archive = self._build_archive()
@@ -69,12 +75,24 @@ class OrderEventBus(Construct):
             description=f"Order events ({self._config.name})",
         )
         bus.apply_removal_policy(removal_policy_for(self._config))
+        cfn_bus = bus.node.default_child
+        assert isinstance(cfn_bus, events.CfnEventBus)
         if self._key is not None:
             # The L1 property, not the L2's kms_key: the L2 adds its own key-policy statement,
             # and this key's policy is written out in EventEncryption.
-            cfn_bus = bus.node.default_child
-            assert isinstance(cfn_bus, events.CfnEventBus)
             cfn_bus.kms_key_identifier = self._key.key_arn
+        if self.encryption_dlq is not None:
+            cfn_bus.dead_letter_config = events.CfnEventBus.DeadLetterConfigProperty(
+                arn=self.encryption_dlq.queue_arn
+            )
+            self.encryption_dlq.add_to_resource_policy(
+                iam.PolicyStatement(
+                    principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                    actions=["sqs:SendMessage"],
+                    resources=[self.encryption_dlq.queue_arn],
+                    conditions={"ArnEquals": {"aws:SourceArn": bus.event_bus_arn}},
+                )
+            )
         return bus
 
     def _build_put_events_policy(self) -> None:

@@ -18,6 +18,7 @@ from stacks.access import (
     IDEMPOTENCY_TABLE_ACTIONS,
     INVENTORY_TABLE_ACTIONS,
     ORDER_HISTORY_ACTIONS,
+    REJECT_QUEUE_ACTIONS,
     SQS_DESTINATION_ACTIONS,
     allow,
     put_events_from,
@@ -50,6 +51,9 @@ from stacks.constants import (
 )
 from stacks.constructs.building_blocks import checkov_skip, dead_letter_queue, log_group
 from stacks.constructs.tables import OrderTables
+
+# The stage's X-Ray mode (stacks/config.py says what each records; docs/cost.md what it costs).
+TRACING = {"Active": lambda_.Tracing.ACTIVE, "PassThrough": lambda_.Tracing.PASS_THROUGH}
 
 # Why checkov's generic Lambda checks don't apply to these functions.
 FUNCTION_CHECKOV_SKIPS = {
@@ -178,7 +182,10 @@ class OrderFunctions(Construct):
             timeout=KAFKA_ADAPTER_TIMEOUT,
             environment={"REJECT_QUEUE_URL": reject_queue.queue_url},
         )
-        reject_queue.grant_send_messages(function)
+        # By hand (stacks/access.py): grant_send_messages adds GetQueueAttributes, GetQueueUrl.
+        function.add_to_role_policy(
+            allow("SetBadRecordsAside", REJECT_QUEUE_ACTIONS, [reject_queue.queue_arn])
+        )
         self.kafka_adapter = function
         return function
 
@@ -222,7 +229,7 @@ class OrderFunctions(Construct):
             layers=[self._layer],
             memory_size=FUNCTION_MEMORY_MB,
             timeout=timeout,
-            tracing=lambda_.Tracing.ACTIVE,
+            tracing=TRACING[self._config.tracing],
             logging_format=lambda_.LoggingFormat.JSON,
             log_group=logs,
             role=role,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from aws_cdk import Aws
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_pipes as pipes
 from aws_cdk import aws_sqs as sqs
@@ -27,6 +28,7 @@ from stacks.constants import (
     SOURCE_ORDERS,
 )
 from stacks.constructs.building_blocks import dead_letter_queue, log_group
+from stacks.constructs.event_encryption import pipe_key_statements
 from stacks.constructs.functions import OrderFunctions
 from stacks.constructs.risk_pipe import ENRICHMENT_ACTIONS, LOG_ACTIONS, PIPE_LOG_LEVEL
 
@@ -73,8 +75,11 @@ class KafkaIngestPipe(Construct):
         config: StageConfig,
         functions: OrderFunctions,
         bus: events.IEventBus,
+        key: kms.IKey | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        # prod: the stage's event key encrypts the pipe's stored settings, as for risk-review.
+        self._key = key
         if not config.kafka_enabled or config.kafka_topic is None:
             raise ValueError("KafkaIngestPipe needs a stage with a Kafka source and topic")
         self._config = config
@@ -118,6 +123,7 @@ class KafkaIngestPipe(Construct):
                 actions=list(LOG_ACTIONS),
                 resources=[self.log_group.log_group_arn],
             ),
+            *(pipe_key_statements(self._key, self.pipe_name) if self._key else []),
         ]
         return iam.Role(
             self,
@@ -214,6 +220,7 @@ class KafkaIngestPipe(Construct):
                     source=SOURCE_ORDERS,
                 ),
             ),
+            kms_key_identifier=self._key.key_arn if self._key is not None else None,
         )
         # The role's inline policy must exist before the pipe first polls.
         pipe.node.add_dependency(self.role)

@@ -158,3 +158,50 @@ def test_two_replays_started_in_the_same_second_get_different_default_names() ->
     now = datetime(2026, 12, 4, 18, 0, tzinfo=UTC)
     assert replay_name(now) != replay_name(now)
     assert replay_name(now).startswith("ordersctl-20261204-180000-")
+
+
+# The arguments each AWS command needs besides the endpoint; a test below makes sure every
+# command with --endpoint-url is listed, so a new one cannot skip these checks.
+AWS_COMMANDS = {
+    "put-events": [str(ROOT / "events" / "order-created.json"), "--bus", "orders-dev"],
+    "replay": ["--from", "-1h"],
+    "tail": ["--timeout", "0"],
+    "redrive": ["AuditDlqUrl"],
+}
+
+
+def test_every_command_with_an_endpoint_option_is_checked_here() -> None:
+    from tests.fuzz.cli_commands import commands
+
+    with_endpoint = {
+        name
+        for name, options in commands(app).items()
+        if any(option.name == "endpoint_url" for option in options)
+    }
+    assert with_endpoint == set(AWS_COMMANDS)
+
+
+@pytest.mark.parametrize("command", sorted(AWS_COMMANDS))
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--endpoint-url", "not-a-url", "--endpoint-url 'not-a-url': not a URL"),
+        ("--stage", "Bad Stage!", "--stage 'Bad Stage!': a stage name must match"),
+    ],
+)
+def test_a_bad_endpoint_or_stage_is_exit_2_for_every_aws_command(
+    runner: CliRunner, command: str, option: str, value: str, message: str
+) -> None:
+    result = runner.invoke(app, [command, *AWS_COMMANDS[command], option, value])
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    no_traceback(result)
+
+
+@pytest.mark.parametrize("command", sorted(AWS_COMMANDS))
+def test_local_with_stage_is_refused_by_every_command_that_has_both(
+    runner: CliRunner, command: str
+) -> None:
+    result = runner.invoke(app, [command, *AWS_COMMANDS[command], "--local", "--stage", "prod"])
+    assert result.exit_code == 2, result.output
+    assert "cannot be combined with --local" in result.output

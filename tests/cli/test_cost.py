@@ -271,6 +271,42 @@ def test_naive_flow_is_x86_unfiltered_and_unbatched(template: dict[str, Any]) ->
     )
 
 
+def _with_tracing(template: dict[str, Any], mode: str) -> dict[str, Any]:
+    variant = copy.deepcopy(template)
+    for function in resources_of(variant, "AWS::Lambda::Function").values():
+        function["Properties"]["TracingConfig"] = {"Mode": mode}
+    return variant
+
+
+def test_pass_through_tracing_records_only_what_producers_sampled(
+    template: dict[str, Any], prices: PriceList, samples: list[Any]
+) -> None:
+    # Given the same flow with every function's tracing Active, then PassThrough
+    active = report_for(_with_tracing(template, "Active"), prices, samples)
+    passing = report_for(_with_tracing(template, "PassThrough"), prices, samples)
+    share = prices.assumptions["xray_upstream_sampled_share"]
+
+    # Then at 1M orders (under one invocation a second) Active records every invocation ...
+    invocations = sum(use.invocations for use in active.design.functions.values())
+    assert active.design.services["X-Ray"].monthly == pytest.approx(
+        invocations * prices["xray.traces_recorded"].usd / prices["xray.traces_recorded"].per
+    )
+    # ... PassThrough only the producers' sampled share, and nothing else on the bill moves
+    assert passing.design.services["X-Ray"].monthly == pytest.approx(
+        share * active.design.services["X-Ray"].monthly
+    )
+    others = {name for name in active.design.services if name != "X-Ray"}
+    for name in others:
+        assert passing.design.services[name].monthly == pytest.approx(
+            active.design.services[name].monthly
+        ), name
+    # And the report prices the choice: undoing it costs exactly the X-Ray difference
+    assert passing.choice_costs["pass-through tracing"] == pytest.approx(
+        active.design.total - passing.design.total
+    )
+    assert active.choice_costs["pass-through tracing"] == pytest.approx(0)
+
+
 def test_usage_costs_scale_linearly_with_orders(
     template: dict[str, Any], prices: PriceList, samples: list[Any]
 ) -> None:

@@ -182,6 +182,7 @@ PLANS: dict[str, CommandPlan] = {
         examples=10,
         values={
             "endpoint_url": ENDPOINT_JUNK,
+            "stage": JUNK_TEXT,
             "dlq": JUNK_TEXT,
             "limit": ints(1, 3),
             "fail_functions": JUNK_TEXT,

@@ -176,6 +176,10 @@ class Cfn:
             on_failure = config["Properties"].get("DestinationConfig", {}).get("OnFailure", {})
             if "Destination" in on_failure:
                 found.add(ref_id(on_failure["Destination"]))
+        for bus in self.of_type("AWS::Events::EventBus").values():
+            dead_letter = bus["Properties"].get("DeadLetterConfig", {}).get("Arn")
+            if dead_letter:
+                found.add(ref_id(dead_letter))
         for subscription in self.of_type("AWS::SNS::Subscription").values():
             redrive = subscription["Properties"].get("RedrivePolicy")
             if redrive:

@@ -26,7 +26,7 @@ ALLOWED_KEYS = (
     "pipeBatchWindowSeconds, maxReceiveCount, logRetentionDays, customerNotificationEmails, "
     "fraudAlertEmails, opsEmail, requireRecipients, kafkaBootstrapServers, kafkaClusterArn, "
     "kafkaTopic, kafkaConsumerGroup, kafkaStartingPosition, kafkaBatchSize, "
-    "kafkaCredentialsSecretArn, kafkaVpc"
+    "kafkaCredentialsSecretArn, kafkaVpc, tracing"
 )
 PEOPLE = {"opsEmail": "ops@example.com", "fraudAlertEmails": "fraud@example.com"}
 LOG_RETENTION_ALLOWED = ", ".join(str(days) for days in LOG_RETENTION_DAYS_ALLOWED)
@@ -356,6 +356,7 @@ def test_require_recipients_can_be_set_per_synth(context: dict[str, Any]) -> Non
             f"{LOG_RETENTION_ALLOWED}",
         ),
         ("requireRecipients", "yes", '-c requireRecipients="yes": must be true or false'),
+        ("tracing", "Sampled", "-c tracing=\"Sampled\": must be one of 'Active' or 'PassThrough'"),
     ],
 )
 def test_bad_override_gets_the_same_message_as_in_cdk_json(
@@ -387,3 +388,22 @@ def test_build_app_reads_overrides_from_the_apps_context(context: dict[str, Any]
     # When the app is built with a bad one / Then synth never starts and -c is named
     with pytest.raises(ConfigError, match=r"-c pipeBatchSize=0: must be between 1 and 10000"):
         build_app(context={"pipeBatchSize": "0"})
+
+
+def test_tracing_is_a_stage_choice_active_in_dev_pass_through_in_prod(
+    context: dict[str, Any],
+) -> None:
+    # Given cdk.json's stages
+    # When each is loaded (prod with the people it requires)
+    dev = load_stage_config({**context, "stage": "dev"})
+    prod = load_stage_config({**context, **PEOPLE, "stage": "prod"})
+
+    # Then dev traces every invocation, prod records what producers sampled
+    assert (dev.tracing, prod.tracing) == ("Active", "PassThrough")
+    # And one synth can switch prod back, as the README says
+    assert load_stage_config(
+        {**context, **PEOPLE, "stage": "prod", "tracing": "Active"}
+    ).tracing == ("Active")
+    # And a stage without the key keeps Active, as before the key existed
+    del context["stages"]["dev"]["tracing"]
+    assert load_stage_config({**context, "stage": "dev"}).tracing == "Active"

@@ -105,3 +105,25 @@ def test_dev_pipe_role_has_no_key_rights(cfn: Any) -> None:
         for action in cfn.as_list(s["Action"])
     }
     assert not any(action.startswith("kms:") for action in actions)
+
+
+def test_prod_bus_dead_letters_what_it_cannot_encrypt_and_alarms(prod_cfn: Any) -> None:
+    # Given the CMK bus and its dead-letter queue (AWS: "strongly recommended" on a CMK bus)
+    (bus_id, bus) = next(iter(prod_cfn.of_type("AWS::Events::EventBus").items()))
+    queue_id = prod_cfn.ref_id(bus["Properties"]["DeadLetterConfig"]["Arn"])
+    assert queue_id == prod_cfn.output_ref("EncryptionDlqUrl")
+
+    # Then EventBridge may send to it for this bus only, and an alarm watches it
+    assert any(
+        s["Effect"] == "Allow"
+        and s["Principal"] == {"Service": "events.amazonaws.com"}
+        and s["Action"] == "sqs:SendMessage"
+        and s["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [bus_id, "Arn"]}}}
+        for s in prod_cfn.queue_policy_statements(queue_id)
+    )
+    dimensions = [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
+    assert [
+        alarm
+        for alarm in prod_cfn.of_type("AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("Dimensions") == dimensions
+    ]

@@ -38,9 +38,11 @@ def test_every_function_runs_arm64_on_the_newest_python(cfn: Any) -> None:
         assert props["Runtime"] == RUNTIME, function_id
 
 
-def test_every_function_traces_with_xray(cfn: Any) -> None:
-    for function_id, props in functions(cfn).items():
-        assert props.get("TracingConfig") == {"Mode": "Active"}, function_id
+def test_every_function_traces_with_xray_in_its_stage_mode(cfn: Any, prod_cfn: Any) -> None:
+    # dev samples every function's invocations itself; prod records what its producers sampled
+    for template, mode in ((cfn, "Active"), (prod_cfn, "PassThrough")):
+        for function_id, props in functions(template).items():
+            assert props.get("TracingConfig") == {"Mode": mode}, function_id
 
 
 def test_every_function_logs_json_into_its_own_log_group_with_retention(

@@ -37,9 +37,10 @@ RESOURCES = {
     "audit queue": "AuditQueueUrl",
     "risk-review queue": "RiskReviewQueueUrl",
     "risk-scorer function": "RiskScorerFunctionName",
-    "pipe log group": "RiskReviewPipeLogGroupName",
+    "kafka reject queue": "KafkaRejectQueueUrl",
+    "kafka-adapter function": "KafkaAdapterFunctionName",
 }
-OWN_LOG_GROUP = "its own log group"
+OWN_LOG_GROUP = "its own log group"  # a function's (LoggingConfig) or a pipe's (LogConfiguration)
 ANY = "*"  # only for X-Ray, which has no resource-level permissions
 
 # Roles by a readable name -> the stack output of the function or pipe that uses them.
@@ -48,7 +49,11 @@ ROLES = {
     "audit": "AuditFunctionName",
     "risk-scorer": "RiskScorerFunctionName",
     "risk-review pipe": "RiskReviewPipeName",
+    # Only when the stage turns Kafka ingest on (checked on the Kafka synth).
+    "kafka-adapter": "KafkaAdapterFunctionName",
+    "kafka-ingest pipe": "KafkaIngestPipeName",
 }
+KAFKA_ROLES = {"kafka-adapter", "kafka-ingest pipe"}
 
 EXPECTED: dict[str, dict[str, set[str]]] = {
     "inventory": {
@@ -77,18 +82,35 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "risk-review queue": SQS_POLLING,
         "risk-scorer function": {"lambda:InvokeFunction"},
         "bus": {"events:PutEvents"},
-        "pipe log group": LOG_WRITES,
+        OWN_LOG_GROUP: LOG_WRITES,
+    },
+    "kafka-adapter": {
+        "kafka reject queue": {"sqs:SendMessage"},  # kafka_adapter/runtime.py: send_message
+        OWN_LOG_GROUP: LOG_WRITES,
+        ANY: XRAY,
+    },
+    # Self-managed Kafka without credentials or VPC (the test broker): no source rights needed
+    "kafka-ingest pipe": {
+        "kafka-adapter function": {"lambda:InvokeFunction"},
+        "bus": {"events:PutEvents"},
+        OWN_LOG_GROUP: LOG_WRITES,
     },
 }
 
 # Who may put which sources on the bus.
-PUT_EVENTS_SOURCES = {"inventory": "com.example.inventory", "risk-review pipe": "com.example.risk"}
+PUT_EVENTS_SOURCES = {
+    "inventory": "com.example.inventory",
+    "risk-review pipe": "com.example.risk",
+    "kafka-ingest pipe": "com.example.orders",
+}
 
 
 def role_ids(cfn: Any) -> dict[str, str]:
     """Readable role name -> the role's logical id, via the function or pipe using it."""
     found = {}
     for name, output in ROLES.items():
+        if output not in cfn.template["Outputs"]:
+            continue  # an optional part the stage leaves off
         user = cfn.props(cfn.output_ref(output))
         found[name] = cfn.ref_id(user.get("Role") or user["RoleArn"])
     return found
@@ -103,13 +125,20 @@ EXPECTED_IN_PROD_ONLY: dict[str, dict[str, set[str]]] = {
 
 def resource_names(cfn: Any, role_name: str) -> dict[str, str]:
     """Logical id -> readable resource name, as seen from one role."""
-    names = {cfn.output_ref(output): name for name, output in RESOURCES.items()}
+    names = {
+        cfn.output_ref(output): name
+        for name, output in RESOURCES.items()
+        if output in cfn.template["Outputs"]
+    }
     for bus in cfn.of_type("AWS::Events::EventBus").values():
         if "KmsKeyIdentifier" in bus["Properties"]:
             names[cfn.ref_id(bus["Properties"]["KmsKeyIdentifier"])] = EVENT_KEY
-    if role_name in ROLES and "Function" in ROLES[role_name]:
-        function = cfn.props(cfn.output_ref(ROLES[role_name]))
-        names[cfn.ref_id(function["LoggingConfig"]["LogGroup"])] = OWN_LOG_GROUP
+    user = cfn.props(cfn.output_ref(ROLES[role_name]))
+    if "LoggingConfig" in user:  # a function
+        names[cfn.ref_id(user["LoggingConfig"]["LogGroup"])] = OWN_LOG_GROUP
+    if "LogConfiguration" in user:  # a pipe
+        destination = user["LogConfiguration"]["CloudwatchLogsLogDestination"]
+        names[cfn.ref_id(destination["LogGroupArn"])] = OWN_LOG_GROUP
     return names
 
 
@@ -143,7 +172,7 @@ def test_every_role_is_in_the_table(cfn: Any) -> None:
     assert set(cfn.of_type("AWS::IAM::Role")) == set(role_ids(cfn).values())
 
 
-@pytest.mark.parametrize("role_name", sorted(EXPECTED))
+@pytest.mark.parametrize("role_name", sorted(set(EXPECTED) - KAFKA_ROLES))
 def test_role_may_do_exactly_what_the_table_says(cfn: Any, prod_cfn: Any, role_name: str) -> None:
     for template, expected in (
         (cfn, EXPECTED[role_name]),
@@ -157,10 +186,32 @@ def test_role_may_do_exactly_what_the_table_says(cfn: Any, prod_cfn: Any, role_n
         assert grants == expected
 
 
+@pytest.fixture(scope="module")
+def kafka_cfn(kafka_template: dict[str, Any]) -> Any:
+    """dev with Kafka ingest on (session synth shared with test_kafka_pipe.py)."""
+    from tests.infra.conftest import Cfn
+
+    return Cfn(kafka_template)
+
+
+def test_every_role_of_the_kafka_synth_is_in_the_table(kafka_cfn: Any) -> None:
+    assert set(kafka_cfn.of_type("AWS::IAM::Role")) == set(role_ids(kafka_cfn).values())
+    assert set(role_ids(kafka_cfn)) >= KAFKA_ROLES
+
+
+@pytest.mark.parametrize("role_name", sorted(EXPECTED))
+def test_with_kafka_on_every_role_may_do_exactly_what_the_table_says(
+    kafka_cfn: Any, role_name: str
+) -> None:
+    role_id = role_ids(kafka_cfn)[role_name]
+    assert granted(kafka_cfn, role_name, role_id) == EXPECTED[role_name]
+
+
 @pytest.mark.parametrize(("role_name", "source"), sorted(PUT_EVENTS_SOURCES.items()))
 def test_put_events_only_for_the_source_the_producer_owns(
-    cfn: Any, role_name: str, source: str
+    kafka_cfn: Any, role_name: str, source: str
 ) -> None:
+    cfn = kafka_cfn
     role_id = role_ids(cfn)[role_name]
     put = [
         s for s in allow_statements(cfn, role_id) if "events:PutEvents" in cfn.as_list(s["Action"])
@@ -178,8 +229,11 @@ def test_no_put_events_anywhere_lacks_a_source_condition(cfn: Any, prod_cfn: Any
                 assert "events:source" in condition, (statement.source_id, statement.body)
 
 
-def test_service_principals_publish_and_send_for_their_source_only(cfn: Any) -> None:
-    for statement in cfn.policy_statements():
+def test_service_principals_publish_and_send_for_their_source_only(cfn: Any, prod_cfn: Any) -> None:
+    statements = [*cfn.policy_statements(), *prod_cfn.policy_statements()]
+    # prod adds the e-mail subscriptions' DLQ, which SNS writes to
+    assert any(s.body.get("Principal") == {"Service": "sns.amazonaws.com"} for s in statements)
+    for statement in statements:
         if statement.source_type not in {"AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy"}:
             continue
         if not statement.allows:
@@ -191,6 +245,15 @@ def test_service_principals_publish_and_send_for_their_source_only(cfn: Any) -> 
         source_arns = [c["aws:SourceArn"] for c in conditions.values() if "aws:SourceArn" in c]
         assert len(source_arns) == 1, (statement.source_id, statement.body)
         assert set(statement.actions) <= {"sqs:SendMessage", "sns:Publish"}, statement.body
+
+
+def test_lambda_invoke_permissions_name_their_source(cfn: Any) -> None:
+    permissions = cfn.of_type("AWS::Lambda::Permission")
+    assert permissions
+    for logical_id, permission in permissions.items():
+        # Given a service allowed to invoke a function / Then only for one source ARN
+        assert permission["Properties"]["Principal"].endswith(".amazonaws.com"), logical_id
+        assert "SourceArn" in permission["Properties"], logical_id
 
 
 # -- what the code calls ---------------------------------------------------------------------------
@@ -207,6 +270,8 @@ BOTO3_ACTIONS: dict[str, set[str]] = {
     "batch_write_item": {"dynamodb:BatchWriteItem"},
     "transact_get_items": {"dynamodb:GetItem"},
     "put_events": {"events:PutEvents"},
+    "send_message": {"sqs:SendMessage"},
+    "send_message_batch": {"sqs:SendMessage"},
 }
 # The parts of a TransactWriteItems request, each authorised as its own action.
 TRANSACT_PARTS = {
@@ -215,7 +280,15 @@ TRANSACT_PARTS = {
     "Delete": "dynamodb:DeleteItem",
     "ConditionCheck": "dynamodb:ConditionCheckItem",
 }
-FUNCTION_PACKAGES = {"inventory": "inventory", "audit": "audit", "risk-scorer": "risk_scorer"}
+FUNCTION_PACKAGES = {
+    "inventory": "inventory",
+    "audit": "audit",
+    "risk-scorer": "risk_scorer",
+    "kafka-adapter": "kafka_adapter",
+}
+# Actions Lambda itself calls with the function's role, not the handler's code: the on-failure
+# destination (inventory) and the SQS event source mapping's poller (audit).
+CALLED_BY_LAMBDA = {"inventory": {"sqs:SendMessage"}, "audit": SQS_POLLING}
 
 
 def calls_in(path: Path) -> set[str]:
@@ -273,18 +346,18 @@ def code_actions(package: str) -> set[str]:
 
 
 @pytest.mark.parametrize("role_name", sorted(FUNCTION_PACKAGES))
-def test_role_holds_exactly_the_data_calls_its_code_makes(cfn: Any, role_name: str) -> None:
-    # Given the DynamoDB and EventBridge calls in the handler's code (and its libraries')
+def test_role_holds_exactly_the_data_calls_its_code_makes(kafka_cfn: Any, role_name: str) -> None:
+    # Given the DynamoDB, EventBridge and SQS calls in the handler's code (and its libraries')
     calls = code_actions(FUNCTION_PACKAGES[role_name])
 
-    # When the role's actions on those services are read
-    role_id = role_ids(cfn)[role_name]
+    # When the role's actions on those services are read, less what Lambda itself calls
+    role_id = role_ids(kafka_cfn)[role_name]
     held = {
         action
-        for actions in granted(cfn, role_name, role_id).values()
+        for actions in granted(kafka_cfn, role_name, role_id).values()
         for action in actions
-        if action.split(":")[0] in {"dynamodb", "events"}
-    }
+        if action.split(":")[0] in {"dynamodb", "events", "sqs"}
+    } - CALLED_BY_LAMBDA.get(role_name, set())
 
     # Then they are the same: no call without its grant, no grant without a call
     assert held == calls
@@ -298,3 +371,4 @@ def test_the_code_reader_sees_the_calls_it_is_meant_to() -> None:
     )
     assert "dynamodb:DeleteItem" in code_actions("inventory")  # from Powertools idempotency
     assert code_actions("risk_scorer") == set()
+    assert code_actions("kafka_adapter") == {"sqs:SendMessage"}

@@ -42,8 +42,8 @@ def test_prod_keeps_its_data_when_the_stack_is_deleted(prod_cfn: Any) -> None:
         if resource["Type"] in STATEFUL_TYPES
     }
     # 3 tables, 2 keys (topics; bus, archive and pipe), 3 function log groups, the pipe's log
-    # group, 11 queues (2 work queues, 9 DLQs), the bus and its archive
-    assert len(stateful) == 22
+    # group, 12 queues (2 work queues, 10 DLQs), the bus and its archive
+    assert len(stateful) == 23
     for logical_id, resource in stateful.items():
         assert resource["DeletionPolicy"] == "Retain", logical_id
         assert resource["UpdateReplacePolicy"] == "Retain", logical_id

@@ -202,6 +202,11 @@ def test_eventbridge_sns_lambda_an_ec2_state_change_reaches_the_function_through
         [record] = invoked["input"]["Records"]
         assert record["EventSource"] == "aws:sns"
         assert json.loads(record["Sns"]["Message"]) == delivered
+        # and its log shows the SNS event JSON (an INFO record its own logger lets through)
+        lines = bus.function_logs("LambdaFunction", invoked["request_id"])
+        logged = [line.split("\t")[-1] for line in lines if line.startswith("[INFO]")]
+        assert logged[0] == "Recieved the SNS event"
+        assert json.loads(logged[1]) == invoked["input"]
 
 
 def test_s3_eventbridge_sns_an_upload_is_notified_on_the_topic() -> None:
@@ -267,10 +272,18 @@ def test_cdk_eventbridge_lambda_invokes_the_function_with_the_event() -> None:
         bus.put_events(Entries=entries("eventbridge-lambda-cdk/cdk/event.json"))
         bus.run_until_idle()
 
-        [invoked] = steps(bus, "delivered", only(bus, "AWS::Lambda::Function"))
+        function = only(bus, "AWS::Lambda::Function")
+        [invoked] = steps(bus, "delivered", function)
         assert invoked["error"] is None
         assert invoked["input"]["detail"] == {"location": "EUR-"}
-        assert invoked["input"]["detail-type"] == "transaction"
+        # and its log shows the event, as the README's sample does (the handler prints it)
+        logged = [
+            json.loads(line)
+            for line in bus.function_logs(function, invoked["request_id"])
+            if line.startswith("{")
+        ]
+        assert logged == [invoked["input"]]
+        assert logged[0]["detail-type"] == "transaction"
 
 
 def test_cdk_eventbridge_sns_publishes_the_event_to_the_topic() -> None:
@@ -374,6 +387,8 @@ def test_eventbridge_scheduled_lambda_runs_every_minute() -> None:
         assert all(run["error"] is None for run in runs)
         event = runs[0]["input"]
         assert (event["source"], event["detail-type"]) == ("aws.events", "Scheduled Event")
+        for run in runs:  # "You will see the new events every minute" in its logs
+            assert "Hello World" in bus.function_logs("ScheduledFunction", run["request_id"])
 
 
 def test_eventbridge_scheduler_invokes_the_python_function_every_five_minutes() -> None:
@@ -395,3 +410,6 @@ def test_localbus_run_until_lets_a_schedule_fire(capsys: pytest.CaptureFixture[s
     assert code == 0
     runs = [s for s in state["trace"] if s["step"] == "delivered"]
     assert [s["resource"] for s in runs] == ["ScheduledFunction"] * 3
+    # the function's log group, as the README says to look at it, in the end state
+    [group] = [g for g in state["logs"].values() if g["name"].startswith("/aws/lambda/")]
+    assert [r["message"] for r in group["records"]].count("Hello World") == 3
