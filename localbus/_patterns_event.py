@@ -71,6 +71,33 @@ class FieldPath:
             return found, False
         return [(node, None)], False
 
+    def free_match(self, event: dict[str, Any], matcher: FieldMatcher) -> bool | None:
+        """``free_field_matches(matcher, values)`` for this path's values, without building
+        them; None when a value may carry array membership (then ``values`` must be used).
+        Mirrors ``values`` step for step."""
+        node: Any = event
+        alternatives = self.dotted_alternatives
+        for i, atom in enumerate(self.atoms):
+            if node.__class__ is not dict:
+                if node.__class__ is list:
+                    return None
+                return matcher.absent_ok
+            for key in alternatives[i]:
+                if key in node:
+                    return None
+            node = node.get(atom, _MISSING)
+            if node is _MISSING:
+                return matcher.absent_ok
+        return _free_leaf_match(node, matcher)
+
+    def free_match_top(self, event: dict[str, Any], matcher: FieldMatcher) -> bool | None:
+        """``free_match`` for a name without dots, in an event that is a dict: one look-up
+        (no other key can name it)."""
+        node = event.get(self.name, _MISSING)
+        if node is _MISSING:
+            return matcher.absent_ok
+        return _free_leaf_match(node, matcher)
+
     def _walk_all(self, event: dict[str, Any]) -> tuple[list[Value], bool]:
         found: list[Value] = []
         self._walk(event, 0, (), 0, None, found)
@@ -106,6 +133,27 @@ class FieldPath:
                     found.append((element, membership))
         elif at_leaf:
             found.append((node, membership))
+
+
+def _free_leaf_match(node: Any, matcher: FieldMatcher) -> bool | None:
+    """The end of ``FieldPath.free_match``: what ``values`` does with the node it reached."""
+    c = node.__class__
+    if c is dict:
+        return matcher.absent_ok
+    if c is list:
+        for element in node:
+            if element.__class__ is list or element.__class__ is dict:
+                return None
+        if not node:
+            return matcher.absent_ok
+        if matcher.needs_value:
+            test = matcher.test
+            for element in node:
+                if test(element):
+                    return True
+        return False
+    # bool(): some tests return a match object or None, and None means something else here
+    return bool(matcher.needs_value and matcher.test(node))
 
 
 def _merge(a: Membership, b: Membership) -> Any:

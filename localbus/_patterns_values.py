@@ -326,6 +326,18 @@ def build_field_matcher(terms: Iterable[Term]) -> FieldMatcher:
     if strings and only_plain_strings:
         frozen = frozenset(strings)
         return FieldMatcher(absent_ok, True, lambda v: v.__class__ is str and v in frozen)
+    # Two more common shapes get a test of their own; each answers as _general_test would,
+    # whose other branches cannot return True for these terms.
+    if (prefixes or suffixes) and not (
+        ips or numbers or number_texts or literals or string_tests or number_tests or any_tests
+    ):
+        return FieldMatcher(
+            absent_ok,
+            True,
+            _string_affix_test(frozenset(strings), tuple(prefixes), tuple(suffixes)),
+        )
+    if len(any_tests) == 1 and value_terms == 1:  # one anything-but and nothing else
+        return FieldMatcher(absent_ok, True, any_tests[0])
     return FieldMatcher(
         absent_ok,
         True,
@@ -342,6 +354,23 @@ def build_field_matcher(terms: Iterable[Term]) -> FieldMatcher:
             any_tests,
         ),
     )
+
+
+def _string_affix_test(
+    strings: frozenset[str], prefixes: tuple[str, ...], suffixes: tuple[str, ...]
+) -> Predicate:
+    """Exact strings (none of them an IP address), prefixes and suffixes only."""
+
+    def test(v: Any) -> bool:
+        if v.__class__ is not str:
+            return False
+        return (
+            v in strings
+            or (bool(prefixes) and v.startswith(prefixes))
+            or (bool(suffixes) and v.endswith(suffixes))
+        )
+
+    return test
 
 
 def _general_test(

@@ -513,3 +513,96 @@ def test_python_containers_in_a_pattern_mean_what_their_json_means() -> None:
     assert matches({"a": ("x", "y")}, {"a": "y"}) is True
     assert matches(OrderedDict(a=OrderedDict(b=["x"])), {"a": {"b": "x"}}) is True
     assert compile_pattern({"a": ("x",)}) is compile_pattern({"a": ["x"]})
+
+
+def test_patterns_python_calls_equal_but_json_tells_apart_are_not_confused() -> None:
+    # Given pairs of patterns that compare equal in Python (==) but are different JSON
+    big = 2**60  # no double holds it: matched by its literal text only
+    pairs = [
+        ({"a": [True]}, {"a": [1]}, {"a": 1}),
+        ({"n": [float(big)]}, {"n": [big]}, {"n": big}),
+        # Key order decides which terms a field keeps when it is also named inside "$or".
+        (
+            {"$or": [{"a": ["y"]}, {"b": ["z"]}], "a": ["x"]},
+            {"a": ["x"], "$or": [{"a": ["y"]}, {"b": ["z"]}]},
+            {"a": "y"},
+        ),
+    ]
+    for first, second, event in pairs:
+        assert first == second
+        # When each is matched, in both orders / Then each keeps its own JSON's meaning
+        for _ in range(2):
+            assert matches(first, event) is False
+            assert matches(second, event) is True
+
+
+def test_a_pattern_changed_in_place_is_matched_as_it_is_now() -> None:
+    # Given a dict pattern that has been matched (and so cached)
+    pattern: dict[str, Any] = {"a": [True]}
+    assert matches(pattern, {"a": True}) is True
+    # When the caller changes it in place / Then the next match uses what it says now
+    pattern["a"][0] = 1
+    assert matches(pattern, {"a": True}) is False
+    assert matches(pattern, {"a": 1}) is True
+    pattern["a"].append(-0.0)
+    assert matches(pattern, {"a": 0}) is True
+
+
+def test_str_subclasses_in_a_pattern_mean_their_json() -> None:
+    # Given a str subclass whose repr lies about its value
+    class Liar(str):
+        def __repr__(self) -> str:
+            return "'y'"
+
+    # When matched twice / Then it means the string it holds, as its JSON does
+    for _ in range(2):
+        assert matches({"a": [Liar("x")]}, {"a": "x"}) is True
+        assert matches({"a": [Liar("x")]}, {"a": "y"}) is False
+        assert matches({"a": ["y"]}, {"a": "y"}) is True
+
+
+def test_a_pattern_holding_what_json_cannot_write_is_refused_every_time() -> None:
+    # Given patterns with a set and bytes inside (Python values JSON has no form for)
+    for pattern in ({"a": [{1, 2}]}, {"a": [b"x"]}):
+        # When matched twice / Then both times it is refused, naming the type
+        for _ in range(2):
+            with pytest.raises(InvalidPatternError, match=r"not JSON.*(set|bytes)"):
+                matches(pattern, {"a": 1})
+
+
+def test_patterns_without_or_answer_as_the_general_path_does() -> None:
+    # Given patterns without "$or" (matched field by field, without collecting values) and
+    # events with the shapes that need the general path: arrays of objects, arrays of arrays,
+    # dotted keys, empty arrays, objects where a leaf is expected, missing fields
+    single = [
+        {"a": ["x"]},
+        {"a": [{"exists": False}]},
+        {"a": [{"exists": True}]},
+        {"a": {"b": ["x"]}, "c": [1]},
+        {"a": {"b": ["x"], "c": [{"exists": False}]}},
+        {"a": {"b": [{"prefix": "x"}]}, "d": [{"anything-but": "y"}]},
+        {"a": {"b": [{"equals-ignore-case": "X"}]}},
+        {"a.b": ["x"]},
+    ]
+    events = [
+        {},
+        {"a": "x"},
+        {"a": []},
+        {"a": ["x", "y"]},
+        {"a": {"b": "x"}, "c": 1},
+        {"a": {"b": "y"}, "c": 1, "d": "z"},
+        {"a": [{"b": "x"}, {"c": 1}], "c": 1},
+        {"a": [{"b": "x", "c": 2}], "c": [1, 2]},
+        {"a": [["x"], ["y"]]},
+        {"a.b": "x"},
+        {"a": {"b.c": 1, "b": "X"}, "c": 1},
+        {"a": {"b": ["x", {"z": 1}]}, "c": 1},
+        {"a": {"b": None}, "d": 5},
+    ]
+    for pattern in single:
+        compiled = compile_pattern(pattern)
+        general = CompiledPattern(compiled.canonical, compiled._paths, compiled._subrules)
+        general._only_subrule = None  # the path every event took before
+        for event in events:
+            # When matched both ways / Then the answers are the same
+            assert compiled.matches(event) is general.matches(event), (pattern, event)
