@@ -1,7 +1,8 @@
 """EventBridge schedule expressions: rate(), cron() and, for EventBridge Scheduler, at().
 
 - rate(value unit): unit minute(s), hour(s) or day(s); for rules the unit is singular for 1,
-  plural otherwise (Scheduler takes either); fires every period from its start (the rule's creation, a schedule's StartDate).
+  plural otherwise (Scheduler takes either); fires every period from its start (the rule's
+  creation, a schedule's StartDate).
 - cron(minutes hours day-of-month month day-of-week year): six fields; `,` `-` `*` `/`;
   month JAN-DEC or 1-12, day-of-week SUN-SAT or 1-7 (1 is Sunday); one of day-of-month and
   day-of-week is `?`; `L` (last day of the month, or `5L` the last Thursday), `W` (`15W` the
