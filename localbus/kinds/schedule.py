@@ -145,6 +145,7 @@ class ScheduleKind(Kind):
                 str(props.get("ScheduleExpression", "")),
                 timezone=str(props.get("ScheduleExpressionTimezone") or "UTC"),
                 anchor=max(start, engine.clock.now),
+                strict_rate_units=False,
             )
         except (ScheduleExpressionError, ValueError) as error:
             engine.report_unsupported("invalid schedule", where, str(error))

@@ -99,7 +99,7 @@ def test_valid_orders_are_reserved_or_reported_short(
 
 @fuzz_settings(max_examples=10)
 @given(cancellation=valid_detail("OrderCancelled"))
-def test_valid_cancellations_of_unknown_orders_change_nothing(
+def test_valid_cancellations_of_unknown_orders_move_no_stock_and_are_remembered(
     inventory: Function, cancellation: dict[str, Any]
 ) -> None:
     with inventory_world({}, observe=False) as world:
@@ -108,7 +108,8 @@ def test_valid_cancellations_of_unknown_orders_change_nothing(
         # When it arrives
         result = inventory(eventbridge_event("OrderCancelled", cancellation))
 
-        # Then it is acknowledged and nothing is released or emitted
+        # Then it is acknowledged, nothing is released or emitted, and the cancellation is
+        # remembered (status cancelled, nothing held) so that a late create reserves nothing
         assert result == {
             "eventId": "evt-fuzz-1",
             "orderId": cancellation["orderId"],
@@ -116,7 +117,13 @@ def test_valid_cancellations_of_unknown_orders_change_nothing(
             "outcome": "not-reserved",
             "emitted": None,
         }
-        assert_nothing_reserved(world, {})
+        [record] = world.reservations()
+        assert (record["pk"]["S"], record["status"]["S"], record["items"]["L"]) == (
+            f"ORDER#{cancellation['orderId']}",
+            "cancelled",
+            [],
+        )
+        assert world.stock() == {}
 
 
 @fuzz_settings(max_examples=40)

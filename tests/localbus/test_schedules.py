@@ -222,16 +222,30 @@ def test_a_failing_schedule_target_is_retried_per_its_policy_then_dead_lettered(
         assert len(bus.queue("Work")) == 0
 
 
+def test_scheduler_takes_a_rate_unit_in_either_number(tmp_path: Path) -> None:
+    # Scheduler documents its units as "minute | minutes | hour | hours | day | days" with no
+    # singular/plural rule (that rule is the rules' reference), and public templates
+    # (serverless-patterns' eventbridge-schedule-to-sqs-sam) use rate(5 minute).
+    resources = {
+        "Out": queue(),
+        "Every5": schedule("rate(5 minute)", {"Arn": arn("Out"), "Input": '{"job": 5}'}),
+    }
+    with open_bus(tmp_path, resources) as bus:
+        assert bus.unsupported == []
+        bus.advance(601)
+        assert len(bus.queue("Out")) == 2
+
+
 def test_invalid_schedules_and_universal_targets_are_reported_at_load(tmp_path: Path) -> None:
     resources = {
         "Out": queue(),
-        "Bad": schedule("rate(1 hours)", {"Arn": arn("Out")}),
+        "Bad": schedule("rate(0 hours)", {"Arn": arn("Out")}),
         "Sdk": schedule("rate(1 hour)", {"Arn": "arn:aws:scheduler:::aws-sdk:sqs:sendMessage"}),
         "BadRule": scheduled_rule("cron(0 12 * * * *)", target("t", arn("Out"))),
     }
     with pytest.warns(UserWarning), open_bus(tmp_path, resources) as bus:
         text = "\n".join(bus.unsupported)
-        assert "Bad: invalid schedule" in text and "singular for 1" in text
+        assert "Bad: invalid schedule" in text and "must be positive" in text
         assert "Sdk: Scheduler universal target" in text
         assert "BadRule: invalid ScheduleExpression" in text
         assert bus.schedules == {}
