@@ -678,13 +678,25 @@ def _function_spec(
     stack: StackArtifact | str | None,
     logical_id: str,
 ) -> FunctionSpec:
-    where = f"Resources.{logical_id}"
     properties = resolver.properties(logical_id, strict=False)
     runtime = str(properties.get("Runtime", ""))
     if properties.get("PackageType") == "Image":
         raise UnsupportedError("Lambda container image", "only zip-packaged Python code runs")
     if not runtime.startswith("python"):
         raise UnsupportedError(f"Lambda runtime {runtime or 'unknown'}", "only Python runs")
+    return build_function_spec(resolver, assembly, stack, logical_id, properties)
+
+
+def build_function_spec(
+    resolver: Resolver,
+    assembly: CloudAssembly,
+    stack: StackArtifact | str | None,
+    logical_id: str,
+    properties: dict[str, Any],
+) -> FunctionSpec:
+    """The FunctionSpec of one function from its resolved properties, whatever its runtime
+    (the in-process and the child-process runtimes both build theirs here)."""
+    where = f"Resources.{logical_id}"
     layers = tuple(str(layer) for layer in properties.get("Layers") or [])
     if layers:
         resolver.reporter.note(
@@ -703,7 +715,7 @@ def _function_spec(
         timeout_s=int(properties.get("Timeout", DEFAULT_TIMEOUT_S)),
         memory_mb=int(properties.get("MemorySize", DEFAULT_MEMORY_MB)),
         arn=resolver.arn(logical_id),
-        runtime=runtime,
+        runtime=str(properties.get("Runtime", "")),
         layers=layers,
         log_group=str(logging_config.get("LogGroup", "")),
         log_format=str(logging_config.get("LogFormat", "Text")),

@@ -12,7 +12,7 @@ from typing import Any
 
 from localbus.assembly import AssetNotFoundError, CloudAssembly, StackArtifact
 from localbus.intrinsics import Resolver
-from localbus.lambda_runtime import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, FunctionSpec
+from localbus.lambda_runtime import FunctionSpec, build_function_spec
 from localbus.reporting import UnsupportedError
 
 FUNCTION = "AWS::Lambda::Function"
@@ -47,7 +47,9 @@ def process_specs(
         if properties.get("PackageType") == "Image":
             continue  # reported by the in-process runtime's loader
         try:
-            specs[logical_id] = _spec(resolver, assembly, stack, logical_id, properties)
+            specs[logical_id] = build_function_spec(
+                resolver, assembly, stack, logical_id, properties
+            )
         except UnsupportedError as error:
             resolver.reporter.report(error.located(where))
         except (AssetNotFoundError, TypeError, ValueError) as error:
@@ -75,33 +77,3 @@ def without_functions(template: Mapping[str, Any], logical_ids: set[str]) -> dic
         if logical_id not in logical_ids
     }
     return {**template, "Resources": resources}
-
-
-def _spec(
-    resolver: Resolver,
-    assembly: CloudAssembly,
-    stack: StackArtifact,
-    logical_id: str,
-    properties: dict[str, Any],
-) -> FunctionSpec:
-    variables = (properties.get("Environment") or {}).get("Variables") or {}
-    logging_config = properties.get("LoggingConfig") or {}
-    return FunctionSpec(
-        logical_id=logical_id,
-        name=resolver.physical_id(logical_id),
-        handler=str(properties.get("Handler", "")),
-        asset_dir=assembly.asset_dir(stack, logical_id),
-        environment={key: _text(value) for key, value in variables.items()},
-        timeout_s=int(properties.get("Timeout", DEFAULT_TIMEOUT_S)),
-        memory_mb=int(properties.get("MemorySize", DEFAULT_MEMORY_MB)),
-        arn=resolver.arn(logical_id),
-        runtime=str(properties.get("Runtime", "")),
-        log_group=str(logging_config.get("LogGroup", "")),
-        log_format=str(logging_config.get("LogFormat", "Text")),
-    )
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
