@@ -19,6 +19,7 @@ from aws_cdk import aws_pipes as pipes
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from stacks.access import put_events_from
 from stacks.config import StageConfig
 from stacks.constants import (
     BUS_NAME_PREFIX,
@@ -32,7 +33,6 @@ from stacks.constructs.event_encryption import pipe_key_statements
 from stacks.constructs.functions import OrderFunctions
 from stacks.constructs.risk_pipe import ENRICHMENT_ACTIONS, LOG_ACTIONS, PIPE_LOG_LEVEL
 
-TARGET_BUS_ACTIONS = ("events:PutEvents",)
 SECRET_ACTIONS = ("secretsmanager:GetSecretValue",)
 # What a pipe needs to reach brokers inside a VPC (EventBridge Pipes user guide, "Amazon MSK" and
 # "self managed Apache Kafka" execution role permissions). These EC2 actions have no
@@ -111,13 +111,8 @@ class KafkaIngestPipe(Construct):
                 actions=list(ENRICHMENT_ACTIONS),
                 resources=[self.adapter.function_arn],
             ),
-            iam.PolicyStatement(
-                sid="PutOrderEvents",
-                actions=list(TARGET_BUS_ACTIONS),
-                resources=[bus.event_bus_arn],
-                # Only as com.example.orders: the pipe cannot speak for another service.
-                conditions={"StringEquals": {"events:source": SOURCE_ORDERS}},
-            ),
+            # Only as com.example.orders: the pipe cannot speak for another service.
+            put_events_from("PutOrderEvents", bus.event_bus_arn, [SOURCE_ORDERS]),
             iam.PolicyStatement(
                 sid="WritePipeLogs",
                 actions=list(LOG_ACTIONS),
