@@ -195,11 +195,18 @@ def send_message_batch(bus: Any, params: dict[str, Any], request: Request) -> di
     queue = _queue(bus, params)
     if queue is None:
         return None
-    entries = _batch(params)
+    return _each_entry(params, lambda entry: _send(bus, queue, entry))
+
+
+def _each_entry(
+    params: dict[str, Any], act: Callable[[dict[str, Any]], dict[str, Any]]
+) -> dict[str, Any]:
+    """A batch call's answer: each entry's own result under Successful, or its error under
+    Failed; one entry's failure never fails its batch-mates, as in SQS."""
     successful, failed = [], []
-    for entry in entries:
+    for entry in _batch(params):
         try:
-            sent = _send(bus, queue, entry)
+            result = act(entry)
         except AwsError as failure:
             failed.append(
                 {
@@ -210,7 +217,7 @@ def send_message_batch(bus: Any, params: dict[str, Any], request: Request) -> di
                 }
             )
             continue
-        successful.append({"Id": entry["Id"], **sent})
+        successful.append({"Id": entry["Id"], **result})
     return {"Successful": successful, "Failed": failed}
 
 
@@ -315,22 +322,12 @@ def delete_message_batch(bus: Any, params: dict[str, Any], request: Request) -> 
     queue = _queue(bus, params)
     if queue is None:
         return None
-    successful, failed = [], []
-    for entry in _batch(params):
-        try:
-            _delete(queue, entry)
-        except AwsError as failure:
-            failed.append(
-                {
-                    "Id": entry["Id"],
-                    "SenderFault": True,
-                    "Code": failure.code,
-                    "Message": failure.message,
-                }
-            )
-            continue
-        successful.append({"Id": entry["Id"]})
-    return {"Successful": successful, "Failed": failed}
+
+    def delete(entry: dict[str, Any]) -> dict[str, Any]:
+        _delete(queue, entry)
+        return {}
+
+    return _each_entry(params, delete)
 
 
 def get_queue_attributes(bus: Any, params: dict[str, Any], request: Request) -> dict | None:
