@@ -261,6 +261,38 @@ def test_sqs_send_receive_delete_on_a_template_queue(served: Served) -> None:
     assert attributes["QueueArn"].endswith(f":{name}")
 
 
+def test_sqs_batches_answer_per_entry_and_one_bad_entry_spares_its_batch_mates(
+    served: Served,
+) -> None:
+    # Given a template queue
+    sqs = served.client("sqs")
+    url = stack_outputs(served)["RiskReviewDlqUrl"]
+    # When a batch holds one good and one empty-bodied entry
+    sent = sqs.send_message_batch(
+        QueueUrl=url,
+        Entries=[{"Id": "good", "MessageBody": "one"}, {"Id": "bad", "MessageBody": ""}],
+    )
+    # Then the good one is sent and the bad one fails alone, with SQS's code
+    assert [entry["Id"] for entry in sent["Successful"]] == ["good"]
+    assert sent["Successful"][0]["MD5OfMessageBody"] == "f97c5d29941bfb1b2fdab0874906ab82"
+    assert [(f["Id"], f["Code"], f["SenderFault"]) for f in sent["Failed"]] == [
+        ("bad", "MissingParameter", True)
+    ]
+    # And a delete batch answers each handle on its own the same way
+    [message] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1)["Messages"]
+    deleted = sqs.delete_message_batch(
+        QueueUrl=url,
+        Entries=[
+            {"Id": "kept", "ReceiptHandle": message["ReceiptHandle"]},
+            {"Id": "blank", "ReceiptHandle": ""},
+        ],
+    )
+    assert deleted["Successful"] == [{"Id": "kept"}]
+    assert [(f["Id"], f["Code"]) for f in deleted["Failed"]] == [("blank", "MissingParameter")]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "0"
+
+
 def test_sqs_query_protocol(served: Served) -> None:
     outputs = stack_outputs(served)
     url = outputs["AuditDlqUrl"]
