@@ -12,6 +12,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+# Before aws_cdk: jsii starts its node process on that import and reads JSII_NODE then.
+import stacks.jsii_node  # noqa: F401 (sets JSII_NODE)
+
+# isort: split
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
