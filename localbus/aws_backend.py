@@ -35,6 +35,7 @@ from botocore.validate import validate_parameters
 from moto import mock_aws
 
 from localbus.intrinsics import Resolver
+from localbus.moto_iam_bookkeeping import defer_iam_until_used
 from localbus.reporting import Reporter, UnsupportedError
 from localbus.service_listing import list_from_one_scan
 
@@ -121,6 +122,7 @@ class AwsBackend:
         try:
             self._undo.append(_share_botocore_loaders())
             self._undo.append(_lighter_moto_requests())
+            self._undo.append(defer_iam_until_used())
             self._mock = mock_aws()
             self._mock.start()
             self._patch_put_events()
