@@ -14,7 +14,6 @@ followed; any entry of it holding a regular file `<type_name><extension>`).
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import botocore.loaders
 
@@ -48,27 +47,35 @@ def list_from_one_scan(loader: botocore.loaders.Loader) -> None:
 def _tree(path: str) -> dict[str, list[frozenset[str]]]:
     if path not in _TREES:
         _TREES[path] = {
-            service: [
-                _files(os.path.join(path, service, entry))
-                for entry in os.listdir(os.path.join(path, service))
-            ]
-            for service in os.listdir(path)
-            if os.path.isdir(os.path.join(path, service))
+            service.name: [_files(entry) for entry in _entries(service.path) if _is_dir(entry)]
+            for service in _entries(path)
+            if _is_dir(service)
         }
     return _TREES[path]
 
 
-def _files(folder: str) -> frozenset[str]:
-    """Names of the regular files (symlinks followed) in `folder`; none if it is not one."""
+def _entries(folder: str) -> list[os.DirEntry[str]]:
+    with os.scandir(folder) as entries:
+        return list(entries)
+
+
+def _files(folder: os.DirEntry[str]) -> frozenset[str]:
+    """Names of the regular files (symlinks followed) in `folder`; none if it cannot be read."""
     try:
-        with os.scandir(folder) as entries:
-            return frozenset(entry.name for entry in entries if _is_file(entry))
-    except (NotADirectoryError, FileNotFoundError, PermissionError):
+        return frozenset(entry.name for entry in _entries(folder.path) if _is_file(entry))
+    except OSError:  # as os.path.isfile: a folder that cannot be read holds no file
         return frozenset()
 
 
-def _is_file(entry: Any) -> bool:
+def _is_dir(entry: os.DirEntry[str]) -> bool:
     try:
-        return bool(entry.is_file())
+        return entry.is_dir()  # symlinks followed, as os.path.isdir
+    except OSError:
+        return False
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()  # symlinks followed, as os.path.isfile
     except OSError:
         return False
