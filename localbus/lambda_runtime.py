@@ -31,7 +31,8 @@ Limits, by design of an in-process emulator:
 - X-Ray is off (POWERTOOLS_TRACE_DISABLED=true, no trace header): there is no daemon locally.
 - A JSON Schema compiled with fastjsonschema (as Powertools and these handlers validate) is
   compiled once for all functions: a function validating a schema another one compiled gets
-  the same (pure) validator instead of spending a cold start compiling it again.
+  the same (pure) validator instead of spending a cold start compiling it again (with custom
+  formats, the same generated validator bound to that function's own format functions).
 - One container per function: invoking a function from inside its own invocation (recursion
   through a synchronous hook) is refused instead of starting a second container.
 - Single-threaded: invoke only from the thread that created the runtime.
