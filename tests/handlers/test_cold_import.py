@@ -23,7 +23,8 @@ HANDLERS = ("inventory.handler", "audit.handler", "risk_scorer.handler", "kafka_
 UNUSED_LIBRARIES = ("requests", "httpx", "sqlite3", "psycopg2", "pymongo", "pynamodb")
 # Loaded on first use, never at import: fastjsonschema comes with the first generated schema
 # validator a function needs (tests/handlers/test_schema_validators.py checks that path).
-DEFERRED_MODULES = ("fastjsonschema",)
+# Powertools' LambdaContext class is only named in annotations (the runtime passes its own).
+DEFERRED_MODULES = ("fastjsonschema", "aws_lambda_powertools.utilities.typing")
 
 _PROBE = """
 import json, sys
