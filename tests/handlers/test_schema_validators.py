@@ -63,6 +63,8 @@ def test_generated_validators_are_in_sync_with_the_schemas() -> None:
         assert (folder / name).read_text(encoding="utf-8") == text, (
             f"{name} is stale: run `make validators`"
         )
+    # And no exception spells out its definition: each is a module constant
+    assert not [name for name, text in expected.items() if "definition={" in text]
     # And every schema has its module
     assert {validation.validator_module(t) + ".py" for t in SCHEMAS} <= set(expected)
 
