@@ -191,9 +191,21 @@ def assumptions(report: Report) -> list[str]:
         a["xray_note"],
         a["xray_upstream_note"],
         a["kms_note"],
+        custom_metrics(report.design),
         a["custom_metrics_note"],
         a["dynamodb"]["note"],
         a["note"],
         "No failures: no retries, redeliveries or dead-letter traffic.",
     ]
     return lines
+
+
+def custom_metrics(design: Estimate) -> str:
+    """The custom metrics counted, per service, as read from the functions' code."""
+    by_service: dict[str, list[str]] = {}
+    for service, name in sorted(design.metrics):
+        by_service.setdefault(service, []).append(name)
+    if not by_service:
+        return "Custom metrics: none read from the functions' code."
+    listed = "; ".join(f"{service}: {', '.join(names)}" for service, names in by_service.items())
+    return f"Custom metrics read from the functions' code ({len(design.metrics)}): {listed}."
