@@ -253,7 +253,11 @@ class _Bill:
         receives = deletes = idle = 0.0
         for consumer in self.flow.consumers.values():
             received = consumer.received * n
-            fill = batch_fill(received / self.month_s, consumer.batch_size, consumer.window_s)
+            # Lambda reads an SQS queue with several batches at a time (5, down to 2 when
+            # traffic is low): each gathers its share of the arrivals during the window.
+            pollers = float(assumptions["sqs_pollers"]) if consumer.kind == "esm" else 1.0
+            rate = received / self.month_s / pollers
+            fill = batch_fill(rate, consumer.batch_size, consumer.window_s)
             batches = received / fill
             receives += batches
             deletes += batches
