@@ -371,13 +371,18 @@ class _Bill:
 
     def _logs(self) -> None:
         assumptions = self.prices.assumptions
-        per_invocation = float(assumptions["platform_log_bytes_per_invocation"]) + float(
-            assumptions["emf_log_bytes_per_invocation"]
-        )
+        platform = float(assumptions["platform_log_bytes_per_invocation"])
         for use in self.functions.values():
             if not use.invocations:
                 continue
-            app = float(self.prices.function_assumption(use.label)["app_log_bytes_per_record"])
+            guess = self.prices.function_assumption(use.label)
+            app = float(guess["app_log_bytes_per_record"])
+            emf = float(
+                guess.get(
+                    "emf_log_bytes_per_invocation", assumptions["emf_log_bytes_per_invocation"]
+                )
+            )
+            per_invocation = platform + emf
             ingested = (use.invocations * per_invocation + use.records * app) / GB
             self.add("CloudWatch Logs", f"{use.label} ingestion", ingested, "logs.ingestion")
             days = use.log_retention_days

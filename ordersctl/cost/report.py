@@ -177,10 +177,12 @@ def assumptions(report: Report) -> list[str]:
         f"Order mix from {mix.source}: " + mix.text(),
     ]
     for label, guess in a["functions"].items():
+        emf = guess.get("emf_log_bytes_per_invocation", a["emf_log_bytes_per_invocation"])
         lines.append(
             f"Function {label}: {guess['ms_per_invocation']} ms per invocation + "
             f"{guess['ms_per_record']} ms per record, {guess['app_log_bytes_per_record']} B "
-            f"of application log per record. {guess['note']}"
+            f"of application log per record, {emf} B of EMF metrics per invocation. "
+            f"{guess['note']}"
         )
     lines += [
         f"Cold starts: {a['cold_start_share']:.0%} of invocations, {a['init_ms']} ms each. "
