@@ -49,8 +49,9 @@ format: $(VENV_STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Both cores (pytest-xdist); the tests that share the Kafka broker share a worker (loadgroup).
 test: setup lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadgroup
 
 # synth and demo need only the app's venv and the CDK CLI; checkov (.venv-checkov) is for make test.
 synth: $(VENV_STAMP) $(NODE_STAMP)
