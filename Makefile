@@ -53,9 +53,9 @@ format: $(VENV_STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# Both cores (pytest-xdist); the tests that share the Kafka broker share a worker (loadgroup).
+# Every core (pytest-xdist); each worker is a pytest session (tests/conftest.py shares the synths).
 test: setup lint
-	$(PY) -m pytest -n auto --dist loadgroup
+	$(PY) -m pytest -n auto
 
 # synth and demo need only the app's venv and the CDK CLI; checkov (.venv-checkov) is for make test.
 synth: $(VENV_STAMP) $(NODE_STAMP)

@@ -136,16 +136,6 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist with --dist loadgroup, every test that uses the Kafka broker runs on
-    one worker: one broker and one Kafka-keyed synth per run, as without xdist."""
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    for item in items:
-        if "kafka_broker" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("kafka"))
-
-
 @pytest.fixture(scope="session")
 def kafka_broker() -> Iterator[Any]:
     """A Tansu broker (ordersctl kafka broker's) on a free port, in memory, for the session."""
