@@ -32,6 +32,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+from localbus._patterns_codegen import generate_match
 from localbus._patterns_compile import (
     InvalidPatternError,
     compile_subrules,
@@ -110,9 +111,16 @@ class _LRU(Generic[K, V]):
 
 
 class CompiledPattern:
-    """An event pattern parsed once: sub-rules (one per ``$or`` way) of field matchers."""
+    """An event pattern parsed once: sub-rules (one per ``$or`` way) of field matchers.
 
-    __slots__ = ("_only_subrule", "_paths", "_subrules", "canonical")
+    ``matches(event)``: whether the event (a dict or JSON text) matches. It is a function
+    generated for this pattern (``_patterns_codegen``) when the pattern is not too big for it;
+    ``_interpreted_matches`` answers otherwise, and both fall back on ``_general_matches``.
+    """
+
+    __slots__ = ("_only_subrule", "_paths", "_subrules", "canonical", "matches")
+
+    matches: Callable[[dict[str, Any] | str], bool]
 
     def __init__(
         self,
@@ -124,7 +132,7 @@ class CompiledPattern:
         self._paths = paths
         self._subrules = subrules
         # A pattern without "$or" (the usual case): its fields, to be tried without collecting
-        # their values first (see matches).
+        # their values first (see _interpreted_matches).
         self._only_subrule = (
             tuple(
                 (
@@ -138,13 +146,18 @@ class CompiledPattern:
             if len(subrules) == 1
             else None
         )
+        # The general path as a function of the event alone, holding no reference to self.
+        general = functools.partial(_general_matches, paths, subrules)
+        self.matches = generate_match(paths, subrules, general, _load_event) or (
+            self._interpreted_matches
+        )
 
     @property
     def field_names(self) -> tuple[str, ...]:
         """The dotted names of the event fields the pattern looks at."""
         return tuple(path.name for path in self._paths)
 
-    def matches(self, event: dict[str, Any] | str) -> bool:
+    def _interpreted_matches(self, event: dict[str, Any] | str) -> bool:
         if event.__class__ is not dict:
             event = _load_event(event)
         only = self._only_subrule
@@ -160,34 +173,45 @@ class CompiledPattern:
                     return False
             else:
                 return True
-        found: list[tuple[list[Value], bool] | None] = [None] * len(self._paths)
-        for subrule in self._subrules:  # noqa: SIM110 - hot path, a loop beats any()
-            if self._subrule_matches(subrule, event, found):
-                return True
-        return False
+        return _general_matches(self._paths, self._subrules, event)
 
-    def _subrule_matches(
-        self,
-        subrule: list[tuple[int, FieldMatcher]],
-        event: dict[str, Any],
-        found: list[tuple[list[Value], bool] | None],
-    ) -> bool:
-        in_arrays: list[tuple[FieldMatcher, list[Value]]] | None = None
-        for index, matcher in subrule:
-            entry = found[index]
-            if entry is None:
-                entry = found[index] = self._paths[index].values(event)
-            values, constrained = entry
-            if constrained:
-                if in_arrays is None:
-                    in_arrays = []
-                in_arrays.append((matcher, values))
-            elif not free_field_matches(matcher, values):
-                return False
-        return in_arrays is None or consistent_fields_match(in_arrays)
+    def _general_matches(self, event: dict[str, Any]) -> bool:
+        """The general path alone: every field's values collected, array consistency kept."""
+        return _general_matches(self._paths, self._subrules, event)
 
     def __repr__(self) -> str:
         return f"CompiledPattern({self.canonical})"
+
+
+def _general_matches(
+    paths: list[FieldPath], subrules: list[list[tuple[int, FieldMatcher]]], event: dict[str, Any]
+) -> bool:
+    found: list[tuple[list[Value], bool] | None] = [None] * len(paths)
+    for subrule in subrules:  # noqa: SIM110 - hot path, a loop beats any()
+        if _subrule_matches(paths, subrule, event, found):
+            return True
+    return False
+
+
+def _subrule_matches(
+    paths: list[FieldPath],
+    subrule: list[tuple[int, FieldMatcher]],
+    event: dict[str, Any],
+    found: list[tuple[list[Value], bool] | None],
+) -> bool:
+    in_arrays: list[tuple[FieldMatcher, list[Value]]] | None = None
+    for index, matcher in subrule:
+        entry = found[index]
+        if entry is None:
+            entry = found[index] = paths[index].values(event)
+        values, constrained = entry
+        if constrained:
+            if in_arrays is None:
+                in_arrays = []
+            in_arrays.append((matcher, values))
+        elif not free_field_matches(matcher, values):
+            return False
+    return in_arrays is None or consistent_fields_match(in_arrays)
 
 
 _by_canonical: _LRU[str, CompiledPattern] = _LRU(CACHE_SIZE)
