@@ -64,6 +64,7 @@ __all__ = [
 ]
 
 CACHE_SIZE = 1024
+GENERATE_AFTER = 1000  # matches of one compiled pattern before its match function is generated
 
 InvalidPatternError.__module__ = __name__
 
@@ -113,12 +114,21 @@ class _LRU(Generic[K, V]):
 class CompiledPattern:
     """An event pattern parsed once: sub-rules (one per ``$or`` way) of field matchers.
 
-    ``matches(event)``: whether the event (a dict or JSON text) matches. It is a function
-    generated for this pattern (``_patterns_codegen``) when the pattern is not too big for it;
-    ``_interpreted_matches`` answers otherwise, and both fall back on ``_general_matches``.
+    ``matches(event)``: whether the event (a dict or JSON text) matches. After
+    ``GENERATE_AFTER`` matches it is a function generated for this pattern
+    (``_patterns_codegen``), unless the pattern is too big for one; ``_interpreted_matches``
+    answers until then, and both fall back on ``_general_matches``.
     """
 
-    __slots__ = ("_only_subrule", "_paths", "_subrules", "canonical", "matches")
+    __slots__ = (
+        "_general",
+        "_matched",
+        "_only_subrule",
+        "_paths",
+        "_subrules",
+        "canonical",
+        "matches",
+    )
 
     matches: Callable[[dict[str, Any] | str], bool]
 
@@ -147,15 +157,30 @@ class CompiledPattern:
             else None
         )
         # The general path as a function of the event alone, holding no reference to self.
-        general = functools.partial(_general_matches, paths, subrules)
-        self.matches = generate_match(paths, subrules, general, _load_event) or (
-            self._interpreted_matches
-        )
+        self._general = functools.partial(_general_matches, paths, subrules)
+        self._matched = 0
+        self.matches = self._counted_matches
 
     @property
     def field_names(self) -> tuple[str, ...]:
         """The dotted names of the event fields the pattern looks at."""
         return tuple(path.name for path in self._paths)
+
+    def _generate(self) -> Callable[[dict[str, Any] | str], bool]:
+        """Generate the pattern's match function now (``matches`` from then on) and return it;
+        ``_interpreted_matches`` if the pattern is too big for one."""
+        generated = generate_match(self._paths, self._subrules, self._general, _load_event)
+        self.matches = generated or self._interpreted_matches
+        return self.matches
+
+    def _counted_matches(self, event: dict[str, Any] | str) -> bool:
+        # Compiling the source costs about 1 ms, what 2,000 matches save: a pattern matched only
+        # a few times (validated, tried once, a small run) never pays it. Threads racing here at
+        # worst generate the function twice.
+        self._matched += 1
+        if self._matched >= GENERATE_AFTER:
+            self._generate()
+        return self._interpreted_matches(event)
 
     def _interpreted_matches(self, event: dict[str, Any] | str) -> bool:
         if event.__class__ is not dict:

@@ -161,12 +161,18 @@ def test_the_generated_function_answers_as_the_general_path(
         return
     values = _literals(pattern)
     event_list = [data.draw(events)] + [_event_like(data.draw, pattern, values) for _ in range(3)]
-    assert compiled.matches.__name__ == "match"
     for event in event_list:
-        # When an event is matched by it, by the interpreted walk and by the general path
+        # When an event is matched by the interpreted walk, the generated function and the
+        # general path
         expected = compiled._general_matches(event)
+        assert compiled.matches(event) is expected, (pattern, event)  # not generated yet
+    generated = compiled._generate()
+    assert generated.__name__ == "match"
+    assert compiled.matches is generated
+    for event in event_list:
         # Then all agree, as do matches(dict, ...) through the cache and the event as JSON text
-        assert compiled.matches(event) is expected, (pattern, event)
+        expected = compiled._general_matches(event)
+        assert generated(event) is expected, (pattern, event)
         assert compiled._interpreted_matches(event) is expected, (pattern, event)
         assert matches(pattern, event) is expected, (pattern, event)
         assert compiled.matches(json.dumps(event)) is expected, (pattern, event)
@@ -180,7 +186,7 @@ def test_a_pattern_too_big_to_generate_is_interpreted(event: dict[str, Any]) -> 
     pattern["a"] = [{"anything-but": "x"}]
     compiled = compile_pattern(pattern)
     # When matched / Then the interpreted walk answers, as the general path does
-    assert compiled.matches == compiled._interpreted_matches
+    assert compiled._generate() == compiled._interpreted_matches
     assert compiled.matches(event) is compiled._general_matches(event)
 
 
@@ -265,6 +271,7 @@ def test_every_single_term_on_every_leaf_value() -> None:
             {"b": ["q"], "$or": [{"a": [term]}, {"c": {"d": [term]}}]},
         ):
             compiled = compile_pattern(pattern)
+            generated = compiled._generate()
             for leaf in LEAVES:
                 for event in (
                     {"a": leaf},
@@ -276,4 +283,21 @@ def test_every_single_term_on_every_leaf_value() -> None:
                 ):
                     # When matched by the generated function / Then as by the general path
                     expected = compiled._general_matches(event)
-                    assert compiled.matches(event) is expected, (pattern, event)
+                    assert generated(event) is expected, (pattern, event)
+
+
+def test_the_function_is_generated_after_enough_matches() -> None:
+    # Given a pattern compiled afresh
+    patterns.clear_cache()
+    pattern = {"source": [{"prefix": "com.example."}], "detail": {"total": [{"numeric": [">", 5]}]}}
+    compiled = compile_pattern(pattern)
+    events = [{"source": "com.example.orders", "detail": {"total": t}} for t in (1, 10)]
+    # When it is matched fewer times than GENERATE_AFTER / Then it is interpreted, not generated
+    for n in range(patterns.GENERATE_AFTER - 1):
+        assert matches(pattern, events[n % 2]) is bool(n % 2)
+    assert compiled.matches == compiled._counted_matches
+    # When matched once more / Then its function is generated and answers from then on
+    assert matches(pattern, events[0]) is False
+    assert compiled.matches.__name__ == "match"
+    assert [compiled.matches(event) for event in events] == [False, True]
+    patterns.clear_cache()
