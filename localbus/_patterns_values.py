@@ -263,14 +263,25 @@ class FieldMatcher:
 
     ``absent_ok``: the field may be missing (``{"exists": false}``).
     ``needs_value``: some term matches present values; ``test(value)`` says whether one does.
+    ``shape``: for the common kinds of ``test``, what it checks, so that generated code can test
+    a value in line (``_patterns_codegen``): ("strings", frozenset) for exact strings only,
+    ("affix", strings, prefixes, suffixes), ("range", NumericRange) for one numeric range only,
+    ("not-strings", frozenset) for one anything-but of strings only; None for any other.
     """
 
-    __slots__ = ("absent_ok", "needs_value", "test")
+    __slots__ = ("absent_ok", "needs_value", "shape", "test")
 
-    def __init__(self, absent_ok: bool, needs_value: bool, test: Predicate) -> None:
+    def __init__(
+        self,
+        absent_ok: bool,
+        needs_value: bool,
+        test: Predicate,
+        shape: tuple[Any, ...] | None = None,
+    ) -> None:
         self.absent_ok = absent_ok
         self.needs_value = needs_value
         self.test = test
+        self.shape = shape
 
 
 def build_field_matcher(terms: Iterable[Term]) -> FieldMatcher:
@@ -284,6 +295,8 @@ def build_field_matcher(terms: Iterable[Term]) -> FieldMatcher:
     string_tests: list[Predicate] = []
     number_tests: list[Callable[[float], bool]] = []
     any_tests: list[Predicate] = []  # anything-but: may accept values of any type
+    ranges: list[NumericRange] = []  # the numeric terms, and the anything-but of strings,
+    anything_but: list[tuple[str, Any]] = []  # for FieldMatcher.shape
     absent_ok = exists = False
     value_terms = 0
 
@@ -321,13 +334,16 @@ def build_field_matcher(terms: Iterable[Term]) -> FieldMatcher:
             string_tests.append(arg.fullmatch)
         elif kind == NUMERIC:
             number_tests.append(_range_test(arg))
+            ranges.append(arg)
         elif kind == CIDR:
             string_tests.append(_cidr_predicate(*arg))
         else:
             any_tests.append(_anything_but_predicate(kind, arg))
+            if kind == ANYTHING_BUT_STRINGS:
+                anything_but.append((kind, arg))
 
     if exists:
-        return FieldMatcher(absent_ok, True, lambda v: True)
+        return FieldMatcher(absent_ok, True, lambda v: True, ("any",))
     if not value_terms:
         return FieldMatcher(absent_ok, False, lambda v: False)
     only_plain_strings = not (
@@ -335,19 +351,21 @@ def build_field_matcher(terms: Iterable[Term]) -> FieldMatcher:
     ) and not (number_tests or any_tests)
     if strings and only_plain_strings:
         frozen = frozenset(strings)
-        return FieldMatcher(absent_ok, True, lambda v: v.__class__ is str and v in frozen)
+        return FieldMatcher(
+            absent_ok, True, lambda v: v.__class__ is str and v in frozen, ("strings", frozen)
+        )
     # Two more common shapes get a test of their own; each answers as _general_test would,
     # whose other branches cannot return True for these terms.
     if (prefixes or suffixes) and not (
         ips or numbers or number_texts or literals or string_tests or number_tests or any_tests
     ):
-        return FieldMatcher(
-            absent_ok,
-            True,
-            _string_affix_test(frozenset(strings), tuple(prefixes), tuple(suffixes)),
-        )
+        affixes = (frozenset(strings), tuple(prefixes), tuple(suffixes))
+        return FieldMatcher(absent_ok, True, _string_affix_test(*affixes), ("affix", *affixes))
     if len(any_tests) == 1 and value_terms == 1:  # one anything-but and nothing else
-        return FieldMatcher(absent_ok, True, any_tests[0])
+        shape = ("not-strings", frozenset(anything_but[0][1])) if anything_but else None
+        return FieldMatcher(absent_ok, True, any_tests[0], shape)
+    # One numeric range and nothing else: the general test, and a shape to inline it.
+    range_shape = ("range", ranges[0]) if len(ranges) == 1 and value_terms == 1 else None
     return FieldMatcher(
         absent_ok,
         True,
@@ -363,6 +381,7 @@ def build_field_matcher(terms: Iterable[Term]) -> FieldMatcher:
             number_tests,
             any_tests,
         ),
+        range_shape,
     )
 
 

@@ -9,7 +9,8 @@
   number, got [">"]``.
 - ``compile_pattern(pattern)``: a ``CompiledPattern`` whose ``.matches(event)`` skips the
   pattern look-up. Compiled patterns are kept in a bounded LRU cache keyed by the pattern's
-  canonical JSON, so a pattern seen before is never parsed again.
+  canonical JSON, so a pattern seen before is never parsed again; a dict pattern is found there
+  by its ``marshal`` bytes, JSON text by the text (two more bounded LRU maps in front).
 
 Semantics, each checked against Event Ruler's source and tests and the EventBridge user guide:
 matching is on leaf values; every field in the pattern must match (AND) and any value listed
@@ -28,8 +29,10 @@ import json
 import marshal
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+from localbus._patterns_codegen import generate_match
 from localbus._patterns_compile import (
     InvalidPatternError,
     compile_subrules,
@@ -61,6 +64,7 @@ __all__ = [
 ]
 
 CACHE_SIZE = 1024
+GENERATE_AFTER = 1000  # matches of one compiled pattern before its match function is generated
 
 InvalidPatternError.__module__ = __name__
 
@@ -108,9 +112,25 @@ class _LRU(Generic[K, V]):
 
 
 class CompiledPattern:
-    """An event pattern parsed once: sub-rules (one per ``$or`` way) of field matchers."""
+    """An event pattern parsed once: sub-rules (one per ``$or`` way) of field matchers.
 
-    __slots__ = ("_only_subrule", "_paths", "_subrules", "canonical")
+    ``matches(event)``: whether the event (a dict or JSON text) matches. After
+    ``GENERATE_AFTER`` matches it is a function generated for this pattern
+    (``_patterns_codegen``), unless the pattern is too big for one; ``_interpreted_matches``
+    answers until then, and both fall back on ``_general_matches``.
+    """
+
+    __slots__ = (
+        "_general",
+        "_matched",
+        "_only_subrule",
+        "_paths",
+        "_subrules",
+        "canonical",
+        "matches",
+    )
+
+    matches: Callable[[dict[str, Any] | str], bool]
 
     def __init__(
         self,
@@ -122,7 +142,7 @@ class CompiledPattern:
         self._paths = paths
         self._subrules = subrules
         # A pattern without "$or" (the usual case): its fields, to be tried without collecting
-        # their values first (see matches).
+        # their values first (see _interpreted_matches).
         self._only_subrule = (
             tuple(
                 (
@@ -136,13 +156,33 @@ class CompiledPattern:
             if len(subrules) == 1
             else None
         )
+        # The general path as a function of the event alone, holding no reference to self.
+        self._general = functools.partial(_general_matches, paths, subrules)
+        self._matched = 0
+        self.matches = self._counted_matches
 
     @property
     def field_names(self) -> tuple[str, ...]:
         """The dotted names of the event fields the pattern looks at."""
         return tuple(path.name for path in self._paths)
 
-    def matches(self, event: dict[str, Any] | str) -> bool:
+    def _generate(self) -> Callable[[dict[str, Any] | str], bool]:
+        """Generate the pattern's match function now (``matches`` from then on) and return it;
+        ``_interpreted_matches`` if the pattern is too big for one."""
+        generated = generate_match(self._paths, self._subrules, self._general, _load_event)
+        self.matches = generated or self._interpreted_matches
+        return self.matches
+
+    def _counted_matches(self, event: dict[str, Any] | str) -> bool:
+        # Compiling the source costs about 1 ms, what 2,000 matches save: a pattern matched only
+        # a few times (validated, tried once, a small run) never pays it. Threads racing here at
+        # worst generate the function twice.
+        self._matched += 1
+        if self._matched >= GENERATE_AFTER:
+            self._generate()
+        return self._interpreted_matches(event)
+
+    def _interpreted_matches(self, event: dict[str, Any] | str) -> bool:
         if event.__class__ is not dict:
             event = _load_event(event)
         only = self._only_subrule
@@ -158,39 +198,72 @@ class CompiledPattern:
                     return False
             else:
                 return True
-        found: list[tuple[list[Value], bool] | None] = [None] * len(self._paths)
-        for subrule in self._subrules:  # noqa: SIM110 - hot path, a loop beats any()
-            if self._subrule_matches(subrule, event, found):
-                return True
-        return False
+        return _general_matches(self._paths, self._subrules, event)
 
-    def _subrule_matches(
-        self,
-        subrule: list[tuple[int, FieldMatcher]],
-        event: dict[str, Any],
-        found: list[tuple[list[Value], bool] | None],
-    ) -> bool:
-        in_arrays: list[tuple[FieldMatcher, list[Value]]] | None = None
-        for index, matcher in subrule:
-            entry = found[index]
-            if entry is None:
-                entry = found[index] = self._paths[index].values(event)
-            values, constrained = entry
-            if constrained:
-                if in_arrays is None:
-                    in_arrays = []
-                in_arrays.append((matcher, values))
-            elif not free_field_matches(matcher, values):
-                return False
-        return in_arrays is None or consistent_fields_match(in_arrays)
+    def _general_matches(self, event: dict[str, Any]) -> bool:
+        """The general path alone: every field's values collected, array consistency kept."""
+        return _general_matches(self._paths, self._subrules, event)
 
     def __repr__(self) -> str:
         return f"CompiledPattern({self.canonical})"
 
 
+def _general_matches(
+    paths: list[FieldPath], subrules: list[list[tuple[int, FieldMatcher]]], event: dict[str, Any]
+) -> bool:
+    found: list[tuple[list[Value], bool] | None] = [None] * len(paths)
+    for subrule in subrules:  # noqa: SIM110 - hot path, a loop beats any()
+        if _subrule_matches(paths, subrule, event, found):
+            return True
+    return False
+
+
+def _subrule_matches(
+    paths: list[FieldPath],
+    subrule: list[tuple[int, FieldMatcher]],
+    event: dict[str, Any],
+    found: list[tuple[list[Value], bool] | None],
+) -> bool:
+    in_arrays: list[tuple[FieldMatcher, list[Value]]] | None = None
+    for index, matcher in subrule:
+        entry = found[index]
+        if entry is None:
+            entry = found[index] = paths[index].values(event)
+        values, constrained = entry
+        if constrained:
+            if in_arrays is None:
+                in_arrays = []
+            in_arrays.append((matcher, values))
+        elif not free_field_matches(matcher, values):
+            return False
+    return in_arrays is None or consistent_fields_match(in_arrays)
+
+
 _by_canonical: _LRU[str, CompiledPattern] = _LRU(CACHE_SIZE)
 _by_text: _LRU[str, CompiledPattern] = _LRU(CACHE_SIZE)
 _MARSHAL_VERSION = 2  # binary floats, and no back-references, so equal content gives equal bytes
+
+
+def _compiled_of_marshal(key: bytes) -> CompiledPattern:
+    """The compiled form of the dict pattern whose marshal bytes are ``key``.
+
+    ``marshal.dumps`` writes a pattern several times faster than ``json.dumps``, and it is
+    exact: marshal accepts only the exact built-in types (a subclass of str, int, float, dict
+    or list is refused, so no custom ``__eq__``, ``__repr__`` or ``items()`` can pass for
+    another value), keeps dict order and tells True from 1, 1 from 1.0 and 0.0 from -0.0
+    (floats are written bit for bit), and ``marshal.loads`` rebuilds the same tree from the
+    bytes: the canonical JSON, and so the compiled pattern, is a function of the bytes.
+    """
+    return _compile_cached(None, _canonical(marshal.loads(key)))
+
+
+def _marshal_cache(size: int) -> Callable[[bytes], CompiledPattern]:
+    # functools.lru_cache is C-implemented and thread-safe, and keeps no errors: one look-up
+    # from a dict pattern's bytes to its compiled form, in front of _by_canonical as _by_text is.
+    return functools.lru_cache(maxsize=size)(_compiled_of_marshal)
+
+
+_by_marshal = _marshal_cache(CACHE_SIZE)
 
 
 def compile_pattern(pattern: dict[str, Any] | str | CompiledPattern) -> CompiledPattern:
@@ -204,15 +277,17 @@ def compile_pattern(pattern: dict[str, Any] | str | CompiledPattern) -> Compiled
             compiled = _compile_cached(parsed, _canonical_of_parsed_text(parsed))
             _by_text.put(pattern, compiled)
         return compiled
-    # On a miss, compile what the JSON says (tuples are arrays, keys are strings), so that two
-    # Python objects with one canonical form can never compile differently.
-    return _compile_cached(None, _canonical_of_dict(pattern))
+    return _compiled_of_dict(pattern)
 
 
 def matches(pattern: dict[str, Any] | str | CompiledPattern, event: dict[str, Any] | str) -> bool:
     """Whether ``event`` matches ``pattern``; raises InvalidPatternError for a bad pattern."""
-    if pattern.__class__ is dict:  # the common case, one call less
-        return _compile_cached(None, _canonical_of_dict(pattern)).matches(event)
+    if pattern.__class__ is dict:  # the common case: _compiled_of_dict inlined
+        try:
+            key = _marshal_dumps(pattern, _MARSHAL_VERSION)
+        except ValueError:  # a type marshal refuses, a cycle, or nesting too deep for it
+            return _compile_cached(None, _canonical(pattern)).matches(event)
+        return _by_marshal(key).matches(event)
     return compile_pattern(pattern).matches(event)
 
 
@@ -224,14 +299,15 @@ def validate(pattern: dict[str, Any] | str) -> None:
 def clear_cache() -> None:
     _by_canonical.clear()
     _by_text.clear()
-    _canonical_of_marshal.cache_clear()
+    _by_marshal.cache_clear()
 
 
 def cache_info() -> dict[str, int]:
     return {
         "size": len(_by_canonical),
         "max_size": CACHE_SIZE,
-        "hits": _by_canonical.hits + _by_text.hits,
+        # Each look-up counts once: a hit in whichever cache answered, or a compilation.
+        "hits": _by_canonical.hits + _by_text.hits + _by_marshal.cache_info().hits,
         "misses": _by_canonical.misses,
     }
 
@@ -244,30 +320,21 @@ def _canonical_of_parsed_text(pattern: Any) -> str:
     return _canonical(pattern)
 
 
-def _canonical_of_dict(pattern: Any) -> str:
-    """``_canonical(pattern)``, found by the pattern's marshal bytes when seen before.
+def _compiled_of_dict(pattern: Any) -> CompiledPattern:
+    """The compiled form of a dict pattern, found by its marshal bytes when seen before.
 
-    Serialising the pattern to JSON on every call was most of the cost of ``matches(dict, ...)``;
-    marshal writes the same tree several times faster. It is exact: marshal accepts only the
-    exact built-in types (a subclass of str, int, float, dict or list is refused, so no custom
-    ``__eq__``, ``__repr__`` or ``items()`` can pass for another value), keeps dict order and
-    tells True from 1, 1 from 1.0 and 0.0 from -0.0 (floats are written bit for bit), and
-    ``marshal.loads`` rebuilds the same tree from the bytes: the canonical JSON is a function of
-    the bytes. Anything marshal refuses (subclasses, cycles, deep nesting) takes the JSON path.
+    On a miss, what the JSON says is compiled (tuples are arrays, keys are strings), so that two
+    Python objects with one canonical form can never compile differently. Anything marshal
+    refuses (subclasses, cycles, deep nesting) takes the JSON path.
     """
     try:
-        key = marshal.dumps(pattern, _MARSHAL_VERSION)
+        key = _marshal_dumps(pattern, _MARSHAL_VERSION)
     except ValueError:  # a type marshal refuses, a cycle, or nesting too deep for it
-        return _canonical(pattern)
-    try:
-        return _canonical_of_marshal(key)
-    except InvalidPatternError:
-        return _canonical(pattern)  # not JSON: the error as the pattern itself gives it
+        return _compile_cached(None, _canonical(pattern))
+    return _by_marshal(key)
 
 
-@functools.lru_cache(maxsize=CACHE_SIZE)  # C-implemented and thread-safe; errors are not kept
-def _canonical_of_marshal(key: bytes) -> str:
-    return _canonical(marshal.loads(key))
+_marshal_dumps = marshal.dumps
 
 
 def _canonical(pattern: Any) -> str:

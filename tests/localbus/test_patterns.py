@@ -486,6 +486,7 @@ def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a cache of 3 entries
     monkeypatch.setattr(patterns, "_by_canonical", patterns._LRU(3))
     monkeypatch.setattr(patterns, "_by_text", patterns._LRU(3))
+    monkeypatch.setattr(patterns, "_by_marshal", patterns._marshal_cache(3))
     calls: list[str] = []
     real_build = patterns._build_compiled
     monkeypatch.setattr(
@@ -602,11 +603,13 @@ def test_patterns_without_or_answer_as_the_general_path_does() -> None:
     ]
     for pattern in single:
         compiled = compile_pattern(pattern)
-        general = CompiledPattern(compiled.canonical, compiled._paths, compiled._subrules)
-        general._only_subrule = None  # the path every event took before
+        generated = compiled._generate()
         for event in events:
-            # When matched both ways / Then the answers are the same
-            assert compiled.matches(event) is general.matches(event), (pattern, event)
+            # When matched each way (the generated function, the interpreted field-by-field
+            # walk, and the general path every event took before) / Then the answers are the same
+            expected = compiled._general_matches(event)
+            assert generated(event) is expected, (pattern, event)
+            assert compiled._interpreted_matches(event) is expected, (pattern, event)
 
 
 def test_numeric_range_tests_agree_with_the_range_at_and_around_its_bounds() -> None:
@@ -650,3 +653,29 @@ def test_ipv4_addresses_are_recognised_exactly_as_rulers_regex_says() -> None:
     for text in texts:
         # When its IP key is taken / Then it is what the regex-based reading gives
         assert ip_key(text) == reference(text), text
+
+
+def test_cache_info_counts_one_hit_or_miss_per_look_up() -> None:
+    # Given an empty cache
+    patterns.clear_cache()
+    pattern = {"source": ["com.example.orders"]}
+    # When a dict pattern is matched three times, then a tuple copy, then as JSON text twice
+    for _ in range(3):
+        matches(pattern, ORDER_CREATED)
+    matches({"source": ("com.example.orders",)}, ORDER_CREATED)
+    for _ in range(2):
+        matches(json.dumps(pattern), ORDER_CREATED)
+    # Then one compilation (a miss) and a hit for every other look-up, whichever cache answered
+    assert patterns.cache_info() == {
+        "size": 1,
+        "max_size": patterns.CACHE_SIZE,
+        "hits": 5,
+        "misses": 1,
+    }
+    patterns.clear_cache()
+    assert patterns.cache_info() == {
+        "size": 0,
+        "max_size": patterns.CACHE_SIZE,
+        "hits": 0,
+        "misses": 0,
+    }
