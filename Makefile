@@ -54,8 +54,10 @@ format: $(VENV_STAMP)
 	$(VENV)/bin/ruff format .
 
 # Every core (pytest-xdist); each worker is a pytest session (tests/conftest.py shares the synths).
+# --dist loadfile keeps a file's tests on one worker, so a module fixture (simulate's 2,000
+# orders, a Kafka broker) runs once, not once per worker.
 test: setup lint
-	$(PY) -m pytest -n auto
+	$(PY) -m pytest -n auto --dist loadfile
 
 # synth and demo need only the app's venv and the CDK CLI; checkov (.venv-checkov) is for make test.
 synth: $(VENV_STAMP) $(NODE_STAMP)
