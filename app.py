@@ -37,11 +37,13 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) 
     """The app with one stack, ``OrderEvents-<stage>``; raises ConfigError on bad stage config."""
     merged = {**cdk_json_context(), **(context or {})}
     app = cdk.App(context=merged, outdir=outdir)
-    # Under the CLI, `-c key=value` wins over what we pass: read the effective values back.
-    effective = {key: app.node.try_get_context(key) for key in ("stage", "stages")}
+    # Under the CLI, `-c key=value` wins over what we pass: read the effective values back, in
+    # one jsii call (the app is the root, so this is what try_get_context would give per key).
+    context_now = app.node.get_all_context()
+    effective = {key: context_now.get(key) for key in ("stage", "stages")}
     selected = {key: value for key, value in effective.items() if value is not None}
     # Any stage key at the top level (`-c opsEmail=...`) overrides the selected stage's value.
-    overrides = {key: app.node.try_get_context(key) for key in stage_keys()}
+    overrides = {key: context_now.get(key) for key in stage_keys()}
     selected.update({key: value for key, value in overrides.items() if value is not None})
     config = load_stage_config(selected)
     stack = OrderEventsStack(app, f"{STACK_ID_PREFIX}-{config.name}", config=config)
