@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aws_cdk import CfnResource, Duration, RemovalPolicy
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
@@ -29,13 +31,29 @@ LOGS_DEFAULT_ENCRYPTION = (
 )
 
 
-def checkov_skip(construct: Construct, check_id: str, reason: str) -> None:
-    """Record on the resource itself why a checkov check does not apply to it."""
+# jsii references of the resources whose "checkov" metadata is written: each is written once,
+# whole, so no jsii call reads it back (each CDK call is a round trip to jsii's node process).
+_CHECKOV_WRITTEN: set[str] = set()
+
+
+def checkov_skips(construct: Construct, skips: Mapping[str, str]) -> None:
+    """Record on the resource itself why checkov checks (id: reason) do not apply to it.
+
+    Give all of a resource's skips in one call: a second call for the same resource raises.
+    """
     target = construct if isinstance(construct, CfnResource) else construct.node.default_child
     assert isinstance(target, CfnResource), f"{construct.node.path} has no CloudFormation resource"
-    checkov = target.get_metadata("checkov") or {"skip": []}
-    checkov["skip"].append({"id": check_id, "comment": reason})
-    target.add_metadata("checkov", checkov)
+    ref = target.__jsii_ref__.ref
+    if ref in _CHECKOV_WRITTEN:
+        raise ValueError(f"{target.node.path}: checkov skips already written; give them at once")
+    _CHECKOV_WRITTEN.add(ref)
+    skip = [{"id": check_id, "comment": reason} for check_id, reason in skips.items()]
+    target.add_metadata("checkov", {"skip": skip})
+
+
+def checkov_skip(construct: Construct, check_id: str, reason: str) -> None:
+    """Record on the resource itself why a checkov check does not apply to it."""
+    checkov_skips(construct, {check_id: reason})
 
 
 def is_production(config: StageConfig) -> bool:

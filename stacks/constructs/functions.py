@@ -49,7 +49,7 @@ from stacks.constants import (
     SERVICE_RISK_SCORER,
     SOURCE_INVENTORY,
 )
-from stacks.constructs.building_blocks import checkov_skip, dead_letter_queue, log_group
+from stacks.constructs.building_blocks import checkov_skips, dead_letter_queue, log_group
 from stacks.constructs.tables import OrderTables
 
 # The stage's X-Ray mode (stacks/config.py says what each records; docs/cost.md what it costs).
@@ -242,6 +242,5 @@ class OrderFunctions(Construct):
             },
             **async_invoke,
         )
-        for check_id, reason in FUNCTION_CHECKOV_SKIPS.items():
-            checkov_skip(function, check_id, reason)
+        checkov_skips(function, FUNCTION_CHECKOV_SKIPS)
         return function
