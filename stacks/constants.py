@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from aws_cdk import Duration
+from aws_cdk import Aws, Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
@@ -14,6 +14,12 @@ LAMBDA_ASSET_DIR: Final = PROJECT_ROOT / "lambdas"
 SCHEMAS_DIR: Final = PROJECT_ROOT / "schemas"
 # Kept out of the asset so its hash only changes when code or schemas change.
 LAMBDA_ASSET_EXCLUDES: Final = ("**/__pycache__", "**/*.pyc", "**/.pytest_cache", "**/tests")
+
+# aws-cdk-lib's pseudo-parameter tokens are static values: read once here, because each read of
+# Aws.ACCOUNT_ID from Python is a round trip to jsii's node process (same token every time).
+AWS_ACCOUNT_ID: Final = Aws.ACCOUNT_ID
+AWS_PARTITION: Final = Aws.PARTITION
+AWS_REGION: Final = Aws.REGION
 
 STACK_ID_PREFIX: Final = "OrderEvents"
 BUS_NAME_PREFIX: Final = "orders"

@@ -20,13 +20,12 @@ names, so the key does not depend on the resources that depend on it.
 
 from __future__ import annotations
 
-from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from stacks.config import StageConfig
-from stacks.constants import KMS_KEY_ADMIN_ACTIONS
+from stacks.constants import AWS_ACCOUNT_ID, AWS_PARTITION, AWS_REGION, KMS_KEY_ADMIN_ACTIONS
 from stacks.constructs.building_blocks import removal_policy_for
 
 EVENTS_PRINCIPAL = "events.amazonaws.com"
@@ -45,11 +44,11 @@ PIPE_CONTEXT_KEY = "kms:EncryptionContext:aws:pipes:arn"
 
 
 def bus_arn(bus_name: str) -> str:
-    return f"arn:{Aws.PARTITION}:events:{Aws.REGION}:{Aws.ACCOUNT_ID}:event-bus/{bus_name}"
+    return f"arn:{AWS_PARTITION}:events:{AWS_REGION}:{AWS_ACCOUNT_ID}:event-bus/{bus_name}"
 
 
 def pipe_arn(pipe_name: str) -> str:
-    return f"arn:{Aws.PARTITION}:pipes:{Aws.REGION}:{Aws.ACCOUNT_ID}:pipe/{pipe_name}"
+    return f"arn:{AWS_PARTITION}:pipes:{AWS_REGION}:{AWS_ACCOUNT_ID}:pipe/{pipe_name}"
 
 
 class EventEncryption(Construct):
@@ -59,7 +58,7 @@ class EventEncryption(Construct):
         self, scope: Construct, construct_id: str, *, config: StageConfig, bus_name: str
     ) -> None:
         super().__init__(scope, construct_id)
-        this_account = {"aws:SourceAccount": Aws.ACCOUNT_ID}
+        this_account = {"aws:SourceAccount": AWS_ACCOUNT_ID}
         self.key = kms.Key(
             self,
             "Key",

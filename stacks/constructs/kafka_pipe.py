@@ -10,7 +10,6 @@ as events from com.example.orders with the detail-type each record carries.
 
 from __future__ import annotations
 
-from aws_cdk import Aws
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -22,6 +21,7 @@ from constructs import Construct
 from stacks.access import put_events_from
 from stacks.config import StageConfig
 from stacks.constants import (
+    AWS_ACCOUNT_ID,
     BUS_NAME_PREFIX,
     KAFKA_DETAIL_TYPE_PATH,
     KAFKA_TARGET_INPUT_TEMPLATE,
@@ -125,7 +125,7 @@ class KafkaIngestPipe(Construct):
             "Role",
             assumed_by=iam.ServicePrincipal(
                 "pipes.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+                conditions={"StringEquals": {"aws:SourceAccount": AWS_ACCOUNT_ID}},
             ),
             description=f"Pipe {self.pipe_name}",
             inline_policies={"KafkaIngestPipe": iam.PolicyDocument(statements=statements)},

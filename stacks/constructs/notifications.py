@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -15,6 +14,9 @@ from constructs import Construct
 from stacks.config import StageConfig
 from stacks.constants import (
     ALARM_NAME_PREFIX,
+    AWS_ACCOUNT_ID,
+    AWS_PARTITION,
+    AWS_REGION,
     KMS_KEY_ADMIN_ACTIONS,
     KMS_TOPIC_PUBLISHER_ACTIONS,
 )
@@ -74,7 +76,7 @@ class Notifications(Construct):
 
     def _alarm_arn_pattern(self) -> str:
         prefix = f"{ALARM_NAME_PREFIX}-{self._config.name}-"
-        return f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:{Aws.ACCOUNT_ID}:alarm:{prefix}*"
+        return f"arn:{AWS_PARTITION}:cloudwatch:{AWS_REGION}:{AWS_ACCOUNT_ID}:alarm:{prefix}*"
 
     @staticmethod
     def _key_policy() -> iam.PolicyDocument:
@@ -93,7 +95,7 @@ class Notifications(Construct):
                         principals=[iam.ServicePrincipal(service)],
                         actions=list(KMS_TOPIC_PUBLISHER_ACTIONS),
                         resources=["*"],
-                        conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+                        conditions={"StringEquals": {"aws:SourceAccount": AWS_ACCOUNT_ID}},
                     )
                     for sid, service in _PUBLISHING_SERVICES.items()
                 ),
@@ -126,7 +128,7 @@ class Notifications(Construct):
                     resources=[topic.topic_arn],
                     conditions={
                         "ArnLike": {"aws:SourceArn": self._alarm_arn_pattern()},
-                        "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                        "StringEquals": {"aws:SourceAccount": AWS_ACCOUNT_ID},
                     },
                 )
             )

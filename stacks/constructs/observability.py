@@ -34,6 +34,10 @@ from stacks.constants import (
     RULE_FAILURE_METRICS,
 )
 
+# Statistic names (static strings of aws-cdk-lib): read once, each read is a jsii round trip.
+STAT_SUM = cloudwatch.Stats.SUM
+STAT_MAXIMUM = cloudwatch.Stats.MAXIMUM
+
 # What happens to a failed batch, by pipe (the alarm's description says it).
 PIPE_RETRIES = {
     "RiskReviewPipe": "messages return to the queue, then its DLQ",
@@ -86,7 +90,7 @@ class Observability(Construct):
         # On messages visible, not on arrivals: ALARM for as long as anything waits in the DLQ,
         # OK once it is drained (redriven or inspected and deleted).
         metric = queue.metric_approximate_number_of_messages_visible(
-            period=ALARM_PERIOD, statistic=cloudwatch.Stats.MAXIMUM
+            period=ALARM_PERIOD, statistic=STAT_MAXIMUM
         )
         self._alarm(
             f"{name}NotEmpty",
@@ -98,7 +102,7 @@ class Observability(Construct):
         # A stopped pipe or a disabled event source mapping raises no error anywhere: the only
         # sign is messages getting older than a healthy consumer lets them get.
         metric = queue.metric_approximate_age_of_oldest_message(
-            period=ALARM_PERIOD, statistic=cloudwatch.Stats.MAXIMUM
+            period=ALARM_PERIOD, statistic=STAT_MAXIMUM
         )
         seconds = int(age_limit.to_seconds())
         self._alarm(
@@ -116,7 +120,7 @@ class Observability(Construct):
                 metric_name=metric_name,
                 # The literal name: a custom-bus rule's Ref is "<bus>|<rule>", not its name.
                 dimensions_map={"EventBusName": bus_name, "RuleName": name},
-                statistic=cloudwatch.Stats.SUM,
+                statistic=STAT_SUM,
                 period=ALARM_PERIOD,
             )
             self._alarm(
@@ -134,7 +138,7 @@ class Observability(Construct):
                 namespace=PIPES_METRIC_NAMESPACE,
                 metric_name=metric_name,
                 dimensions_map={"PipeName": pipe_name},
-                statistic=cloudwatch.Stats.SUM,
+                statistic=STAT_SUM,
                 period=ALARM_PERIOD,
             )
             suffix = "Failed" if metric_name == PIPES_EXECUTION_FAILED_METRIC else "TimedOut"
@@ -145,12 +149,12 @@ class Observability(Construct):
         # says so while it is still happening; a throttle means the account's concurrency is short.
         self._alarm(
             f"{name}Errors",
-            function.metric_errors(period=ALARM_PERIOD, statistic=cloudwatch.Stats.SUM),
+            function.metric_errors(period=ALARM_PERIOD, statistic=STAT_SUM),
             f"Function {name} raised errors: see its logs (failed events are retried)",
         )
         self._alarm(
             f"{name}Throttles",
-            function.metric_throttles(period=ALARM_PERIOD, statistic=cloudwatch.Stats.SUM),
+            function.metric_throttles(period=ALARM_PERIOD, statistic=STAT_SUM),
             f"Function {name} was throttled: check the account's Lambda concurrency",
         )
 
@@ -160,7 +164,7 @@ class Observability(Construct):
         metric = function.metric(
             LAMBDA_DESTINATION_DELIVERY_FAILURES_METRIC,
             period=ALARM_PERIOD,
-            statistic=cloudwatch.Stats.SUM,
+            statistic=STAT_SUM,
         )
         self._alarm(
             f"{name}DestinationDeliveryFailures",

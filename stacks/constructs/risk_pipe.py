@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_cdk import Aws
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -17,7 +16,13 @@ from constructs import Construct
 
 from stacks.access import PUT_EVENTS_ACTIONS, put_events_from
 from stacks.config import StageConfig
-from stacks.constants import BUS_NAME_PREFIX, ORDER_RISK_ASSESSED, PIPE_RISK_REVIEW, SOURCE_RISK
+from stacks.constants import (
+    AWS_ACCOUNT_ID,
+    BUS_NAME_PREFIX,
+    ORDER_RISK_ASSESSED,
+    PIPE_RISK_REVIEW,
+    SOURCE_RISK,
+)
 from stacks.constructs.building_blocks import log_group
 from stacks.constructs.event_encryption import pipe_key_statements
 
@@ -104,7 +109,7 @@ class RiskReviewPipe(Construct):
             "Role",
             assumed_by=iam.ServicePrincipal(
                 "pipes.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+                conditions={"StringEquals": {"aws:SourceAccount": AWS_ACCOUNT_ID}},
             ),
             description=f"Pipe {self.pipe_name}",
             inline_policies={"RiskReviewPipe": policy},

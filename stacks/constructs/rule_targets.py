@@ -11,11 +11,13 @@ target properties (retry policy, dead-letter queue, input) as the library's.
 from __future__ import annotations
 
 import jsii
-from aws_cdk import Aws, Duration
+from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+
+from stacks.constants import AWS_ACCOUNT_ID
 
 EVENTS_PRINCIPAL = "events.amazonaws.com"
 
@@ -24,7 +26,7 @@ def rule_source_conditions(rule: events.IRule) -> dict[str, dict[str, str]]:
     """Only this rule, in this account, may make EventBridge act on the resource."""
     return {
         "ArnEquals": {"aws:SourceArn": rule.rule_arn},
-        "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+        "StringEquals": {"aws:SourceAccount": AWS_ACCOUNT_ID},
     }
 
 
