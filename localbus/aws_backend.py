@@ -127,6 +127,7 @@ class AwsBackend:
             if self.resolver.resources_of_type(*TABLE_TYPES):
                 self._undo.append(_cheaper_transaction_backups())
                 self._undo.append(_parse_expressions_once())
+                self._undo.append(_validate_update_expressions_faster())
             self._create_tables()
         except BaseException:
             self.stop()
@@ -449,6 +450,102 @@ def _parse_expressions_once() -> Callable[[], None]:
     def undo() -> None:
         UpdateExpressionParser.make = make  # type: ignore[assignment]
         ConditionExpressionParser._lex_condition_expression = lex  # type: ignore[method-assign]
+
+    return undo
+
+
+def _validate_update_expressions_faster() -> Callable[[], None]:
+    """Make moto's UpdateExpression validation cheaper, with the same checks in the same order.
+
+    moto validates an update by walking its tree once per check (ten walks), and each walk
+    rebuilt the walker's node-type map for every node it visited. Here:
+
+    - each walker builds its map once (every map is a literal of the walker's own bound
+      methods, so the map is the same on every call; the state the methods read is not
+      copied);
+    - the first three checks (clause counts, overlapping paths, key attributes updated) read
+      only the expression's tree, its ExpressionAttributeNames and the table's key names,
+      and change nothing. Once they pass for one tree (the parse cache gives one tree per
+      text), names and key names, they are skipped for the same three. A failure is never
+      recorded, so it is raised every time. The other checks (attribute values, the item's
+      paths, functions, arithmetic, types, empty keys) depend on the values or the item
+      and run on every call, in moto's order.
+    """
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
+    from moto.dynamodb.parsing.validators import (
+        ActionCountValidator,
+        OverlappingPathsValidator,
+        UpdateExpressionValidator,
+        UpdateHashRangeKeyValidator,
+    )
+
+    nodes_to_be_processed = DepthFirstTraverser.nodes_to_be_processed
+    process = DepthFirstTraverser.process
+    validate = UpdateExpressionValidator.validate
+    pure = (ActionCountValidator, OverlappingPathsValidator, UpdateHashRangeKeyValidator)
+    passed: dict[tuple[int, Any, tuple[str, ...]], Any] = {}  # key -> the tree (keeps its id)
+
+    def processing_map(walker: Any) -> dict[type, Callable[[Any], Any]]:
+        found = walker.__dict__.get("_localbus_map")
+        if found is None:
+            found = walker.__dict__["_localbus_map"] = walker._processing_map()
+        return found
+
+    def nodes_once(walker: Any) -> tuple[type, ...]:
+        found = walker.__dict__.get("_localbus_nodes")
+        if found is None:
+            found = walker.__dict__["_localbus_nodes"] = tuple(processing_map(walker))
+        return found
+
+    def process_with_map(walker: Any, node: Any) -> Any:
+        for class_key, processor in processing_map(walker).items():
+            if isinstance(node, class_key):
+                return processor(node)
+        return None
+
+    def validate_skipping_passed(validator: Any) -> Any:
+        processors = validator.processors
+        leading = len(pure)
+        if tuple(type(p) for p in processors[:leading]) != pure:
+            return validate(validator)  # a moto whose checks differ: leave them all in
+        names = validator.expression_attribute_names
+        expression = validator.expression_tree
+        try:
+            key = (
+                id(expression),
+                None if names is None else frozenset(names.items()),
+                tuple(validator.table.table_key_attrs),
+            )
+        except TypeError:  # unhashable names: moto will say what is wrong with them
+            return validate(validator)
+        node = validator.node_to_validate
+        if passed.get(key) is not expression:
+            for processor in processors[:leading]:
+                node = processor.traverse(node)
+            if len(passed) >= 4096:
+                passed.clear()
+            passed[key] = expression
+        for processor in processors[leading:]:
+            node = processor.traverse(node)
+        return node
+
+    init = UpdateExpressionValidator.__init__
+
+    def init_keeping_tree(validator: Any, expression: Any, *args: Any, **kwargs: Any) -> None:
+        init(validator, expression, *args, **kwargs)
+        validator.expression_tree = expression
+
+    DepthFirstTraverser.nodes_to_be_processed = nodes_once  # type: ignore[method-assign]
+    DepthFirstTraverser.process = process_with_map  # type: ignore[method-assign]
+    UpdateExpressionValidator.__init__ = init_keeping_tree  # type: ignore[method-assign]
+    UpdateExpressionValidator.validate = validate_skipping_passed  # type: ignore[method-assign]
+
+    def undo() -> None:
+        DepthFirstTraverser.nodes_to_be_processed = nodes_to_be_processed  # type: ignore[method-assign]
+        DepthFirstTraverser.process = process  # type: ignore[method-assign]
+        UpdateExpressionValidator.__init__ = init  # type: ignore[method-assign]
+        UpdateExpressionValidator.validate = validate  # type: ignore[method-assign]
+        passed.clear()
 
     return undo
 

@@ -338,9 +338,13 @@ def test_moto_and_botocore_are_left_as_found(template: dict[str, Any], resolver:
     from moto.dynamodb.comparisons import ConditionExpressionParser
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+    from moto.dynamodb.parsing.validators import UpdateExpressionValidator
 
     found = {
+        "walk": (DepthFirstTraverser.nodes_to_be_processed, DepthFirstTraverser.process),
+        "validate": (UpdateExpressionValidator.__init__, UpdateExpressionValidator.validate),
         "parse update": vars(UpdateExpressionParser)["make"],
         "lex condition": ConditionExpressionParser._lex_condition_expression,
         "transact": DynamoDBBackend.transact_write_items,
@@ -359,6 +363,8 @@ def test_moto_and_botocore_are_left_as_found(template: dict[str, Any], resolver:
 
     # Then every one of them is restored
     assert found == {
+        "walk": (DepthFirstTraverser.nodes_to_be_processed, DepthFirstTraverser.process),
+        "validate": (UpdateExpressionValidator.__init__, UpdateExpressionValidator.validate),
         "parse update": vars(UpdateExpressionParser)["make"],
         "lex condition": ConditionExpressionParser._lex_condition_expression,
         "transact": DynamoDBBackend.transact_write_items,
@@ -368,3 +374,80 @@ def test_moto_and_botocore_are_left_as_found(template: dict[str, Any], resolver:
         "moto loader": utils.create_loader,
     }
     assert "__deepcopy__" not in vars(Table)
+
+
+# Each update: (key, UpdateExpression, ExpressionAttributeNames, ExpressionAttributeValues).
+# The same texts come back with names or values or items that make them fail, after passing.
+_UPDATES: list[tuple[str, str, dict[str, str] | None, dict[str, Any] | None]] = [
+    ("a", "SET #x = :v, #y = :v", {"#x": "p", "#y": "q"}, {":v": {"N": "1"}}),
+    ("a", "SET #x = :v, #y = :v", {"#x": "p", "#y": "p"}, {":v": {"N": "1"}}),  # overlap
+    ("a", "SET #x = :v, #y = :v", {"#x": "p", "#y": "id"}, {":v": {"N": "1"}}),  # a key
+    ("a", "SET #x = :v, #y = :v", {"#x": "p", "#y": "q"}, {":v": {"N": "2"}}),
+    ("a", "SET #x = :v, #y = :v", {"#x": "p", "#y": "q"}, None),  # value undefined
+    ("a", "SET #x = :v, #y = :v", {"#x": "p"}, {":v": {"N": "1"}}),  # name undefined
+    ("a", "SET #x = :v, #y = :v", {"#x": "p", "#y": "q"}, {":v": {"N": "3"}}),
+    ("a", "SET n = n + :one", None, {":one": {"N": "1"}}),  # n missing from the item
+    ("a", "SET n = :one", None, {":one": {"N": "1"}}),
+    ("a", "SET n = n + :one", None, {":one": {"N": "1"}}),
+    ("b", "SET n = n + :one", None, {":one": {"N": "1"}}),  # missing from this item
+    ("a", "SET n = n + :one", None, {":one": {"S": "1"}}),  # wrong operand type
+    ("a", "SET n = n + :one", None, {":one": {"N": "5"}}),
+    ("a", "SET id = :e", None, {":e": {"S": ""}}),  # a key
+    ("a", "SET #x = :v REMOVE #x", {"#x": "p"}, {":v": {"N": "1"}}),  # overlap
+    ("a", "SET l = list_append(l, :l)", None, {":l": {"L": [{"N": "1"}]}}),  # no l
+    ("a", "SET l = list_append(if_not_exists(l, :l), :l)", None, {":l": {"L": [{"N": "1"}]}}),
+    ("a", "SET l = list_append(l, :l)", None, {":l": {"L": [{"N": "2"}]}}),
+    ("a", "SET m.x = :v", None, {":v": {"N": "1"}}),  # no map m
+    ("a", "SET m = :m", None, {":m": {"M": {}}}),
+    ("a", "SET m.x = :v", None, {":v": {"N": "1"}}),
+]
+
+
+def _update_outcomes(client: Any) -> list[Any]:
+    """What each of _UPDATES answers (the attributes, or the error's code and message)."""
+    client.put_item(TableName="fixture-provisioned", Item={"id": {"S": "b"}})
+    outcomes: list[Any] = []
+    for item_id, expression, names, values in _UPDATES:
+        request: dict[str, Any] = {
+            "TableName": "fixture-provisioned",
+            "Key": {"id": {"S": item_id}},
+            "UpdateExpression": expression,
+            "ReturnValues": "ALL_NEW",
+        }
+        if names is not None:
+            request["ExpressionAttributeNames"] = names
+        if values is not None:
+            request["ExpressionAttributeValues"] = values
+        try:
+            outcomes.append(client.update_item(**request)["Attributes"])
+        except ClientError as error:
+            outcomes.append((error.response["Error"]["Code"], error.response["Error"]["Message"]))
+        except Exception as error:  # moto's own failures (an undefined name: KeyError)
+            outcomes.append((type(error).__name__, str(error)))
+    return outcomes
+
+
+def test_update_validation_answers_as_plain_moto(backend: AwsBackend, template: dict[str, Any]):
+    # Given update expressions that pass, then fail on their names, values or the item,
+    # through the backend (whose moto skips checks already passed for a tree and names)
+    answered = _update_outcomes(backend.client("dynamodb"))
+    backend.stop()
+
+    # When the same requests go to plain moto, the table made as the template makes it
+    from moto import mock_aws
+
+    properties = template["Resources"]["ProvisionedTable"]["Properties"]
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            **{key: properties[key] for key in ("TableName", "AttributeDefinitions", "KeySchema")},
+            ProvisionedThroughput=properties["ProvisionedThroughput"],
+        )
+        expected = _update_outcomes(client)
+
+    # Then every answer is the same, errors included, in the same order
+    assert answered == expected
+    failures = [outcome for outcome in expected if isinstance(outcome, tuple)]
+    assert len(failures) >= 10  # the sequence does exercise the errors
+    assert any("overlap" in message for _, message in failures)
+    assert any("does not exist in the item" in message for _, message in failures)
