@@ -120,6 +120,7 @@ class AwsBackend:
         try:
             self._undo.append(_share_botocore_loaders())
             self._undo.append(_lighter_moto_requests())
+            self._undo.append(_route_moto_requests_once())
             self._mock = mock_aws()
             self._mock.start()
             self._patch_put_events()
@@ -416,6 +417,103 @@ def _lighter_moto_requests() -> Callable[[], None]:
     def undo() -> None:
         ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = authenticate  # type: ignore[method-assign]
         responses.method_names_from_class = method_names
+
+    return undo
+
+
+def _route_moto_requests_once() -> Callable[[], None]:
+    """Find the moto handler for each request URL once, not on every request; returns undo.
+
+    For every request moto's stubber matched the URL against each service's pattern in turn
+    (about fifty regular expressions before DynamoDB), then built the service's URL table and
+    compiled and matched each of its patterns. Which services match a URL, and which handler
+    each offers, depend on the URL alone (the tables are moto's, fixed while it runs), so that
+    walk is done once per URL and its outcome replayed in the same order: the passthrough and
+    allow-list settings are still read on every request, and the request is still normalised,
+    recorded and dispatched as moto does it.
+    """
+    import re
+
+    import moto.backend_index as backend_index
+    from moto.core.base_backend import BackendDict
+    from moto.core.botocore_stubber import BotocoreStubber
+    from moto.core.config import passthrough_service, passthrough_url, service_whitelisted
+    from moto.core.exceptions import HTTPException, ServiceNotWhitelisted
+    from moto.core.request import normalize_request
+    from moto.core.utils import get_equivalent_url_in_aws_domain
+
+    process_request = BotocoreStubber.process_request
+    routes: dict[str, tuple[tuple[str, Any], ...]] = {}  # clean URL -> ((service, handler),...)
+
+    def route(clean_url: str) -> tuple[tuple[str, Any], ...]:
+        """What moto's loop finds for the URL: each matching service and its handler or None."""
+        import moto.backends as backends
+        from moto.core import DEFAULT_ACCOUNT_ID
+
+        found: list[tuple[str, Any]] = []
+        for service, pattern in backend_index.backend_url_patterns:
+            if not pattern.match(clean_url):
+                continue
+            backend_dict = backends.get_backend(service)  # type: ignore[call-overload]
+            if isinstance(backend_dict, BackendDict):
+                if "us-east-1" in backend_dict[DEFAULT_ACCOUNT_ID]:
+                    backend = backend_dict[DEFAULT_ACCOUNT_ID]["us-east-1"]
+                else:
+                    backend = backend_dict[DEFAULT_ACCOUNT_ID]["aws"]
+            else:
+                backend = backend_dict["global"]
+            handler = next(
+                (
+                    method
+                    for url, method in backend.urls.items()
+                    if re.compile(url).match(clean_url)
+                ),
+                None,
+            )
+            found.append((service, handler))
+            if handler is not None:
+                break
+        return tuple(found)
+
+    def process_request_routed(stubber: Any, request: Any) -> Any:
+        parsed_url, _ = get_equivalent_url_in_aws_domain(request.url)
+        clean_url = f"{parsed_url.scheme}://{parsed_url.netloc}{parsed_url.path}"
+        if passthrough_url(clean_url):
+            return None
+        found = routes.get(clean_url)
+        if found is None:
+            found = routes[clean_url] = route(clean_url)
+        for service, method_to_execute in found:
+            if passthrough_service(service):
+                return None
+            if not service_whitelisted(service):
+                raise ServiceNotWhitelisted(service)
+            if method_to_execute is None:
+                continue
+            from moto.moto_api import recorder
+
+            normalized_request = normalize_request(request)
+            try:
+                recorder._record_request(normalized_request)
+                status, headers, body = method_to_execute(
+                    normalized_request,
+                    normalized_request.raw_url,
+                    normalized_request.headers,
+                )
+            except HTTPException as e:
+                status = e.code
+                headers = e.get_headers()
+                body = e.get_body()
+            return status, headers, body
+        if re.compile(r"https?://.+\.amazonaws.com/.*").match(clean_url):
+            return 404, {}, "Not yet implemented"
+        return None
+
+    BotocoreStubber.process_request = process_request_routed  # type: ignore[method-assign]
+
+    def undo() -> None:
+        BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
+        routes.clear()
 
     return undo
 

@@ -335,6 +335,7 @@ def test_moto_and_botocore_are_left_as_found(template: dict[str, Any], resolver:
     import botocore.session
     from moto.core import responses, utils
     from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.core.botocore_stubber import BotocoreStubber
     from moto.dynamodb.comparisons import ConditionExpressionParser
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
@@ -343,6 +344,7 @@ def test_moto_and_botocore_are_left_as_found(template: dict[str, Any], resolver:
     from moto.dynamodb.parsing.validators import UpdateExpressionValidator
 
     found = {
+        "stubber": BotocoreStubber.process_request,
         "walk": (DepthFirstTraverser.nodes_to_be_processed, DepthFirstTraverser.process),
         "validate": (UpdateExpressionValidator.__init__, UpdateExpressionValidator.validate),
         "parse update": vars(UpdateExpressionParser)["make"],
@@ -363,6 +365,7 @@ def test_moto_and_botocore_are_left_as_found(template: dict[str, Any], resolver:
 
     # Then every one of them is restored
     assert found == {
+        "stubber": BotocoreStubber.process_request,
         "walk": (DepthFirstTraverser.nodes_to_be_processed, DepthFirstTraverser.process),
         "validate": (UpdateExpressionValidator.__init__, UpdateExpressionValidator.validate),
         "parse update": vars(UpdateExpressionParser)["make"],
@@ -451,3 +454,32 @@ def test_update_validation_answers_as_plain_moto(backend: AwsBackend, template: 
     assert len(failures) >= 10  # the sequence does exercise the errors
     assert any("overlap" in message for _, message in failures)
     assert any("does not exist in the item" in message for _, message in failures)
+
+
+def test_requests_routed_once_still_honour_moto_settings(backend: AwsBackend):
+    # Given a service already called once (its route found), and a URL moto has no service for
+    from moto.core.config import default_user_config
+    from moto.core.exceptions import ServiceNotWhitelisted
+
+    dynamodb = backend.client("dynamodb")
+    assert "fixture-provisioned" in dynamodb.list_tables()["TableNames"]
+    sqs = backend.client("sqs")
+    sqs.create_queue(QueueName="routed")
+    core = default_user_config.setdefault("core", {})
+    saved = dict(core)
+    try:
+        # When moto's allow-list leaves DynamoDB out  Then DynamoDB is refused, SQS is not
+        core["service_whitelist"] = ["sqs"]
+        with pytest.raises(ServiceNotWhitelisted):
+            dynamodb.list_tables()
+        assert sqs.get_queue_url(QueueName="routed")["QueueUrl"].endswith("/routed")
+    finally:
+        core.clear()
+        core.update(saved)
+
+    # And with the settings back, the same route answers again, and the same items each time
+    assert "fixture-provisioned" in dynamodb.list_tables()["TableNames"]
+    dynamodb.put_item(TableName="fixture-provisioned", Item={"id": {"S": "x"}})
+    for _ in range(2):
+        item = dynamodb.get_item(TableName="fixture-provisioned", Key={"id": {"S": "x"}})
+        assert item["Item"] == {"id": {"S": "x"}}
