@@ -129,6 +129,7 @@ class AwsBackend:
                 self._undo.append(_cheaper_transaction_backups())
                 self._undo.append(_parse_expressions_once())
                 self._undo.append(_validate_update_expressions_faster())
+                self._undo.append(_copy_update_trees_faster())
             self._create_tables()
         except BaseException:
             self.stop()
@@ -644,6 +645,69 @@ def _validate_update_expressions_faster() -> Callable[[], None]:
         UpdateExpressionValidator.__init__ = init  # type: ignore[method-assign]
         UpdateExpressionValidator.validate = validate  # type: ignore[method-assign]
         passed.clear()
+
+    return undo
+
+
+def _copy_update_trees_faster() -> Callable[[], None]:
+    """Copy a parsed UpdateExpression tree for validation from its pickle; returns undo.
+
+    moto's validator deep-copies the expression's tree on every update (its checks rewrite
+    the copy in place): the largest deepcopy in a run. A tree made only of moto's plain
+    expression nodes (no __deepcopy__, __reduce__ or state methods of their own) and of
+    lists, strings, numbers, booleans and None is rebuilt by pickle exactly as deepcopy
+    rebuilds it (both go through __reduce_ex__: the same classes, the same attributes, the
+    parent links to the copied parents), so its pickle is taken once per tree (the parse
+    cache keeps one tree per text) and loaded for each update. Anything else, and every other
+    deepcopy in the module, is copied by copy.deepcopy as before.
+    """
+    import pickle
+
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.ast_nodes import Node
+
+    deepcopy = validators.deepcopy
+    atoms = (str, int, float, bool, type(None))
+    plain = (object.__reduce_ex__, object.__reduce__, object.__getstate__)
+    pickles: dict[int, tuple[Any, bytes | None]] = {}  # id(tree) -> (tree, pickle or None)
+
+    def plain_tree(value: Any, seen: set[int]) -> bool:
+        if isinstance(value, atoms):
+            return True
+        if id(value) in seen:
+            return True
+        seen.add(id(value))
+        if type(value) is list:
+            return all(plain_tree(child, seen) for child in value)
+        kind = type(value)
+        if not isinstance(value, Node) or hasattr(value, "__deepcopy__"):
+            return False
+        if (kind.__reduce_ex__, kind.__reduce__, kind.__getstate__) != plain:
+            return False
+        if hasattr(value, "__slots__") or not hasattr(value, "__dict__"):
+            return False
+        return all(plain_tree(child, seen) for child in vars(value).values())
+
+    def copy_tree(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        if memo is not None or not isinstance(value, Node):
+            return deepcopy(value, memo)
+        found = pickles.get(id(value))
+        if found is None or found[0] is not value:
+            blob = (
+                pickle.dumps(value, pickle.HIGHEST_PROTOCOL) if plain_tree(value, set()) else None
+            )
+            if len(pickles) >= 1024:
+                pickles.clear()
+            found = pickles[id(value)] = (value, blob)
+        if found[1] is None:
+            return deepcopy(value)
+        return pickle.loads(found[1])
+
+    validators.deepcopy = copy_tree
+
+    def undo() -> None:
+        validators.deepcopy = deepcopy
+        pickles.clear()
 
     return undo
 

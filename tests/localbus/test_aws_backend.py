@@ -483,3 +483,52 @@ def test_requests_routed_once_still_honour_moto_settings(backend: AwsBackend):
     for _ in range(2):
         item = dynamodb.get_item(TableName="fixture-provisioned", Key={"id": {"S": "x"}})
         assert item["Item"] == {"id": {"S": "x"}}
+
+
+def _same_tree(copied: Any, expected: Any, original: Any, pairs: dict[int, int]) -> None:
+    """`copied` is built like `expected` (a deepcopy of `original`), sharing no node with it."""
+    assert type(copied) is type(expected)
+    if isinstance(expected, (str, int, float, bool, type(None))):
+        assert copied == expected
+        return
+    if isinstance(expected, list):
+        assert len(copied) == len(expected)
+        for copied_child, expected_child, child in zip(copied, expected, original, strict=True):
+            _same_tree(copied_child, expected_child, child, pairs)
+        return
+    assert copied is not original
+    if id(expected) in pairs:  # a node met before (a parent link): the same copy both ways
+        assert pairs[id(expected)] == id(copied)
+        return
+    pairs[id(expected)] = id(copied)
+    assert vars(copied).keys() == vars(expected).keys()
+    for name, value in vars(expected).items():
+        _same_tree(vars(copied)[name], value, vars(original)[name], pairs)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "SET #x = :v, #y = :v",
+        "SET a.b[2].c = if_not_exists(a.b[2].c, :zero) + :one REMOVE d[0], e ADD f :s DELETE g :t",
+        "SET l = list_append(if_not_exists(l, :empty), :l), n = n - :one",
+    ],
+)
+def test_update_trees_copied_from_their_pickle_are_deep_copies(
+    backend: AwsBackend, expression: str
+):
+    # Given a parsed update expression (the parse cache's one tree for the text)
+    import copy
+
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    tree = UpdateExpressionParser.make(expression)
+
+    # When the validator's copy is taken twice (the second from the pickle kept)
+    first, second = validators.deepcopy(tree), validators.deepcopy(tree)
+
+    # Then each is what copy.deepcopy makes: same classes, attributes and parent links
+    for copied in (first, second):
+        _same_tree(copied, copy.deepcopy(tree), tree, {})
+    assert first is not second and first.children[0] is not second.children[0]
