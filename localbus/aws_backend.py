@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -121,6 +122,7 @@ class AwsBackend:
             self._undo.append(_share_botocore_loaders())
             self._undo.append(_lighter_moto_requests())
             self._undo.append(_route_moto_requests_once())
+            self._undo.append(_sign_moto_requests_lightly())
             self._mock = mock_aws()
             self._mock.start()
             self._patch_put_events()
@@ -422,6 +424,59 @@ def _lighter_moto_requests() -> Callable[[], None]:
     return undo
 
 
+# While requests are routed: url -> whether moto's stubber answers it (see below).
+_SERVED_BY_MOTO: Callable[[str], bool] | None = None
+
+# What stands in for the SigV4 signature of a request only moto reads (see below).
+UNCOMPUTED_SIGNATURE = "0" * 64
+
+
+def _sign_moto_requests_lightly() -> Callable[[], None]:
+    """Skip computing the SigV4 signature of requests moto answers with IAM auth off; undo.
+
+    botocore signs every request (canonical request, string to sign, five HMACs): about a
+    tenth of a call into moto. moto checks a signature only when its IAM authorisation is on
+    (INITIAL_NO_AUTH_ACTION_COUNT set); otherwise it reads from the signing headers only the
+    access key and the credential scope in Authorization. So for a request its stubber
+    answers itself (not passed through, not refused by its allow-list), with that setting at
+    its default (never on), a plain SigV4Auth adds the same headers as ever (X-Amz-Date, the
+    session token, Authorization with the same Credential scope and SignedHeaders), with
+    UNCOMPUTED_SIGNATURE as the signature. Every other request is signed as botocore signs.
+    """
+    from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
+    from botocore.exceptions import NoCredentialsError
+    from botocore.utils import get_current_datetime
+    from moto import settings
+    from moto.core.models import botocore_stubber
+
+    add_auth = SigV4Auth.add_auth
+
+    def add_auth_unless_moto_only(auth: Any, request: Any) -> None:
+        served = _SERVED_BY_MOTO
+        no_auth_requests = settings.INITIAL_NO_AUTH_ACTION_COUNT  # moto's IAM auth after these
+        if (
+            type(auth) is not SigV4Auth
+            or served is None
+            or no_auth_requests != math.inf
+            or not botocore_stubber.enabled
+            or not served(request.url)
+        ):
+            add_auth(auth, request)
+            return
+        if auth.credentials is None:
+            raise NoCredentialsError()
+        request.context["timestamp"] = get_current_datetime().strftime(SIGV4_TIMESTAMP)
+        auth._modify_request_before_signing(request)  # as add_auth: dates, token, no old auth
+        auth._inject_signature_to_request(request, UNCOMPUTED_SIGNATURE)
+
+    SigV4Auth.add_auth = add_auth_unless_moto_only  # type: ignore[method-assign]
+
+    def undo() -> None:
+        SigV4Auth.add_auth = add_auth  # type: ignore[method-assign]
+
+    return undo
+
+
 def _route_moto_requests_once() -> Callable[[], None]:
     """Find the moto handler for each request URL once, not on every request; returns undo.
 
@@ -443,6 +498,7 @@ def _route_moto_requests_once() -> Callable[[], None]:
     from moto.core.request import normalize_request
     from moto.core.utils import get_equivalent_url_in_aws_domain
 
+    global _SERVED_BY_MOTO
     process_request = BotocoreStubber.process_request
     routes: dict[str, tuple[tuple[str, Any], ...]] = {}  # clean URL -> ((service, handler),...)
 
@@ -476,14 +532,31 @@ def _route_moto_requests_once() -> Callable[[], None]:
                 break
         return tuple(found)
 
+    def found_for(clean_url: str) -> tuple[tuple[str, Any], ...]:
+        found = routes.get(clean_url)
+        if found is None:
+            found = routes[clean_url] = route(clean_url)
+        return found
+
+    def served_by_moto(url: str) -> bool:
+        """Whether moto's stubber will answer a request to `url` itself (settings as now)."""
+        parsed_url, _ = get_equivalent_url_in_aws_domain(url)
+        clean_url = f"{parsed_url.scheme}://{parsed_url.netloc}{parsed_url.path}"
+        if passthrough_url(clean_url):
+            return False
+        for service, method_to_execute in found_for(clean_url):
+            if passthrough_service(service) or not service_whitelisted(service):
+                return False
+            if method_to_execute is not None:
+                return True
+        return False
+
     def process_request_routed(stubber: Any, request: Any) -> Any:
         parsed_url, _ = get_equivalent_url_in_aws_domain(request.url)
         clean_url = f"{parsed_url.scheme}://{parsed_url.netloc}{parsed_url.path}"
         if passthrough_url(clean_url):
             return None
-        found = routes.get(clean_url)
-        if found is None:
-            found = routes[clean_url] = route(clean_url)
+        found = found_for(clean_url)
         for service, method_to_execute in found:
             if passthrough_service(service):
                 return None
@@ -511,9 +584,12 @@ def _route_moto_requests_once() -> Callable[[], None]:
         return None
 
     BotocoreStubber.process_request = process_request_routed  # type: ignore[method-assign]
+    _SERVED_BY_MOTO = served_by_moto
 
     def undo() -> None:
+        global _SERVED_BY_MOTO
         BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
+        _SERVED_BY_MOTO = None
         routes.clear()
 
     return undo

@@ -333,6 +333,7 @@ def test_expressions_parsed_once_still_apply_to_each_item(backend: AwsBackend):
 def test_moto_and_botocore_are_left_as_found(template: dict[str, Any], resolver: Resolver):
     # Given what the backend patches in moto and botocore while it runs
     import botocore.session
+    from botocore.auth import SigV4Auth
     from moto.core import responses, utils
     from moto.core.authorization import ActionAuthenticatorMixin
     from moto.core.botocore_stubber import BotocoreStubber
@@ -345,6 +346,7 @@ def test_moto_and_botocore_are_left_as_found(template: dict[str, Any], resolver:
 
     found = {
         "stubber": BotocoreStubber.process_request,
+        "sign": SigV4Auth.add_auth,
         "walk": (DepthFirstTraverser.nodes_to_be_processed, DepthFirstTraverser.process),
         "validate": (UpdateExpressionValidator.__init__, UpdateExpressionValidator.validate),
         "parse update": vars(UpdateExpressionParser)["make"],
@@ -366,6 +368,7 @@ def test_moto_and_botocore_are_left_as_found(template: dict[str, Any], resolver:
     # Then every one of them is restored
     assert found == {
         "stubber": BotocoreStubber.process_request,
+        "sign": SigV4Auth.add_auth,
         "walk": (DepthFirstTraverser.nodes_to_be_processed, DepthFirstTraverser.process),
         "validate": (UpdateExpressionValidator.__init__, UpdateExpressionValidator.validate),
         "parse update": vars(UpdateExpressionParser)["make"],
@@ -532,3 +535,73 @@ def test_update_trees_copied_from_their_pickle_are_deep_copies(
     for copied in (first, second):
         _same_tree(copied, copy.deepcopy(tree), tree, {})
     assert first is not second and first.children[0] is not second.children[0]
+
+
+def _signed_headers_of(client: Any, call: Any) -> dict[str, str]:
+    """The headers botocore sent for one call (seen by a before-send handler)."""
+    seen: dict[str, str] = {}
+
+    def capture(request: Any, **_: Any) -> None:
+        seen.update({key: value for key, value in request.headers.items()})
+
+    client.meta.events.register_first("before-send", capture)
+    try:
+        call()
+    finally:
+        client.meta.events.unregister("before-send", capture)
+    return {
+        key: value.decode() if isinstance(value, bytes) else value for key, value in seen.items()
+    }
+
+
+def test_only_requests_moto_answers_unchecked_skip_the_signature(
+    backend: AwsBackend, monkeypatch: pytest.MonkeyPatch
+):
+    import re
+
+    from botocore.awsrequest import AWSResponse
+    from moto import settings
+
+    from localbus.aws_backend import UNCOMPUTED_SIGNATURE
+
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    scope = r"Credential=\w+/\d{8}/us-east-1/dynamodb/aws4_request"
+
+    # Given a request moto answers, with its IAM authorisation off (its default)
+    headers = _signed_headers_of(dynamodb, dynamodb.list_tables)
+    # Then it carries the signing headers, the same scope, and no computed signature
+    assert re.fullmatch(
+        rf"AWS4-HMAC-SHA256 {scope}, SignedHeaders=[a-z0-9;-]+, Signature={UNCOMPUTED_SIGNATURE}",
+        headers["Authorization"],
+    )
+    assert "x-amz-date" in headers["Authorization"] and "X-Amz-Date" in headers
+    assert headers["X-Amz-Security-Token"]
+
+    # When moto's IAM authorisation may start (it checks signatures)  Then it is signed
+    monkeypatch.setattr(settings, "INITIAL_NO_AUTH_ACTION_COUNT", 10**9)
+    headers = _signed_headers_of(dynamodb, dynamodb.list_tables)
+    signature = headers["Authorization"].rsplit("Signature=", 1)[1]
+    assert re.fullmatch("[0-9a-f]{64}", signature) and signature != UNCOMPUTED_SIGNATURE
+    monkeypatch.undo()
+
+    # And a request moto does not answer (another endpoint) is signed as botocore signs
+    elsewhere = boto3.client("dynamodb", region_name="us-east-1", endpoint_url="http://db.local")
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        body = b'{"TableNames": []}'
+        return AWSResponse(request.url, 200, {}, _Raw(body))
+
+    elsewhere.meta.events.register("before-send", answer)
+    headers = _signed_headers_of(elsewhere, elsewhere.list_tables)
+    signature = headers["Authorization"].rsplit("Signature=", 1)[1]
+    assert re.fullmatch("[0-9a-f]{64}", signature) and signature != UNCOMPUTED_SIGNATURE
+
+
+class _Raw:
+    """A raw HTTP body for a canned AWSResponse."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
