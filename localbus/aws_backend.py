@@ -122,6 +122,7 @@ class AwsBackend:
             self._undo.append(_share_botocore_loaders())
             self._undo.append(_lighter_moto_requests())
             self._undo.append(_route_moto_requests_once())
+            self._undo.append(_build_moto_requests_directly())
             self._undo.append(_sign_moto_requests_lightly())
             self._mock = mock_aws()
             self._mock.start()
@@ -591,6 +592,108 @@ def _route_moto_requests_once() -> Callable[[], None]:
         BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
         _SERVED_BY_MOTO = None
         routes.clear()
+
+    return undo
+
+
+def _build_moto_requests_directly() -> Callable[[], None]:
+    """Build moto's werkzeug request for a botocore request without EnvironBuilder; undo.
+
+    moto turns each botocore request into a werkzeug request through EnvironBuilder (about a
+    tenth of a call into moto). What the builder derives from the method and URL alone (the
+    path and query encodings, server name and port, the WSGI keys) is built by the builder
+    itself once per method and URL; each request then adds, in the builder's order and as
+    the builder writes them, its body stream, errors stream, CONTENT_TYPE, CONTENT_LENGTH and
+    headers. Only a request with a non-empty bytes or str body and distinct string headers
+    without line breaks takes this path; anything else is built by moto as before, and moto's
+    own finishing steps (preserved header names, CONTENT_LENGTH default) run on both.
+    """
+    import sys
+    from io import BytesIO
+    from urllib.parse import urlparse
+
+    from moto.core.request import Request
+    from werkzeug.test import EnvironBuilder
+
+    original = vars(Request)["from_primitives"]
+    from_primitives = original.__func__
+
+    @functools.lru_cache(maxsize=256)
+    def url_environ(method: str, url: str) -> tuple[tuple[str, Any], ...]:
+        parsed_url = urlparse(url)
+        builder = EnvironBuilder(
+            method=method,
+            base_url=f"{parsed_url.scheme}://{parsed_url.netloc}",
+            path=parsed_url.path,
+            query_string=parsed_url.query,
+        )
+        try:
+            return tuple(builder.get_environ().items())
+        finally:
+            builder.close()
+
+    def direct_headers(headers: Any) -> list[tuple[str, str]] | None:
+        """The header list moto would build, or None when the builder must handle it."""
+        items: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for key, value in headers.items():
+            if isinstance(value, bytes):
+                value = value.decode("utf-8")
+            if not isinstance(key, str) or not isinstance(value, str):
+                return None
+            lowered = key.lower()
+            if lowered == "transfer-encoding":
+                continue
+            if lowered in seen or "\n" in value or "\r" in value:
+                return None
+            seen.add(lowered)
+            items.append((key, value))
+        return items
+
+    def from_primitives_directly(
+        cls: type[Any], method: str, url: str, headers: Any, body: Any = None
+    ) -> Any:
+        if isinstance(body, str):
+            body = body.encode()
+        header_items = direct_headers(headers) if isinstance(body, bytes) and body else None
+        if header_items is None:
+            return from_primitives(cls, method, url, headers, body)
+        environ: dict[str, Any] = dict(url_environ(method, url))
+        environ["wsgi.input"] = BytesIO(body)
+        environ["wsgi.errors"] = sys.stderr  # the builder's default, read when it is built
+        content_type: str | None = None
+        for key, value in header_items:
+            if key.lower() == "content-type":
+                content_type = value
+        if content_type is not None:
+            environ["CONTENT_TYPE"] = content_type
+        environ["CONTENT_LENGTH"] = str(len(body))
+        for key, value in header_items:
+            if key.lower() not in ("content-type", "content-length"):
+                environ[f"HTTP_{key.upper().replace('-', '_')}"] = value
+        return finish(cls(environ), header_items)
+
+    def finish(request: Any, header_items: list[tuple[str, str]]) -> Any:
+        """moto's own steps after the builder (Request.from_primitives)."""
+        from moto.core.request import (
+            PRESERVED_HEADER_NAMES_ENVIRON_KEY,
+            environ_key_for_header,
+            should_preserve_original_header_name,
+        )
+
+        request.environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = {
+            environ_key_for_header(key): key
+            for key, _ in header_items
+            if should_preserve_original_header_name(key)
+        }
+        request.environ.setdefault("CONTENT_LENGTH", "0")
+        return request
+
+    Request.from_primitives = classmethod(from_primitives_directly)  # type: ignore[method-assign,assignment]
+
+    def undo() -> None:
+        Request.from_primitives = original  # type: ignore[method-assign]
+        url_environ.cache_clear()
 
     return undo
 

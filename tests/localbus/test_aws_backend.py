@@ -337,6 +337,7 @@ def test_moto_and_botocore_are_left_as_found(template: dict[str, Any], resolver:
     from moto.core import responses, utils
     from moto.core.authorization import ActionAuthenticatorMixin
     from moto.core.botocore_stubber import BotocoreStubber
+    from moto.core.request import Request
     from moto.dynamodb.comparisons import ConditionExpressionParser
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
@@ -356,6 +357,7 @@ def test_moto_and_botocore_are_left_as_found(template: dict[str, Any], resolver:
         "method names": responses.method_names_from_class,
         "botocore loader": botocore.session.create_loader,
         "moto loader": utils.create_loader,
+        "build request": vars(Request)["from_primitives"],
     }
 
     # When a backend has run, counting its requests as moto does with authorisation off
@@ -378,6 +380,7 @@ def test_moto_and_botocore_are_left_as_found(template: dict[str, Any], resolver:
         "method names": responses.method_names_from_class,
         "botocore loader": botocore.session.create_loader,
         "moto loader": utils.create_loader,
+        "build request": vars(Request)["from_primitives"],
     }
     assert "__deepcopy__" not in vars(Table)
 
@@ -605,3 +608,83 @@ class _Raw:
 
     def stream(self, **_: Any) -> Iterator[bytes]:
         yield self._body
+
+
+def _request_as_seen(request: Any) -> dict[str, Any]:
+    """Everything of a werkzeug request moto reads, the body stream by content and position."""
+    environ = [
+        (key, (value.getvalue(), value.tell()) if key == "wsgi.input" else value)
+        for key, value in request.environ.items()
+        if key != "werkzeug.request"
+    ]
+    return {
+        "environ": environ,
+        "headers": list(request.headers),
+        "data": request.get_data(),
+        "form": list(request.form.items(multi=True)),
+        "args": list(request.args.items(multi=True)),
+        "url": request.url,
+        "raw_url": request.raw_url,
+        "method": request.method,
+    }
+
+
+def test_requests_built_directly_are_the_requests_moto_builds(
+    template: dict[str, Any], resolver: Resolver
+):
+    # Given moto's own way of building a request, and every request the backend builds
+    from moto.core.request import Request
+
+    moto_builds = vars(Request)["from_primitives"].__func__
+    seen: list[tuple[Any, ...]] = []
+    with AwsBackend(template, resolver) as backend:
+        built = vars(Request)["from_primitives"].__func__
+        assert built is not moto_builds
+
+        def recording(cls: type[Any], *args: Any) -> Any:
+            seen.append(args)
+            return built(cls, *args)
+
+        Request.from_primitives = classmethod(recording)  # type: ignore[method-assign,assignment]
+        try:
+            # When DynamoDB (JSON), SQS, SNS (a form body), EventBridge and S3 (bodiless
+            # requests, metadata keys with underscores, a query string) are called, errors too
+            dynamodb = backend.client("dynamodb")
+            dynamodb.put_item(TableName="fixture-provisioned", Item={"id": {"S": "é ü"}})
+            with pytest.raises(ClientError, match="ConditionalCheckFailed"):
+                dynamodb.put_item(
+                    TableName="fixture-provisioned",
+                    Item={"id": {"S": "é ü"}},
+                    ConditionExpression="attribute_not_exists(id)",
+                )
+            with pytest.raises(ClientError, match="ValidationException"):
+                dynamodb.get_item(TableName="fixture-provisioned", Key={"nope": {"S": "x"}})
+            sqs = backend.client("sqs")
+            queue_url = sqs.create_queue(QueueName="direct")["QueueUrl"]
+            sqs.send_message(QueueUrl=queue_url, MessageBody="line\nbreak")
+            with pytest.raises(ClientError):
+                sqs.get_queue_url(QueueName="missing")
+            sns = backend.client("sns")
+            topic = sns.create_topic(Name="direct")["TopicArn"]
+            sns.publish(TopicArn=topic, Message="a&b=c")
+            backend.client("events").list_event_buses(Limit=5)
+            s3 = backend.client("s3")
+            s3.create_bucket(
+                Bucket="direct",
+                CreateBucketConfiguration={"LocationConstraint": backend.region},
+            )
+            s3.put_object(Bucket="direct", Key="a b/ü", Body=b"x", Metadata={"my_key": "v"})
+            s3.get_object(Bucket="direct", Key="a b/ü")
+            s3.list_objects_v2(Bucket="direct", Prefix="a b")
+        finally:
+            Request.from_primitives = classmethod(built)  # type: ignore[method-assign,assignment]
+    assert vars(Request)["from_primitives"].__func__ is moto_builds
+
+    # Then each request built directly is the one moto builds, to the environ's key order
+    assert len(seen) == 13
+    bodiless = 0
+    for args in seen:
+        direct = _request_as_seen(built(Request, *args))
+        assert direct == _request_as_seen(moto_builds(Request, *args)), args[:2]
+        bodiless += not direct["data"]
+    assert bodiless >= 2  # the builder's own path was taken too
