@@ -891,6 +891,10 @@ def _copy_update_trees_faster() -> Callable[[], None]:
     return undo
 
 
+# While moto's TransactWriteItems runs: id(table) -> (table, its backup), made once.
+_TRANSACTION_BACKUPS: ContextVar[dict[int, tuple[Any, Any]] | None] = ContextVar(
+    "localbus_transaction_backups", default=None
+)
 # Table name -> keys (hash, range) the running TransactWriteItems names; None outside one.
 _TRANSACTION_KEYS: ContextVar[dict[str, list[tuple[Any, Any]]] | None] = ContextVar(
     "localbus_transaction_keys", default=None
@@ -917,9 +921,11 @@ def _cheaper_transaction_backups() -> Callable[[], None]:
 
     def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> Any:
         token = _TRANSACTION_KEYS.set(_keys_named(backend, transact_items))
+        backups = _TRANSACTION_BACKUPS.set({})
         try:
             return original(backend, transact_items)
         finally:
+            _TRANSACTION_BACKUPS.reset(backups)
             _TRANSACTION_KEYS.reset(token)
 
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
@@ -957,7 +963,25 @@ def _keys_named(
 
 
 def _table_backup(table: Any, memo: dict[int, Any]) -> Any:
-    """Table.__deepcopy__: inside a transaction, a copy sharing the items it cannot change."""
+    """Table.__deepcopy__: inside a transaction, a copy sharing the items it cannot change.
+
+    moto copies a table once per operation naming it, all before the first operation runs,
+    and keeps the last copy: the table is the same each time, so one backup per table and
+    transaction is made and handed out for each.
+    """
+    made = _TRANSACTION_BACKUPS.get()
+    if made is not None and id(table) in made:
+        source, backup = made[id(table)]
+        if source is table:
+            memo[id(table)] = backup
+            return backup
+    backup = _new_table_backup(table, memo)
+    if made is not None:
+        made[id(table)] = (table, backup)
+    return backup
+
+
+def _new_table_backup(table: Any, memo: dict[int, Any]) -> Any:
     keys = (_TRANSACTION_KEYS.get() or {}).get(table.name)
     if keys is None or table.stream_shard is not None:
         # What copy.deepcopy does for an object without __deepcopy__ (moto's Table has none).

@@ -688,3 +688,84 @@ def test_requests_built_directly_are_the_requests_moto_builds(
         assert direct == _request_as_seen(moto_builds(Request, *args)), args[:2]
         bodiless += not direct["data"]
     assert bodiless >= 2  # the builder's own path was taken too
+
+
+def _transaction_outcomes(client: Any) -> list[Any]:
+    """Transactions naming one table in several operations, cancelled or not, and the table."""
+    table = "fixture-provisioned"
+    put = {"Put": {"TableName": table, "Item": {"id": {"S": "new"}, "available": {"N": "1"}}}}
+    delete = {"Delete": {"TableName": table, "Key": {"id": {"S": "b"}}}}
+    for item_id, available in (("a", 3), ("b", 1), ("c", 0)):
+        client.put_item(
+            TableName=table, Item={"id": {"S": item_id}, "available": {"N": str(available)}}
+        )
+    transactions = [
+        [
+            _decrement(table, {"id": {"S": "a"}}, 1),
+            delete,
+            put,
+            _decrement(table, {"id": {"S": "c"}}, 1),
+        ],
+        [_decrement(table, {"id": {"S": "a"}}, 5), _decrement(table, {"id": {"S": "c"}}, 1)],
+        [_decrement(table, {"id": {"S": "a"}}, 1), delete, put],
+        [_decrement(table, {"id": {"S": "a"}}, 1), _decrement(table, {"id": {"S": "a"}}, 1)],
+        [put],  # exists now: its condition-less put replaces it
+        [{**put, "Put": {**put["Put"], "ConditionExpression": "attribute_not_exists(id)"}}],
+    ]
+    outcomes: list[Any] = []
+    for actions in transactions:
+        try:
+            client.transact_write_items(TransactItems=actions)
+            outcomes.append("ok")
+        except ClientError as error:
+            outcomes.append(
+                (
+                    error.response["Error"]["Code"],
+                    error.response["Error"]["Message"],
+                    error.response.get("CancellationReasons"),
+                )
+            )
+        outcomes.append(client.scan(TableName=table)["Items"])  # in the table's order
+    return outcomes
+
+
+def test_transactions_backed_up_once_per_table_answer_as_plain_moto(
+    backend: AwsBackend, template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+):
+    # Given transactions naming one table in up to four operations, through the backend,
+    # counting the backups it makes
+    import localbus.aws_backend as aws_backend
+
+    made: list[str] = []
+    new_backup = aws_backend._new_table_backup
+
+    def counting(table: Any, memo: dict[int, Any]) -> Any:
+        made.append(table.name)
+        return new_backup(table, memo)
+
+    monkeypatch.setattr(aws_backend, "_new_table_backup", counting)
+    answered = _transaction_outcomes(backend.client("dynamodb"))
+    backend.stop()
+
+    # When the same requests go to plain moto
+    from moto import mock_aws
+
+    properties = template["Resources"]["ProvisionedTable"]["Properties"]
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            **{key: properties[key] for key in ("TableName", "AttributeDefinitions", "KeySchema")},
+            ProvisionedThroughput=properties["ProvisionedThroughput"],
+        )
+        expected = _transaction_outcomes(client)
+
+    # Then every answer, cancellation reasons and the table's order after each are the same
+    assert answered == expected
+    assert [outcome[0] for outcome in expected[::2] if outcome != "ok"] == [
+        "TransactionCanceledException",
+        "TransactionCanceledException",
+        "ValidationException",
+        "TransactionCanceledException",
+    ]
+    # And the table was backed up once per transaction, not once per operation
+    assert made == ["fixture-provisioned"] * 6
