@@ -16,7 +16,7 @@ CDK_CONTEXT ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: setup test lint format synth demo docs bench clean
+.PHONY: setup test lint format synth demo docs bench validators clean
 
 setup: $(VENV_STAMP) $(NODE_STAMP) $(LOCALBUS_NODE_STAMP) $(CHECKOV_STAMP)
 
@@ -65,6 +65,10 @@ docs: synth
 
 bench: synth
 	$(PY) -m bench
+
+# Regenerate lambdas/shared/schema_validators/ from schemas/ (a test fails while they differ).
+validators: $(VENV_STAMP)
+	cd lambdas && ../$(PY) -m shared.validators_codegen
 
 clean:
 	rm -rf cdk.out .pytest_cache .ruff_cache

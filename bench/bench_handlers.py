@@ -6,6 +6,8 @@ _HANDLER... and fake credentials) and lambdas/ first on sys.path, times `import 
 module>` alone, the interpreter's start-up excluded. Tracing is as deployed (the template asks
 for active tracing, so Powertools' Tracer loads the X-Ray SDK). The baseline is `import boto3`
 in the same kind of process: the floor every Python Lambda that calls AWS pays. Best of N.
+Beside them, for reference (no target): boto3 plus Powertools' Logger(), Metrics() and
+Tracer(patch_modules=("botocore",)), what any traced Powertools handler pays before its own code.
 
 Warm: in this process, through localbus's LambdaRuntime (the real handler, its own module copy
 and environment, as `ordersctl` runs it) with moto serving the boto3 calls and the template's
@@ -47,8 +49,14 @@ _TIMED_IMPORT = (
     "import sys, time\n"
     "sys.path.insert(0, {path!r})\n"
     "started = time.perf_counter()\n"
-    "import {module}\n"
+    "{statement}\n"
     "print(time.perf_counter() - started)\n"
+)
+# Not a target, a reference: what boto3 plus a traced Powertools handler's three objects cost
+# before any code of ours (the floor the handlers build on).
+LIBRARY_FLOOR = (
+    "import boto3; from aws_lambda_powertools import Logger, Metrics, Tracer; "
+    "Logger(); Metrics(); Tracer(patch_modules=('botocore',))"
 )
 
 
@@ -78,8 +86,12 @@ def _lambda_environment(spec: Any) -> dict[str, str]:
 
 
 def _import_seconds(module: str, environment: dict[str, str]) -> float:
+    return _timed_seconds(f"import {module}", environment)
+
+
+def _timed_seconds(statement: str, environment: dict[str, str]) -> float:
     completed = subprocess.run(
-        [sys.executable, "-c", _TIMED_IMPORT.format(path=str(LAMBDAS), module=module)],
+        [sys.executable, "-c", _TIMED_IMPORT.format(path=str(LAMBDAS), statement=statement)],
         cwd=LAMBDAS,
         env=environment,
         capture_output=True,
@@ -87,7 +99,7 @@ def _import_seconds(module: str, environment: dict[str, str]) -> float:
         check=False,
     )
     if completed.returncode != 0:
-        raise RuntimeError(f"import {module} failed:\n{completed.stderr[-3000:]}")
+        raise RuntimeError(f"{statement} failed:\n{completed.stderr[-3000:]}")
     return float(completed.stdout.strip().splitlines()[-1])
 
 
@@ -97,15 +109,22 @@ def cold_imports(specs: dict[str, Any], runs: int = 5) -> dict[str, Any]:
     environments = {spec.handler: _lambda_environment(spec) for spec in specs.values()}
     some_environment = next(iter(environments.values()))
     boto3_runs: list[float] = []
+    floor_runs: list[float] = []
     handler_runs: dict[str, list[float]] = {handler: [] for handler in modules}
     for _ in range(runs):
         boto3_runs.append(_import_seconds("boto3", some_environment))
+        floor_runs.append(_timed_seconds(LIBRARY_FLOOR, some_environment))
         for handler, module in modules.items():
             handler_runs[handler].append(_import_seconds(module, environments[handler]))
     boto3_ms = min(boto3_runs) * 1000
     return {
         "runs": runs,
         "boto3_ms": round(boto3_ms, 1),
+        "library_floor": {
+            "statement": LIBRARY_FLOOR,
+            "ms": round(min(floor_runs) * 1000, 1),
+            "over_boto3": round(min(floor_runs) * 1000 / boto3_ms, 2),
+        },
         "handlers": {
             handler: {
                 "module": modules[handler],
@@ -290,6 +309,11 @@ def main() -> None:
     cold = result["cold"]
     print(f"cold import, best of {cold['runs']} fresh processes")
     print(f"  import boto3                : {cold['boto3_ms']:7.1f} ms")
+    floor = cold["library_floor"]
+    print(
+        f"  boto3 + Logger/Metrics/Tracer: {floor['ms']:7.1f} ms "
+        f"({floor['over_boto3']:.2f}x boto3; the libraries' floor, not a target)"
+    )
     for figures in cold["handlers"].values():
         print(
             f"  import {figures['module']:<21}: {figures['import_ms']:7.1f} ms "

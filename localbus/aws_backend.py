@@ -36,7 +36,9 @@ from botocore.validate import validate_parameters
 from moto import mock_aws
 
 from localbus.intrinsics import Resolver
+from localbus.moto_iam_bookkeeping import defer_iam_until_used
 from localbus.reporting import Reporter, UnsupportedError
+from localbus.service_listing import list_from_one_scan
 
 PutEventsHook = Callable[[list[dict[str, Any]]], dict[str, Any]]
 # (QueueUrl, SendMessage request) -> response, or None when the queue is not the engine's.
@@ -124,6 +126,7 @@ class AwsBackend:
             self._undo.append(_route_moto_requests_once())
             self._undo.append(_build_moto_requests_directly())
             self._undo.append(_sign_moto_requests_lightly())
+            self._undo.append(defer_iam_until_used())
             self._mock = mock_aws()
             self._mock.start()
             self._patch_put_events()
@@ -360,7 +363,8 @@ def _share_botocore_loaders() -> Callable[[], None]:
     otherwise find, read and parse the same service models and endpoint files again: tens of
     ms each. A Loader only caches files it read; every client of one session already shares
     it. moto reads its service models (with its extras) through a Loader of its own, made
-    anew for each service: that one is shared too.
+    anew for each service: that one is shared too. All of them list the available services
+    from one walk of each data folder (localbus.service_listing).
     """
     from moto.core import utils as moto_utils
 
@@ -370,11 +374,13 @@ def _share_botocore_loaders() -> Callable[[], None]:
     def shared_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
         if search_path_string not in _SHARED_LOADERS:
             _SHARED_LOADERS[search_path_string] = create_loader(search_path_string)
+            list_from_one_scan(_SHARED_LOADERS[search_path_string])
         return _SHARED_LOADERS[search_path_string]
 
     def shared_moto_loader() -> botocore.loaders.Loader:
         if _MOTO_LOADER not in _SHARED_LOADERS:
             _SHARED_LOADERS[_MOTO_LOADER] = create_moto_loader()
+            list_from_one_scan(_SHARED_LOADERS[_MOTO_LOADER])
         return _SHARED_LOADERS[_MOTO_LOADER]
 
     botocore.session.create_loader = shared_loader

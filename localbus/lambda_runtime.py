@@ -31,7 +31,8 @@ Limits, by design of an in-process emulator:
 - X-Ray is off (POWERTOOLS_TRACE_DISABLED=true, no trace header): there is no daemon locally.
 - A JSON Schema compiled with fastjsonschema (as Powertools and these handlers validate) is
   compiled once for all functions: a function validating a schema another one compiled gets
-  the same (pure) validator instead of spending a cold start compiling it again.
+  the same (pure) validator instead of spending a cold start compiling it again (with custom
+  formats, the same generated validator bound to that function's own format functions).
 - One container per function: invoking a function from inside its own invocation (recursion
   through a synchronous hook) is refused instead of starting a second container.
 - Single-threaded: invoke only from the thread that created the runtime.
@@ -39,6 +40,7 @@ Limits, by design of an in-process emulator:
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import io
 import json
@@ -597,8 +599,13 @@ class _SharedSchemaCompiles:
 
     Compiling a large schema (enums of every currency and country) takes tens of ms, and each
     function would compile the same schemas again on its first invocation. The validator is a
-    pure function of the schema and the options, so one compiled copy serves all. Installed
-    only while a handler runs; calls with custom handlers or formats are left alone.
+    pure function of the schema and the options, so one compiled copy serves all. With custom
+    formats, fastjsonschema's validator is its generated function with the caller's formats
+    bound (`partial(func, custom_formats=formats)`): the generated function depends only on
+    the formats' names (and a regex format's pattern), so it is shared and each caller gets
+    its own binding of its own format functions, as fastjsonschema would give it. Installed
+    only while a handler runs; calls with custom handlers (or positional options) are left
+    alone.
     """
 
     MODULE = "fastjsonschema"
@@ -636,16 +643,44 @@ class _SharedSchemaCompiles:
     def _shared_compile(self, definition: Any, *args: Any, **options: Any) -> Any:
         compile_ = self._compile
         assert compile_ is not None
-        if args or options.get("handlers") or options.get("formats"):
+        formats = options.get("formats")
+        if args or options.get("handlers") or not isinstance(formats, Mapping | None):
             return compile_(definition, *args, **options)
         try:
-            key = (json.dumps(definition, sort_keys=True), tuple(sorted(options.items())))
+            key = (
+                json.dumps(definition, sort_keys=True),
+                tuple(sorted((k, v) for k, v in options.items() if k != "formats")),
+                _formats_key(formats),
+            )
             hash(key)
         except (TypeError, ValueError):
             return compile_(definition, **options)
+        if not formats:
+            if key not in self._compiled:
+                self._compiled[key] = compile_(definition, **options)
+            return self._compiled[key]
         if key not in self._compiled:
-            self._compiled[key] = compile_(definition, **options)
-        return self._compiled[key]
+            bound = compile_(definition, **options)
+            if not isinstance(bound, functools.partial):  # not fastjsonschema's shape: alone
+                return bound
+            self._compiled[key] = bound.func
+            return bound
+        generated = self._compiled[key]
+        # What fastjsonschema.compile returns with formats, bound to this caller's formats.
+        return functools.update_wrapper(
+            functools.partial(generated, custom_formats=formats), generated
+        )
+
+
+def _formats_key(formats: Mapping[str, Any] | None) -> tuple[tuple[str, str | None], ...]:
+    """What the generated code takes from the custom formats: each name, and a regex format's
+    pattern (compiled into the code); a callable is called through `custom_formats[name]`."""
+    return tuple(
+        sorted(
+            (str(name), value if isinstance(value, str) else None)
+            for name, value in (formats or {}).items()
+        )
+    )
 
 
 def _nothing() -> None:

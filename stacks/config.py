@@ -184,6 +184,11 @@ class StageConfig(BaseModel):
     pipe_batch_window_seconds: Annotated[StrictInt, _between(0, 300)] = Field(
         alias="pipeBatchWindowSeconds"
     )
+    # The audit queue's event source mapping: how long Lambda may gather records before it
+    # invokes (batches of AUDIT_BATCH_SIZE). Optional: 1 s unless a stage says otherwise.
+    audit_batch_window_seconds: Annotated[StrictInt, _between(0, 300)] = Field(
+        alias="auditBatchWindowSeconds", default=1
+    )
     max_receive_count: Annotated[StrictInt, _between(1, 1000)] = Field(alias="maxReceiveCount")
     log_retention_days: Annotated[StrictInt, AfterValidator(_log_retention)] = Field(
         alias="logRetentionDays"

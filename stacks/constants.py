@@ -59,7 +59,6 @@ DLQ_RETENTION: Final = Duration.days(14)
 # alarm, before anything expires.
 WORK_QUEUE_RETENTION: Final = Duration.days(14)
 AUDIT_BATCH_SIZE: Final = 10
-AUDIT_MAX_BATCHING_WINDOW: Final = Duration.seconds(1)
 
 # Lambda runtime and the public Powertools layer.
 # python3.14 is the newest runtime aws-cdk-lib 2.275 knows (cdk-nag's LambdaLatestVersion checks

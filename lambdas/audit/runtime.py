@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
@@ -13,11 +13,14 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from audit.service import AuditService
 from audit.settings import AuditSettings
 from shared.errors import InvalidEventError
+
+if TYPE_CHECKING:
+    # Only annotations name it: the runtime passes its own context object.
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 class AuditRuntime:

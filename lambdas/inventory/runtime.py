@@ -6,7 +6,7 @@ event arrives, so tests set the environment and start moto before anything touch
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
@@ -17,13 +17,16 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from inventory.service import InventoryService
 from inventory.settings import InventorySettings
 from inventory.stock_table import StockTable
 from shared.names import SOURCE_INVENTORY
 from shared.publisher import EventPublisher
+
+if TYPE_CHECKING:
+    # Only annotations name it: the runtime passes its own context object.
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 # EventBridge retries a target for up to 24 hours: remember processed event ids that long.
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60

@@ -1,26 +1,33 @@
 """Validate events against the JSON Schemas in ``schemas/``, the single source of truth.
 
 Uses fastjsonschema, which the Powertools layer ships (``jsonschema`` is not available in
-AWS). A schema is read and compiled the first time its detail-type is validated, then cached.
-Schemas are found next to the code: ``lambdas/schemas`` is a symlink to the repository's
-``schemas/`` folder and a real folder inside the Lambda asset.
+AWS). Each schema's validator is the code ``fastjsonschema.compile`` would generate, generated
+ahead of time into ``shared/schema_validators/`` (``make validators``; a test keeps it in sync
+with ``schemas/``): nothing is compiled in the function, and neither the validators nor
+fastjsonschema are imported until a detail-type is first validated. Schemas are found next to
+the code: ``lambdas/schemas`` is a symlink to the repository's ``schemas/`` folder and a real
+folder inside the Lambda asset.
 """
 
 from __future__ import annotations
 
 import calendar
-import json
 import re
 from collections.abc import Callable, Mapping
-from functools import cache
+from functools import cache, partial, update_wrapper
+from importlib import import_module
 from pathlib import Path
-from typing import Any
-
-import fastjsonschema
+from typing import TYPE_CHECKING, Any
 
 from shared.errors import InvalidEventError
 
+if TYPE_CHECKING:
+    from fastjsonschema import JsonSchemaValueException
+
 SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
+VALIDATORS_DIR = Path(__file__).resolve().parent / "schema_validators"
+VALIDATORS_PACKAGE = "shared.schema_validators"
+ENVELOPE_MODULE = "eventbridge_envelope"
 
 # The EventBridge envelope is AWS's shape, not one of ours, so it is not in schemas/: this
 # states only what every consumer relies on.
@@ -69,6 +76,11 @@ def schema_path(detail_type: str) -> Path:
     return SCHEMAS_DIR / f"{detail_type}.json"
 
 
+def validator_module(detail_type: str) -> str:
+    """The generated module of a detail-type's validator: ``OrderCreated`` -> ``order_created``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", detail_type).lower()
+
+
 def has_schema(detail_type: str) -> bool:
     # Detail-types are PascalCase words; anything else never names a schema file.
     if not detail_type.isalnum():
@@ -95,25 +107,37 @@ def validate_envelope(event: Any) -> None:
 
 @cache
 def _detail_validator(detail_type: str) -> Validator:
-    schema = json.loads(schema_path(detail_type).read_text(encoding="utf-8"))
-    # use_default=False: validation must never change the event it reads.
-    return fastjsonschema.compile(schema, formats=FORMATS, use_default=False)
+    return _generated_validator(validator_module(detail_type))
 
 
 @cache
 def _envelope_validator() -> Validator:
-    return fastjsonschema.compile(ENVELOPE_SCHEMA, formats=FORMATS, use_default=False)
+    return _generated_validator(ENVELOPE_MODULE)
+
+
+def _generated_validator(module_name: str) -> Validator:
+    """A generated validator, bound to FORMATS as ``fastjsonschema.compile`` binds it.
+
+    Generated with use_default=False: validation must never change the event it reads.
+    """
+    validate = import_module(f"{VALIDATORS_PACKAGE}.{module_name}").validate
+    return update_wrapper(partial(validate, custom_formats=FORMATS), validate)
 
 
 def _validate(validator: Validator, data: Any, subject: str, root: str) -> None:
     try:
         validator(data)
-    except fastjsonschema.JsonSchemaValueException as error:
+    except ValueError as error:
+        # fastjsonschema was imported with the validator (its exceptions are what it raises).
+        from fastjsonschema import JsonSchemaValueException
+
+        if not isinstance(error, JsonSchemaValueException):
+            raise
         field, problem = _describe(error, root)
         raise InvalidEventError(subject, field, problem, error.rule or "schema") from error
 
 
-def _describe(error: fastjsonschema.JsonSchemaValueException, root: str) -> tuple[str, str]:
+def _describe(error: JsonSchemaValueException, root: str) -> tuple[str, str]:
     """Field path (``detail.items[0].quantity``) and what is wrong with it."""
     name = error.name or "data"
     field = root + name.removeprefix("data")

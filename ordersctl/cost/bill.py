@@ -8,12 +8,14 @@ from the "assumptions" of pricing.json; prices from its price list.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ordersctl.cost.events import Schemas
 from ordersctl.cost.flow import Flow, FlowBuilder, archive_patterns
+from ordersctl.cost.metrics import CodeMetrics, emitted_metrics
 from ordersctl.cost.mix import Mix
 from ordersctl.cost.prices import PriceList
 from ordersctl.routes import FUNCTION, RouteModel
@@ -56,6 +58,9 @@ class FunctionUse:
     timeout_s: int
     tracing: str | None  # TracingConfig.Mode: "Active", "PassThrough", or None when not set
     log_retention_days: int | None
+    logical_id: str = ""
+    handler: str = ""
+    service: str = ""  # POWERTOOLS_SERVICE_NAME: the `service` dimension of its metrics
     invocations: float = 0.0
     records: float = 0.0
     ms_per_invocation: float = 0.0
@@ -69,6 +74,15 @@ class FunctionUse:
         return self.invocations * self.ms_per_invocation / 1000 * self.memory_mb / 1024
 
 
+@dataclass(frozen=True)
+class CodeFolders:
+    """Where the functions' code is: each function's asset folder in the cloud assembly, by
+    logical id (what is deployed), else the project's lambdas/ folder."""
+
+    assets: Mapping[str, Path] = field(default_factory=dict)
+    project: Path | None = None
+
+
 @dataclass
 class Estimate:
     orders: float
@@ -76,6 +90,8 @@ class Estimate:
     functions: dict[str, FunctionUse]
     flow: Flow
     consumers: dict[str, dict[str, float]]
+    # (service, metric name) of every custom metric the running functions' code emits.
+    metrics: frozenset[tuple[str, str]] = frozenset()
 
     @property
     def total(self) -> float:
@@ -121,10 +137,12 @@ def estimate(
     prices: PriceList,
     schemas: Schemas,
     orders: float,
+    code: CodeFolders | None = None,
 ) -> Estimate:
-    """The month of `orders` orders through `template`, priced."""
+    """The month of `orders` orders through `template`, priced; the functions' custom metrics
+    are read from their code in `code`."""
     flow = FlowBuilder(model, mix, prices, schemas, archive_patterns(template, model)).build()
-    return _Bill(template, model, flow, prices, orders).build()
+    return _Bill(template, model, flow, prices, orders, code or CodeFolders()).build()
 
 
 class _Bill:
@@ -135,7 +153,10 @@ class _Bill:
         flow: Flow,
         prices: PriceList,
         orders: float,
+        code: CodeFolders,
     ) -> None:
+        self.code = code
+        self.metrics: frozenset[tuple[str, str]] = frozenset()
         self.resources: dict[str, Any] = template.get("Resources") or {}
         self.model = model
         self.flow = flow
@@ -164,7 +185,9 @@ class _Bill:
         self._logs()
         self._cloudwatch()
         self._xray()
-        return Estimate(self.orders, self.services, self.functions, self.flow, self.consumers)
+        return Estimate(
+            self.orders, self.services, self.functions, self.flow, self.consumers, self.metrics
+        )
 
     # -- template facts ------------------------------------------------------------------------
 
@@ -191,6 +214,9 @@ class _Bill:
                 timeout_s=int(props.get("Timeout") or 3),
                 tracing=(props.get("TracingConfig") or {}).get("Mode"),
                 log_retention_days=int(retention) if retention is not None else None,
+                logical_id=lid,
+                handler=str(props.get("Handler") or ""),
+                service=_function_label(lid, props),
             )
         return functions
 
@@ -227,7 +253,11 @@ class _Bill:
         receives = deletes = idle = 0.0
         for consumer in self.flow.consumers.values():
             received = consumer.received * n
-            fill = batch_fill(received / self.month_s, consumer.batch_size, consumer.window_s)
+            # Lambda reads an SQS queue with several batches at a time (5, down to 2 when
+            # traffic is low): each gathers its share of the arrivals during the window.
+            pollers = float(assumptions["sqs_pollers"]) if consumer.kind == "esm" else 1.0
+            rate = received / self.month_s / pollers
+            fill = batch_fill(rate, consumer.batch_size, consumer.window_s)
             batches = received / fill
             receives += batches
             deletes += batches
@@ -341,13 +371,18 @@ class _Bill:
 
     def _logs(self) -> None:
         assumptions = self.prices.assumptions
-        per_invocation = float(assumptions["platform_log_bytes_per_invocation"]) + float(
-            assumptions["emf_log_bytes_per_invocation"]
-        )
+        platform = float(assumptions["platform_log_bytes_per_invocation"])
         for use in self.functions.values():
             if not use.invocations:
                 continue
-            app = float(self.prices.function_assumption(use.label)["app_log_bytes_per_record"])
+            guess = self.prices.function_assumption(use.label)
+            app = float(guess["app_log_bytes_per_record"])
+            emf = float(
+                guess.get(
+                    "emf_log_bytes_per_invocation", assumptions["emf_log_bytes_per_invocation"]
+                )
+            )
+            per_invocation = platform + emf
             ingested = (use.invocations * per_invocation + use.records * app) / GB
             self.add("CloudWatch Logs", f"{use.label} ingestion", ingested, "logs.ingestion")
             days = use.log_retention_days
@@ -360,8 +395,8 @@ class _Bill:
         alarms = len(self._of_type(ALARM))
         if alarms:
             self.add("CloudWatch metrics", "alarms", alarms, "cloudwatch.alarms", fixed=True)
-        metrics = float(self.prices.assumptions["custom_metrics"])
-        if metrics and self.functions:
+        metrics = self._custom_metrics()
+        if metrics:
             self.add(
                 "CloudWatch metrics",
                 "custom metrics (EMF)",
@@ -369,6 +404,43 @@ class _Bill:
                 "cloudwatch.custom_metrics",
                 fixed=True,
             )
+
+    def _custom_metrics(self) -> float:
+        """One metric per name and dimension set each function's code emits (metrics.py): the
+        `service` dimension makes a name emitted by two functions two metrics. Only functions
+        that run publish; one whose code is not found counts the assumed number."""
+        unread = float(self.prices.assumptions["custom_metrics_per_unread_function"])
+        found: set[tuple[str, str]] = set()
+        guessed = 0.0
+        for use in self.functions.values():
+            if not use.invocations:
+                continue
+            code = self._code_metrics(use)
+            if code is None:
+                guessed += unread
+                self.flow.notes.append(
+                    f"function {use.label}: its code ({use.handler}) was not found; "
+                    f"{unread:g} custom metrics assumed"
+                )
+                continue
+            if code.variable_dimensions:
+                computed = ", ".join(sorted(code.variable_dimensions))
+                self.flow.notes.append(
+                    f"function {use.label}: add_dimension({computed}) makes one metric per "
+                    "value; only one is counted"
+                )
+            found.update((use.service, name) for name in code.names)
+        self.metrics = frozenset(found)
+        return len(found) + guessed
+
+    def _code_metrics(self, use: FunctionUse) -> CodeMetrics | None:
+        folders = [self.code.assets.get(use.logical_id), self.code.project]
+        for folder in folders:
+            if folder is not None and folder.is_dir():
+                found = emitted_metrics(folder, use.handler)
+                if found is not None:
+                    return found
+        return None
 
     def _xray(self) -> None:
         assumptions = self.prices.assumptions

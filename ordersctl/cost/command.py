@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from ordersctl.cost.bill import CodeFolders
 from ordersctl.cost.comparison import Report, compare
 from ordersctl.cost.events import Schemas
 from ordersctl.cost.json_report import report_json
@@ -58,7 +59,33 @@ def build_report(
         samples_source=str(mix_file),
         overrides=overrides,
         schemas=schemas,
+        code=CodeFolders(asset_folders(cdk_out, stack), find_project_dir("lambdas")),
     )
+
+
+def asset_folders(cdk_out: Path, stack: str | None = None) -> dict[str, Path]:
+    """Each function's code folder in a cloud assembly (directory assets only), by logical id."""
+    from localbus.assembly import AssemblyError, AssetNotFoundError, CloudAssembly
+
+    if not Path(cdk_out).is_dir():
+        return {}
+    try:
+        assembly = CloudAssembly.load(cdk_out)
+        artifact = assembly.stack(stack)
+    except (AssemblyError, OSError, KeyError, ValueError):
+        return {}
+    folders = {}
+    for logical_id, resource in (artifact.template.get("Resources") or {}).items():
+        if resource.get("Type") != "AWS::Lambda::Function":
+            continue
+        try:
+            folder = assembly.asset_dir(artifact, logical_id)
+        except (AssetNotFoundError, AssemblyError, OSError):
+            continue
+        if folder.is_dir() and assembly.directory in folder.parents:
+            folders[logical_id] = folder
+    assembly.close()  # removes only folders it extracted, which are not kept above
+    return folders
 
 
 def _markdown_command(orders: int, region: str, mix: list[str], mix_file: Path | None) -> str:

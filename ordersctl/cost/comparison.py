@@ -11,10 +11,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ordersctl.cost.bill import Estimate, estimate
+from ordersctl.cost.bill import CodeFolders, Estimate, estimate
 from ordersctl.cost.events import Schemas
 from ordersctl.cost.mix import Mix, Sample, build_mix
 from ordersctl.cost.prices import PriceList
+from ordersctl.paths import find_project_dir
 from ordersctl.routes import ESM, FUNCTION, PIPE, RouteModel, build_model
 
 CHOICES = ("arm64", "pipe filter", "batching", "pass-through tracing")
@@ -108,14 +109,17 @@ def compare(
     samples_source: str,
     overrides: dict[str, float],
     schemas: Schemas,
+    code: CodeFolders | None = None,
 ) -> Report:
-    """The design and its naive twin for `orders` orders a month."""
+    """The design and its naive twin for `orders` orders a month. `code`: where the functions'
+    code is (their custom metrics are read from it); by default the project's lambdas/."""
+    code = code or CodeFolders(project=find_project_dir("lambdas"))
     model = build_model(template, stack_name)
     mix = build_mix(samples, model, overrides, prices.assumptions["mix"], samples_source)
 
     def estimate_of(variant: dict[str, Any], variant_model: RouteModel | None = None) -> Estimate:
         variant_model = variant_model or build_model(variant, stack_name)
-        return estimate(variant, variant_model, mix, prices, schemas, orders)
+        return estimate(variant, variant_model, mix, prices, schemas, orders, code)
 
     design = estimate_of(template, model)
     naive = estimate_of(naive_template(template))

@@ -177,10 +177,12 @@ def assumptions(report: Report) -> list[str]:
         f"Order mix from {mix.source}: " + mix.text(),
     ]
     for label, guess in a["functions"].items():
+        emf = guess.get("emf_log_bytes_per_invocation", a["emf_log_bytes_per_invocation"])
         lines.append(
             f"Function {label}: {guess['ms_per_invocation']} ms per invocation + "
             f"{guess['ms_per_record']} ms per record, {guess['app_log_bytes_per_record']} B "
-            f"of application log per record. {guess['note']}"
+            f"of application log per record, {emf} B of EMF metrics per invocation. "
+            f"{guess['note']}"
         )
     lines += [
         f"Cold starts: {a['cold_start_share']:.0%} of invocations, {a['init_ms']} ms each. "
@@ -191,9 +193,21 @@ def assumptions(report: Report) -> list[str]:
         a["xray_note"],
         a["xray_upstream_note"],
         a["kms_note"],
+        custom_metrics(report.design),
         a["custom_metrics_note"],
         a["dynamodb"]["note"],
         a["note"],
         "No failures: no retries, redeliveries or dead-letter traffic.",
     ]
     return lines
+
+
+def custom_metrics(design: Estimate) -> str:
+    """The custom metrics counted, per service, as read from the functions' code."""
+    by_service: dict[str, list[str]] = {}
+    for service, name in sorted(design.metrics):
+        by_service.setdefault(service, []).append(name)
+    if not by_service:
+        return "Custom metrics: none read from the functions' code."
+    listed = "; ".join(f"{service}: {', '.join(names)}" for service, names in by_service.items())
+    return f"Custom metrics read from the functions' code ({len(design.metrics)}): {listed}."

@@ -12,7 +12,6 @@ from stacks.access import SQS_EVENT_SOURCE_ACTIONS, allow
 from stacks.config import StageConfig
 from stacks.constants import (
     AUDIT_BATCH_SIZE,
-    AUDIT_MAX_BATCHING_WINDOW,
     AUDIT_TIMEOUT,
     CUSTOMER_NOTIFICATION_TEMPLATE,
     INVENTORY_SHORTAGE,
@@ -71,6 +70,8 @@ class Routing(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
+        # How long the audit mapping gathers records before it invokes (docs/cost.md).
+        self._audit_batch_window = Duration.seconds(config.audit_batch_window_seconds)
         self._bus = bus
         # Dead-letter queues by stable name (outputs and alarms are named after them): those
         # behind a work queue's redrive policy, and those behind a rule target.
@@ -92,7 +93,7 @@ class Routing(Construct):
 
     def _build_audit_queue(self) -> sqs.Queue:
         dlq = self._dead_letter_queue("AuditDlq", self.work_dead_letter_queues)
-        return self._work_queue("AuditQueue", dlq, AUDIT_TIMEOUT, AUDIT_MAX_BATCHING_WINDOW)
+        return self._work_queue("AuditQueue", dlq, AUDIT_TIMEOUT, self._audit_batch_window)
 
     def _build_risk_review_queue(self) -> sqs.Queue:
         # Consumed by the risk-review pipe, whose slowest step is the risk-scorer enrichment.
@@ -125,7 +126,7 @@ class Routing(Construct):
             "AuditQueueSource",
             event_source_arn=self.audit_queue.queue_arn,
             batch_size=AUDIT_BATCH_SIZE,
-            max_batching_window=AUDIT_MAX_BATCHING_WINDOW,
+            max_batching_window=self._audit_batch_window,
             report_batch_item_failures=True,
         )
 

@@ -198,6 +198,29 @@ def test_batch_size_is_read_from_the_event_source_mapping(
     assert half.invocations == pytest.approx(2 * full.invocations)
 
 
+def test_a_mapping_window_is_shared_by_the_pollers_batches(
+    template: dict[str, Any], prices: PriceList, samples: list[Any]
+) -> None:
+    # Given the audit mapping with a 20 s window, at a volume where its queue gets about one
+    # record a second (1M orders: 2.5 events each)
+    windowed = copy.deepcopy(template)
+    (mapping,) = resources_of(windowed, "AWS::Lambda::EventSourceMapping").values()
+    mapping["Properties"]["MaximumBatchingWindowInSeconds"] = 20
+    audit = function_id(template, "audit")
+    report = report_for(windowed, prices, samples, orders=1_000_000)
+    use = report.design.functions[audit]
+
+    # Then each of Lambda's concurrent batches (5, pricing.json) gathers a fifth of the
+    # arrivals over the window: about 3.8 records, not a full batch of 10
+    pollers = prices.assumptions["sqs_pollers"]
+    rate = use.records / prices.month_seconds
+    assert use.records_per_invocation == pytest.approx(rate * 20 / pollers)
+    assert 3 < use.records_per_invocation < 4
+    # and one ReceiveMessage and one DeleteMessageBatch per batch
+    (mapping_id,) = resources_of(windowed, "AWS::Lambda::EventSourceMapping")
+    assert report.design.consumers[mapping_id]["batches"] == pytest.approx(use.invocations)
+
+
 # -- prices follow the template ----------------------------------------------------------------
 
 

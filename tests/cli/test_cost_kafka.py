@@ -52,3 +52,17 @@ def test_without_kafka_nothing_of_it_is_priced(cloud_assembly_dir: Path) -> None
         for line in service["lines"]
         if "kafka" in line["item"].lower()
     ]
+
+
+def test_the_adapters_own_metrics_are_counted(
+    kafka_cloud_assembly_dir: Path, cloud_assembly_dir: Path
+) -> None:
+    # Given the same stage with and without the Kafka pipe
+    def custom_metrics(cdk_out: Path) -> float:
+        lines = cost(cdk_out)["services"]["CloudWatch metrics"]["lines"]
+        (line,) = [line for line in lines if line["item"] == "custom metrics (EMF)"]
+        return float(line["quantity"])
+
+    # Then the adapter adds the three names its code emits (RecordsReceived, RecordsForwarded,
+    # RecordsRejected; its service dimension makes them its own)
+    assert custom_metrics(kafka_cloud_assembly_dir) - custom_metrics(cloud_assembly_dir) == 3

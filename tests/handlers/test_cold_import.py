@@ -1,4 +1,5 @@
-"""What importing a handler loads, as Lambda does it: X-Ray patches botocore and nothing else.
+"""What importing a handler loads, as Lambda does it: X-Ray patches botocore and nothing else,
+and no schema validator (nor fastjsonschema) is loaded before the first event.
 
 Each handler is imported in a fresh Python process with the environment Lambda gives a traced
 function, so nothing another test imported counts. The figures themselves (milliseconds) are
@@ -20,6 +21,10 @@ HANDLERS = ("inventory.handler", "audit.handler", "risk_scorer.handler", "kafka_
 # Libraries the X-Ray SDK would patch (and so import) if asked to patch everything; no function
 # calls out through any of them.
 UNUSED_LIBRARIES = ("requests", "httpx", "sqlite3", "psycopg2", "pymongo", "pynamodb")
+# Loaded on first use, never at import: fastjsonschema comes with the first generated schema
+# validator a function needs (tests/handlers/test_schema_validators.py checks that path).
+# Powertools' LambdaContext class is only named in annotations (the runtime passes its own).
+DEFERRED_MODULES = ("fastjsonschema", "aws_lambda_powertools.utilities.typing")
 
 _PROBE = """
 import json, sys
@@ -31,6 +36,8 @@ print(json.dumps({{
     "patched": sorted(patcher._PATCHED_MODULES),
     "api_call_wrapped": type(vars(botocore.client.BaseClient)["_make_api_call"]).__name__,
     "loaded": sorted(name for name in {unused!r} if name in sys.modules),
+    "deferred_loaded": sorted(name for name in {deferred!r} if name in sys.modules),
+    "validators_loaded": sorted(m for m in sys.modules if m.startswith("shared.schema_validators")),
 }}))
 """
 
@@ -59,7 +66,12 @@ def test_import_patches_botocore_for_xray_and_loads_no_unused_library(module: st
         [
             sys.executable,
             "-c",
-            _PROBE.format(lambdas=str(LAMBDAS_DIR), module=module, unused=UNUSED_LIBRARIES),
+            _PROBE.format(
+                lambdas=str(LAMBDAS_DIR),
+                module=module,
+                unused=UNUSED_LIBRARIES,
+                deferred=DEFERRED_MODULES,
+            ),
         ],
         env=_lambda_environment(module),
         capture_output=True,
@@ -73,3 +85,6 @@ def test_import_patches_botocore_for_xray_and_loads_no_unused_library(module: st
     assert probe["api_call_wrapped"] == "FunctionWrapper"
     # ... and no library the functions never call was imported to be patched
     assert probe["loaded"] == []
+    # ... and schema validation loads nothing until an event is first validated
+    assert probe["deferred_loaded"] == []
+    assert probe["validators_loaded"] == []

@@ -23,7 +23,8 @@ from stacks.config import (
 CDK_JSON = Path(__file__).resolve().parents[2] / "cdk.json"
 ALLOWED_KEYS = (
     "archiveRetentionDays, highValueThreshold, newAccountMaxAgeDays, pipeBatchSize, "
-    "pipeBatchWindowSeconds, maxReceiveCount, logRetentionDays, customerNotificationEmails, "
+    "pipeBatchWindowSeconds, auditBatchWindowSeconds, maxReceiveCount, logRetentionDays, "
+    "customerNotificationEmails, "
     "fraudAlertEmails, opsEmail, requireRecipients, kafkaBootstrapServers, kafkaClusterArn, "
     "kafkaTopic, kafkaConsumerGroup, kafkaStartingPosition, kafkaBatchSize, "
     "kafkaCredentialsSecretArn, kafkaVpc, tracing"
@@ -83,6 +84,16 @@ def test_stage_context_picks_the_stage(context: dict[str, Any]) -> None:
             "pipeBatchWindowSeconds",
             301,
             "stages.dev.pipeBatchWindowSeconds=301: must be between 0 and 300",
+        ),
+        (
+            "auditBatchWindowSeconds",
+            301,
+            "stages.dev.auditBatchWindowSeconds=301: must be between 0 and 300",
+        ),
+        (
+            "auditBatchWindowSeconds",
+            -1,
+            "stages.dev.auditBatchWindowSeconds=-1: must be between 0 and 300",
         ),
         (
             "archiveRetentionDays",
@@ -212,6 +223,16 @@ def test_stages_must_be_an_object() -> None:
     # Given no stages at all / When validated / Then the message says what is expected
     with pytest.raises(ConfigError, match='context "stages" must be an object'):
         validate_stages(None)
+
+
+def test_audit_batch_window_is_optional_and_one_second_without_it(
+    context: dict[str, Any],
+) -> None:
+    # Given a stage block written before the key existed
+    del context["stages"]["dev"]["auditBatchWindowSeconds"]
+
+    # When loaded / Then the audit mapping keeps its 1 s window
+    assert load_stage_config(context).audit_batch_window_seconds == 1
 
 
 @pytest.mark.parametrize(("threshold", "text"), [(1000, "1000"), (999.5, "999.5")])

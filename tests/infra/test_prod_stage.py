@@ -35,6 +35,25 @@ def test_prod_stack_is_named_and_configured_for_prod(prod_cfn: Any) -> None:
         assert group["Properties"]["RetentionInDays"] == prod["logRetentionDays"]
 
 
+def test_prod_audit_mapping_gathers_its_window_and_the_queue_hides_messages_past_it(
+    prod_cfn: Any,
+) -> None:
+    # Given prod's audit window (20 s: fewer, fuller invocations; docs/cost.md)
+    context = json.loads((Path(__file__).resolve().parents[2] / "cdk.json").read_text())
+    window = context["context"]["stages"]["prod"]["auditBatchWindowSeconds"]
+    assert window == 20
+    (mapping,) = prod_cfn.of_type("AWS::Lambda::EventSourceMapping").values()
+    queue_id = prod_cfn.ref_id(mapping["Properties"]["EventSourceArn"])
+    function_id = prod_cfn.ref_id(mapping["Properties"]["FunctionName"])
+
+    # Then the mapping waits up to the window, still reporting failed items only
+    assert mapping["Properties"]["MaximumBatchingWindowInSeconds"] == window
+    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # and the queue's visibility timeout covers 6 function timeouts plus the window (AWS)
+    timeout = prod_cfn.props(function_id)["Timeout"]
+    assert prod_cfn.props(queue_id)["VisibilityTimeout"] == 6 * timeout + window
+
+
 def test_prod_keeps_its_data_when_the_stack_is_deleted(prod_cfn: Any) -> None:
     stateful = {
         logical_id: resource

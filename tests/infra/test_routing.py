@@ -97,7 +97,9 @@ def test_audit_rule_sends_every_event_of_ours_to_the_audit_queue(cfn: Any) -> No
     assert "InputTransformer" not in target
 
 
-def test_audit_queue_is_consumed_in_batches_with_partial_failures(cfn: Any) -> None:
+def test_audit_queue_is_consumed_in_batches_with_partial_failures(
+    cfn: Any, dev_config: Any
+) -> None:
     # Given the audit function and queue
     function_id, _ = cfn.function_with_handler("audit.handler.handler")
     queue_id = cfn.output_ref("AuditQueueUrl")
@@ -111,6 +113,9 @@ def test_audit_queue_is_consumed_in_batches_with_partial_failures(cfn: Any) -> N
     assert cfn.ref_id(mapping["EventSourceArn"]) == queue_id
     assert cfn.ref_id(mapping["FunctionName"]) == function_id
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # in batches of 10 gathered over the stage's window (cdk.json auditBatchWindowSeconds)
+    assert mapping["BatchSize"] == 10
+    assert mapping["MaximumBatchingWindowInSeconds"] == dev_config.audit_batch_window_seconds
 
 
 def test_risk_review_rule_queues_high_value_orders(cfn: Any, dev_config: Any) -> None:

@@ -163,6 +163,64 @@ def test_functions_share_compiled_schemas_and_validate_as_before(tmp_path: Path)
     assert fastjsonschema.compile is compile_
 
 
+FORMATS_CODE = """
+import fastjsonschema
+
+SCHEMA = {"type": "object", "properties": {"n": {"type": "string", "format": "even"}}}
+CHECKED = []  # what this function's own format function saw
+KEPT = []  # alive, so that two validators can never share an id
+
+
+def even(value):
+    CHECKED.append(value)
+    return int(value) % 2 == 0
+
+
+def handler(event, context):
+    validate = fastjsonschema.compile(SCHEMA, formats={"even": even}, use_default=False)
+    KEPT.append(validate)
+    try:
+        validate(event)
+    except fastjsonschema.JsonSchemaValueException as error:
+        return {"rejected": error.rule, "checked": CHECKED}
+    return {
+        "generated": id(validate.func),
+        "own_formats": validate.keywords["custom_formats"]["even"] is even,
+        "checked": CHECKED,
+    }
+"""
+
+
+def test_functions_share_schemas_compiled_with_their_own_formats(tmp_path: Path):
+    # Given two functions compiling one schema with a custom format function of their own
+    function = {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {
+            "Handler": "index.handler",
+            "Runtime": "python3.12",
+            "Code": {"ZipFile": FORMATS_CODE},
+        },
+    }
+    template = {"Resources": {"First": function, "Second": function}}
+    path = tmp_path / "Formats.template.json"
+    path.write_text(json.dumps(template))
+    with CloudAssembly.from_template(path) as loaded:
+        resolver = Resolver(template, stack_name="Formats")
+        runtime = LambdaRuntime(specs_from_template(template, resolver, loaded))
+
+        # When each validates events
+        first = runtime.invoke("First", {"n": "2"})
+        second = runtime.invoke("Second", {"n": "4"})
+        rejected = runtime.invoke("Second", {"n": "3"})
+
+    # Then the generated validator is compiled once and shared
+    assert first["generated"] == second["generated"]
+    # And each function's validator calls its own format function, as fastjsonschema binds it
+    assert first["own_formats"] and second["own_formats"]
+    assert (first["checked"], second["checked"]) == (["2"], ["4"])
+    assert rejected == {"rejected": "format", "checked": ["4", "3"]}
+
+
 # ---- isolation and warm containers -------------------------------------------------------------
 
 

@@ -1,0 +1,1 @@
+"""Schema validators generated from schemas/ (shared/validators_codegen.py)."""
