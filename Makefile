@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
+# uv (pinned in constraints.txt, installed into .venv by pip) installs both venvs' exact pins:
+# the same packages as pip, in seconds rather than minutes.
+UV := $(VENV)/bin/uv
 NODE_STAMP := node_modules/.installed
 # The AWS SDK for JavaScript v3 localbus gives Node.js handlers (localbus/runtimes/node).
 LOCALBUS_NODE := localbus/runtimes/node
@@ -23,14 +26,15 @@ setup: $(VENV_STAMP) $(NODE_STAMP) $(LOCALBUS_NODE_STAMP) $(CHECKOV_STAMP)
 $(VENV_STAMP): requirements.txt requirements-dev.txt localbus/requirements.txt constraints.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found %s)" % sys.version.split()[0])'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
-	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
+	$(PY) -m pip install -q --disable-pip-version-check uv -c constraints.txt
+	$(UV) pip install -q --python $(PY) -r requirements-dev.txt -c constraints.txt
+	$(UV) pip install -q --python $(PY) --no-deps -e .
 	touch $@
 
 # checkov pins packages (boto3 among them) that clash with the app's, so it gets its own venv.
-$(CHECKOV_STAMP): requirements-checkov.txt
+$(CHECKOV_STAMP): requirements-checkov.txt | $(VENV_STAMP)
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-checkov.txt
+	$(UV) pip install -q --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.txt
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
@@ -49,8 +53,9 @@ format: $(VENV_STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Every core (pytest-xdist); each worker is a pytest session (tests/conftest.py shares the synths).
 test: setup lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 # synth and demo need only the app's venv and the CDK CLI; checkov (.venv-checkov) is for make test.
 synth: $(VENV_STAMP) $(NODE_STAMP)

@@ -7,11 +7,16 @@ Serverless packs run on every synth (a finding nobody acknowledged fails the syn
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
+# Before aws_cdk: jsii starts its node process on that import and reads JSII_NODE then.
+import stacks.jsii_node  # noqa: F401 (sets JSII_NODE)
+
+# isort: split
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
@@ -52,6 +57,9 @@ def main() -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     app.synth()
+    # All is written. At exit the interpreter's collections would walk every object of the
+    # aws_cdk modules again (about 1 s at load 11, 0.07 s frozen; bench/README): skip them.
+    gc.freeze()
     return 0
 
 

@@ -2,6 +2,7 @@
 
     python -m bench                      # everything (needs cdk.out: `make synth`)
     python -m bench --only localbus,patterns --orders 1000
+    python -m bench --only make-test     # `make test` on a fresh clone of HEAD (minutes)
 
 Each row compares a figure of ours with its baseline measured in the same run, on the same
 machine; rows with a target from the issues pass or fail (the exit status is 1 if one fails or
@@ -28,7 +29,16 @@ from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results.json"
-BENCHES = ("synth", "handlers", "localbus", "serve", "patterns", "put-events", "cost")
+BENCHES = (
+    "synth",
+    "handlers",
+    "localbus",
+    "serve",
+    "patterns",
+    "put-events",
+    "cost",
+    "make-test",
+)
 
 
 @dataclass
@@ -180,6 +190,21 @@ def _cost(args: argparse.Namespace) -> tuple[dict[str, Any], list[Row]]:
     return result, [row]
 
 
+def _make_test(args: argparse.Namespace) -> tuple[dict[str, Any], list[Row]]:
+    from bench import bench_make_test
+
+    result = bench_make_test.run()
+    row = Row(
+        f"make test on a fresh clone ({result['pytest_summary'] or 'pytest'})",
+        f"{result['seconds']:.0f} s",
+        f"setup {result['setup']['seconds']:.0f} s + lint {result['lint']['seconds']:.0f} s",
+        f"pytest {result['pytest_seconds']:.0f} s",
+        f"<= {result['target_seconds']} s",
+        bool(result["meets_target"]),
+    )
+    return result, [row]
+
+
 RUNNERS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], list[Row]]]] = {
     "synth": _synth,
     "handlers": _handlers,
@@ -188,6 +213,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], list[Row
     "patterns": _patterns,
     "put-events": _put_events,
     "cost": _cost,
+    "make-test": _make_test,
 }
 
 

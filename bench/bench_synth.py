@@ -7,6 +7,10 @@ asset); the empty app is one `cdk.App` with one empty `cdk.Stack`, run by the sa
 `--app`. What the empty app takes is the floor any CDK app pays (node, the CLI, jsii, importing
 aws_cdk); the ratio says what this app adds on top. Best of N runs each, interleaved.
 
+The app starts jsii's node with ``--liftoff-only`` (stacks/jsii_node.py); an empty app does not.
+So that the ratio's gain can be told apart from what the flag would save any app, the empty app
+is also run with the app's ``JSII_NODE`` (``empty_app_same_node_seconds``, not in the target).
+
 Not a test: `python -m bench.bench_synth [RUNS]`; `run()` returns a dict for `make bench`.
 """
 
@@ -22,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# The app's node (stacks/jsii_node.py); not imported: that module sets JSII_NODE on import.
+JSII_NODE_WRAPPER = ROOT / "stacks" / "jsii-node"
 TARGET_RATIO = 1.3  # issue 15: the app's synth at most 1.3x an empty app's
 
 EMPTY_APP = """\
@@ -42,7 +48,7 @@ def _environment() -> dict[str, str]:
     }
 
 
-def synth_into(outdir: Path, extra: list[str]) -> float:
+def synth_into(outdir: Path, extra: list[str], env: dict[str, str] | None = None) -> float:
     """Wall time of one `npx cdk synth -q` of this project into `outdir`."""
     npx = shutil.which("npx")
     if npx is None:
@@ -50,7 +56,12 @@ def synth_into(outdir: Path, extra: list[str]) -> float:
     command = [npx, "cdk", "synth", "-q", "-o", str(outdir), *extra]
     started = time.perf_counter()
     completed = subprocess.run(
-        command, cwd=ROOT, env=_environment(), capture_output=True, text=True, check=False
+        command,
+        cwd=ROOT,
+        env={**_environment(), **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     seconds = time.perf_counter() - started
     if completed.returncode != 0:
@@ -60,10 +71,10 @@ def synth_into(outdir: Path, extra: list[str]) -> float:
     return seconds
 
 
-def _synth_seconds(extra: list[str]) -> float:
+def _synth_seconds(extra: list[str], env: dict[str, str] | None = None) -> float:
     """Wall time of one `npx cdk synth -q` into a fresh temporary folder."""
     with tempfile.TemporaryDirectory(prefix="bench-synth-") as outdir:
-        return synth_into(Path(outdir), extra)
+        return synth_into(Path(outdir), extra, env)
 
 
 def run(runs: int = 3) -> dict[str, Any]:
@@ -71,11 +82,14 @@ def run(runs: int = 3) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-empty-app-") as folder:
         empty_app = Path(folder) / "empty_app.py"
         empty_app.write_text(EMPTY_APP, encoding="utf-8")
-        app_runs, empty_runs = [], []
+        empty_command = ["--app", f"{sys.executable} {empty_app}"]
+        same_node = {"JSII_NODE": str(JSII_NODE_WRAPPER)}
+        app_runs, empty_runs, same_node_runs = [], [], []
         for _ in range(runs):
             app_runs.append(_synth_seconds([]))
-            empty_runs.append(_synth_seconds(["--app", f"{sys.executable} {empty_app}"]))
-    app_s, empty_s = min(app_runs), min(empty_runs)
+            empty_runs.append(_synth_seconds(empty_command))
+            same_node_runs.append(_synth_seconds(empty_command, same_node))
+    app_s, empty_s, same_node_s = min(app_runs), min(empty_runs), min(same_node_runs)
     return {
         "runs": runs,
         "app_seconds": round(app_s, 2),
@@ -84,6 +98,9 @@ def run(runs: int = 3) -> dict[str, Any]:
         "empty_app_runs": [round(s, 2) for s in empty_runs],
         "app_over_empty": round(app_s / empty_s, 2),
         "added_seconds": round(app_s - empty_s, 2),
+        "empty_app_same_node_seconds": round(same_node_s, 2),
+        "empty_app_same_node_runs": [round(s, 2) for s in same_node_runs],
+        "app_over_empty_same_node": round(app_s / same_node_s, 2),
     }
 
 
@@ -95,7 +112,10 @@ def main() -> None:
         f"  the app       : {result['app_seconds']:6.2f} s  {result['app_runs']}\n"
         f"  an empty app  : {result['empty_app_seconds']:6.2f} s  {result['empty_app_runs']}\n"
         f"  app / empty   : {result['app_over_empty']:.2f}x "
-        f"(+{result['added_seconds']:.2f} s for the stack, cdk-nag and the asset)"
+        f"(+{result['added_seconds']:.2f} s for the stack, cdk-nag and the asset)\n"
+        f"  empty app with the app's JSII_NODE (--liftoff-only): "
+        f"{result['empty_app_same_node_seconds']:6.2f} s  {result['empty_app_same_node_runs']}, "
+        f"app / that: {result['app_over_empty_same_node']:.2f}x"
     )
 
 

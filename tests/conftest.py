@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +40,38 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+def synthesized_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, synth: Callable[[Path], None]
+) -> Path:
+    """A cloud assembly synthesized once per test run. Under pytest-xdist (`make test`) every
+    worker is its own session: the first to take the lock synthesizes into the run's shared
+    temporary folder and the others wait for it and reuse it (pytest-xdist's "Making
+    session-scoped fixtures execute only once")."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        outdir = tmp_path_factory.mktemp(name)
+        synth(outdir)
+        return outdir
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp().parent  # the run's folder, above each worker's
+    outdir, done = shared / name, shared / f"{name}.synthesized"
+    with FileLock(str(shared / f"{name}.lock")):
+        if not done.is_file():  # a worker whose synth failed leaves none: the next one retries
+            shutil.rmtree(outdir, ignore_errors=True)
+            outdir.mkdir()
+            synth(outdir)
+            done.touch()
+    return outdir
+
+
 @pytest.fixture(scope="session")
 def cloud_assembly_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A cdk.out for the dev stage, synthesized once for the whole session."""
+    """A cdk.out for the dev stage, synthesized once for the whole test run."""
     from app import build_app
 
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    build_app(outdir=str(outdir)).synth()
-    return outdir
+    return synthesized_once(
+        tmp_path_factory, "cdk.out", lambda outdir: build_app(outdir=str(outdir)).synth()
+    )
 
 
 @pytest.fixture(scope="session")
@@ -62,14 +87,16 @@ def prod_emails() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def prod_cloud_assembly_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The prod stage with e-mail subscribers (the dev stage has none), synthesized once."""
+    """The prod stage with e-mail subscribers (the dev stage has none), synthesized once per run."""
     from app import build_app
 
     context = json.loads((ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
     stages = {**context["stages"], "prod": {**context["stages"]["prod"], **PROD_EMAILS}}
-    outdir = tmp_path_factory.mktemp("cdk.out.prod")
-    build_app(context={"stage": "prod", "stages": stages}, outdir=str(outdir)).synth()
-    return outdir
+
+    def synth(outdir: Path) -> None:
+        build_app(context={"stage": "prod", "stages": stages}, outdir=str(outdir)).synth()
+
+    return synthesized_once(tmp_path_factory, "cdk.out.prod", synth)
 
 
 @pytest.fixture(scope="session")

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 import warnings
 from collections.abc import Mapping
@@ -61,7 +62,10 @@ MAX_ATTEMPTS = 3  # tries of one failed batch per run_until_idle before its part
 # to complete a join: keep it short, but above Kafka's group.min.session.timeout.ms (6 s).
 SESSION_TIMEOUT_MS = 6000
 HEARTBEAT_INTERVAL_MS = 1000
+# How long to wait for the broker to answer (kafka-python's bootstrap) and then for the group to
+# be assigned a partition. LOCALBUS_KAFKA_TIMEOUT (seconds) shortens it, e.g. in tests.
 JOIN_TIMEOUT_S = 30.0
+TIMEOUT_VARIABLE = "LOCALBUS_KAFKA_TIMEOUT"
 POLL_TIMEOUT_MS = 250
 EMPTY_POLLS_TO_IDLE = 2
 # Where a group with no committed offset starts (StartingPosition).
@@ -378,6 +382,7 @@ class KafkaPipe:
         KafkaConsumer, KafkaError = kafka.KafkaConsumer, kafka.errors.KafkaError
 
         servers = ",".join(self.bootstrap_servers)
+        timeout_s = join_timeout_s()
         try:
             consumer = KafkaConsumer(
                 bootstrap_servers=self.bootstrap_servers,
@@ -388,6 +393,7 @@ class KafkaPipe:
                 session_timeout_ms=SESSION_TIMEOUT_MS,
                 heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
                 max_poll_records=self.batch_size,
+                bootstrap_timeout_ms=int(timeout_s * 1000),
             )
         except KafkaError as error:
             raise KafkaSourceError(
@@ -396,7 +402,7 @@ class KafkaPipe:
                 "pipe to one with kafka_bootstrap="
             ) from None
         consumer.subscribe([self.topic])
-        deadline = time.monotonic() + JOIN_TIMEOUT_S
+        deadline = time.monotonic() + timeout_s
         # Joining happens inside poll; records fetched meanwhile are not lost: seek back.
         while not consumer.assignment():
             if time.monotonic() > deadline:
@@ -404,7 +410,7 @@ class KafkaPipe:
                 raise KafkaSourceError(
                     f"pipe {self.name} ({self.ref.logical_id}): no partition of topic "
                     f"{self.topic!r} assigned to group {self.group_id!r} at {servers} within "
-                    f"{JOIN_TIMEOUT_S:.0f} s (does the topic exist?)"
+                    f"{timeout_s:g} s (does the topic exist?)"
                 )
             consumer.poll(timeout_ms=POLL_TIMEOUT_MS, max_records=1, update_offsets=False)
         self._consumer = consumer
@@ -414,6 +420,21 @@ class KafkaPipe:
         if self._consumer is not None:
             self._consumer.close()
             self._consumer = None
+
+
+def join_timeout_s() -> float:
+    """Seconds to wait for the broker and for the group's assignment: JOIN_TIMEOUT_S unless
+    LOCALBUS_KAFKA_TIMEOUT says otherwise (read when a pipe first consumes)."""
+    text = os.environ.get(TIMEOUT_VARIABLE, "").strip()
+    if not text:
+        return JOIN_TIMEOUT_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise KafkaSourceError(f"{TIMEOUT_VARIABLE}={text!r}: expected a number of seconds > 0")
+    return seconds
 
 
 def kafka_client() -> Any:

@@ -95,6 +95,14 @@ def produce(
     as_json: Annotated[
         bool, typer.Option("--json", help="Machine-readable JSON on stdout.")
     ] = False,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout",
+            min=0.001,
+            help="Seconds to wait for the broker to answer, then for the acknowledgements.",
+        ),
+    ] = 30.0,
 ) -> None:
     """Produce each entry's Detail as one Kafka record, keyed by its orderId, with a
     `detail-type` header.
@@ -116,5 +124,6 @@ def produce(
             schemas=schemas,
             allow_invalid=allow_invalid,
             as_json=as_json,
+            timeout_s=timeout,
         )
     )

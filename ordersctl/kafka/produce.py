@@ -16,6 +16,7 @@ from ordersctl.output import consoles, print_json
 from ordersctl.put_events import load_and_validate, print_problems
 
 DETAIL_TYPE_HEADER = "detail-type"
+# How long to wait for the broker to answer, and then for every acknowledgement (--timeout).
 SEND_TIMEOUT_S = 30.0
 
 
@@ -64,6 +65,7 @@ def run(
     schemas: Path | None,
     allow_invalid: bool,
     as_json: bool,
+    timeout_s: float = SEND_TIMEOUT_S,
 ) -> int:
     out, err = consoles()
     loaded = load_and_validate(files, schemas)
@@ -81,7 +83,7 @@ def run(
         return EXIT_INVALID
     for problem in loaded.problems:
         err.print(f"[yellow]producing invalid[/yellow] {problem}", soft_wrap=True)
-    produced = send(loaded.entries, bootstrap=bootstrap, topic=topic)
+    produced = send(loaded.entries, bootstrap=bootstrap, topic=topic, timeout_s=timeout_s)
     if as_json:
         print_json([record.as_dict() for record in produced])
     else:
@@ -95,8 +97,11 @@ def run(
     return EXIT_OK
 
 
-def send(entries: Sequence[Entry], *, bootstrap: str, topic: str) -> list[Produced]:
-    """Produce each entry in order and wait for every acknowledgement."""
+def send(
+    entries: Sequence[Entry], *, bootstrap: str, topic: str, timeout_s: float = SEND_TIMEOUT_S
+) -> list[Produced]:
+    """Produce each entry in order and wait for every acknowledgement (the broker's first answer
+    and the acknowledgements each within `timeout_s`)."""
     from localbus.kinds.kafka_source import kafka_client
 
     kafka = kafka_client()
@@ -111,6 +116,7 @@ def send(entries: Sequence[Entry], *, bootstrap: str, topic: str) -> list[Produc
             # One request in flight per connection: a retry cannot reorder one order's events.
             max_in_flight_requests_per_connection=1,
             retries=5,
+            bootstrap_timeout_ms=int(timeout_s * 1000),
         )
     except KafkaError as error:
         raise CliError(
@@ -132,10 +138,10 @@ def send(entries: Sequence[Entry], *, bootstrap: str, topic: str) -> list[Produc
                     ),
                 )
             )
-        producer.flush(timeout=SEND_TIMEOUT_S)
+        producer.flush(timeout=timeout_s)
         produced = []
         for entry, key, future in futures:
-            metadata = future.get(timeout=SEND_TIMEOUT_S)
+            metadata = future.get(timeout=timeout_s)
             produced.append(
                 Produced(entry, key, metadata.topic, metadata.partition, metadata.offset)
             )

@@ -179,8 +179,14 @@ def test_produce_refuses_invalid_entries_unless_allowed(kafka_broker: Any) -> No
 
 def test_produce_names_an_unreachable_broker() -> None:
     nowhere = f"127.0.0.1:{free_port()}"
+    # --timeout: the same error as after the default 30 s, without waiting for it
     result = CliRunner().invoke(
-        app, ["kafka", "produce", str(BATCH), "--bootstrap", nowhere, "--topic", "orders"]
+        app,
+        [
+            *("kafka", "produce", str(BATCH), "--bootstrap", nowhere, "--topic", "orders"),
+            "--timeout",
+            "1",
+        ],
     )
     assert result.exit_code == 1
     assert f"cannot reach Kafka at {nowhere}" in result.stderr

@@ -265,10 +265,14 @@ def test_a_failed_batch_is_not_committed_and_is_read_again(
         assert [s["detail_type"] for s in received_from_pipe(bus)] == ["OrderCreated"]
 
 
-def test_an_unreachable_broker_is_named(kafka_cloud_assembly_dir: Path) -> None:
+def test_an_unreachable_broker_is_named(
+    kafka_cloud_assembly_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from localbus.kinds.kafka_source import KafkaSourceError
 
-    # Given the template's pipe mapped to a port where no broker listens
+    # Given the template's pipe mapped to a port where no broker listens, and a short wait for it
+    # (the same error as after the default 30 s)
+    monkeypatch.setenv("LOCALBUS_KAFKA_TIMEOUT", "1")
     nowhere = f"127.0.0.1:{free_port()}"
     mapped = {"orders-dev-kafka-ingest": nowhere}
     # When it runs / Then the error names the pipe and the address
@@ -277,3 +281,18 @@ def test_an_unreachable_broker_is_named(kafka_cloud_assembly_dir: Path) -> None:
         pytest.raises(KafkaSourceError, match=nowhere),
     ):
         bus.run_until_idle()
+
+
+def test_the_wait_for_the_broker_is_30_s_unless_the_environment_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from localbus.kinds.kafka_source import KafkaSourceError, join_timeout_s
+
+    monkeypatch.delenv("LOCALBUS_KAFKA_TIMEOUT", raising=False)
+    assert join_timeout_s() == 30.0
+    monkeypatch.setenv("LOCALBUS_KAFKA_TIMEOUT", "2.5")
+    assert join_timeout_s() == 2.5
+    for bad in ("soon", "0", "-1", "inf", "nan"):
+        monkeypatch.setenv("LOCALBUS_KAFKA_TIMEOUT", bad)
+        with pytest.raises(KafkaSourceError, match="LOCALBUS_KAFKA_TIMEOUT"):
+            join_timeout_s()
