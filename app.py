@@ -13,6 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+if __name__ == "__main__":
+    # A synth is one short pass, then exit: no cyclic garbage worth collecting, while the
+    # collector's passes walk every object the aws_cdk service modules create as they import
+    # (bench/README, "Synth: where the time goes"). Importers (the tests) keep their collector.
+    gc.disable()
+
 # Before aws_cdk: jsii starts its node process on that import and reads JSII_NODE then.
 import stacks.jsii_node  # noqa: F401 (sets JSII_NODE)
 
