@@ -13,6 +13,7 @@ LOCALBUS_NODE := localbus/runtimes/node
 LOCALBUS_NODE_STAMP := $(LOCALBUS_NODE)/node_modules/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+PYC_STAMP := $(VENV)/.compiled
 STAGE ?= dev
 # Extra `-c key=value` stage overrides for `make synth`, e.g. CDK_CONTEXT="-c opsEmail=ops@example.com"
 CDK_CONTEXT ?=
@@ -21,7 +22,7 @@ export AWS_EC2_METADATA_DISABLED := true
 
 .PHONY: setup test lint format synth demo docs bench validators clean
 
-setup: $(VENV_STAMP) $(NODE_STAMP) $(LOCALBUS_NODE_STAMP) $(CHECKOV_STAMP)
+setup: $(VENV_STAMP) $(PYC_STAMP) $(NODE_STAMP) $(LOCALBUS_NODE_STAMP) $(CHECKOV_STAMP)
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt localbus/requirements.txt constraints.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found %s)" % sys.version.split()[0])'
@@ -29,6 +30,13 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt localbus/requirements.txt c
 	$(PY) -m pip install -q --disable-pip-version-check uv -c constraints.txt
 	$(UV) pip install -q --python $(PY) -r requirements-dev.txt -c constraints.txt
 	$(UV) pip install -q --python $(PY) --no-deps -e .
+	touch $@
+
+# Bytecode for every installed module, written once. Where PYTHONDONTWRITEBYTECODE is set,
+# Python caches none, and each synth compiled aws_cdk's service modules from source again
+# (about 2 s of CPU per `cdk synth`; bench/README.md, "Synth: where the time goes").
+$(PYC_STAMP): $(VENV_STAMP)
+	$(PY) -m compileall -q -j 0 $(VENV)/lib
 	touch $@
 
 # checkov pins packages (boto3 among them) that clash with the app's, so it gets its own venv.
