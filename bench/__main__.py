@@ -323,11 +323,36 @@ def readme_block(record: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_readme(record: dict[str, Any], readme: Path = README) -> None:
-    """Replace the block between the markers of bench/README.md with this record's."""
-    text = readme.read_text(encoding="utf-8")
-    start, end = text.index(README_START) + len(README_START), text.index(README_END)
-    readme.write_text(text[:start] + "\n" + readme_block(record) + text[end:], encoding="utf-8")
+# The project README's Performance table: the same run's rows, with when and where it ran.
+PROJECT_README = Path(__file__).resolve().parent.parent / "README.md"
+TABLE_START, TABLE_END = "<!-- bench:table:start -->", "<!-- bench:table:end -->"
+
+
+def project_readme_block(record: dict[str, Any]) -> str:
+    """README.md's Performance table, written from a results.json record (never by hand)."""
+    machine = record["machine"]
+    load = machine["load_average_at_start"]
+    failed = sum(1 for row in record["rows"] if row.get("passed") is False)
+    verdict = "every target met" if not failed else f"{failed} row(s) short of their target"
+    return (
+        f"Latest full run ({record['date'][:10]}, {machine['cpu_count']} CPUs, Python "
+        f"{machine['python']}, load average {load[0] if isinstance(load, list) else load} at "
+        f"the start; {verdict}):\n\n{record['markdown']}\n"
+    )
+
+
+def _replace_between(path: Path, start_marker: str, end_marker: str, block: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index(start_marker) + len(start_marker), text.index(end_marker)
+    path.write_text(text[:start] + "\n" + block + text[end:], encoding="utf-8")
+
+
+def write_readme(
+    record: dict[str, Any], readme: Path = README, project_readme: Path = PROJECT_README
+) -> None:
+    """Replace the marked blocks of bench/README.md and README.md with this record's."""
+    _replace_between(readme, README_START, README_END, readme_block(record))
+    _replace_between(project_readme, TABLE_START, TABLE_END, project_readme_block(record))
 
 
 def results_path(args: argparse.Namespace) -> Path | None:

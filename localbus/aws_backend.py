@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -122,6 +123,9 @@ class AwsBackend:
         try:
             self._undo.append(_share_botocore_loaders())
             self._undo.append(_lighter_moto_requests())
+            self._undo.append(_route_moto_requests_once())
+            self._undo.append(_build_moto_requests_directly())
+            self._undo.append(_sign_moto_requests_lightly())
             self._undo.append(defer_iam_until_used())
             self._mock = mock_aws()
             self._mock.start()
@@ -130,6 +134,8 @@ class AwsBackend:
             if self.resolver.resources_of_type(*TABLE_TYPES):
                 self._undo.append(_cheaper_transaction_backups())
                 self._undo.append(_parse_expressions_once())
+                self._undo.append(_validate_update_expressions_faster())
+                self._undo.append(_copy_update_trees_faster())
             self._create_tables()
         except BaseException:
             self.stop()
@@ -425,6 +431,279 @@ def _lighter_moto_requests() -> Callable[[], None]:
     return undo
 
 
+# While requests are routed: url -> whether moto's stubber answers it (see below).
+_SERVED_BY_MOTO: Callable[[str], bool] | None = None
+
+# What stands in for the SigV4 signature of a request only moto reads (see below).
+UNCOMPUTED_SIGNATURE = "0" * 64
+
+
+def _sign_moto_requests_lightly() -> Callable[[], None]:
+    """Skip computing the SigV4 signature of requests moto answers with IAM auth off; undo.
+
+    botocore signs every request (canonical request, string to sign, five HMACs): about a
+    tenth of a call into moto. moto checks a signature only when its IAM authorisation is on
+    (INITIAL_NO_AUTH_ACTION_COUNT set); otherwise it reads from the signing headers only the
+    access key and the credential scope in Authorization. So for a request its stubber
+    answers itself (not passed through, not refused by its allow-list), with that setting at
+    its default (never on), a plain SigV4Auth adds the same headers as ever (X-Amz-Date, the
+    session token, Authorization with the same Credential scope and SignedHeaders), with
+    UNCOMPUTED_SIGNATURE as the signature. Every other request is signed as botocore signs.
+    """
+    from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
+    from botocore.exceptions import NoCredentialsError
+    from botocore.utils import get_current_datetime
+    from moto import settings
+    from moto.core.models import botocore_stubber
+
+    add_auth = SigV4Auth.add_auth
+
+    def add_auth_unless_moto_only(auth: Any, request: Any) -> None:
+        served = _SERVED_BY_MOTO
+        no_auth_requests = settings.INITIAL_NO_AUTH_ACTION_COUNT  # moto's IAM auth after these
+        if (
+            type(auth) is not SigV4Auth
+            or served is None
+            or no_auth_requests != math.inf
+            or not botocore_stubber.enabled
+            or not served(request.url)
+        ):
+            add_auth(auth, request)
+            return
+        if auth.credentials is None:
+            raise NoCredentialsError()
+        request.context["timestamp"] = get_current_datetime().strftime(SIGV4_TIMESTAMP)
+        auth._modify_request_before_signing(request)  # as add_auth: dates, token, no old auth
+        auth._inject_signature_to_request(request, UNCOMPUTED_SIGNATURE)
+
+    SigV4Auth.add_auth = add_auth_unless_moto_only  # type: ignore[method-assign]
+
+    def undo() -> None:
+        SigV4Auth.add_auth = add_auth  # type: ignore[method-assign]
+
+    return undo
+
+
+def _route_moto_requests_once() -> Callable[[], None]:
+    """Find the moto handler for each request URL once, not on every request; returns undo.
+
+    For every request moto's stubber matched the URL against each service's pattern in turn
+    (about fifty regular expressions before DynamoDB), then built the service's URL table and
+    compiled and matched each of its patterns. Which services match a URL, and which handler
+    each offers, depend on the URL alone (the tables are moto's, fixed while it runs), so that
+    walk is done once per URL and its outcome replayed in the same order: the passthrough and
+    allow-list settings are still read on every request, and the request is still normalised,
+    recorded and dispatched as moto does it.
+    """
+    import re
+
+    import moto.backend_index as backend_index
+    from moto.core.base_backend import BackendDict
+    from moto.core.botocore_stubber import BotocoreStubber
+    from moto.core.config import passthrough_service, passthrough_url, service_whitelisted
+    from moto.core.exceptions import HTTPException, ServiceNotWhitelisted
+    from moto.core.request import normalize_request
+    from moto.core.utils import get_equivalent_url_in_aws_domain
+
+    global _SERVED_BY_MOTO
+    process_request = BotocoreStubber.process_request
+    routes: dict[str, tuple[tuple[str, Any], ...]] = {}  # clean URL -> ((service, handler),...)
+
+    def route(clean_url: str) -> tuple[tuple[str, Any], ...]:
+        """What moto's loop finds for the URL: each matching service and its handler or None."""
+        import moto.backends as backends
+        from moto.core import DEFAULT_ACCOUNT_ID
+
+        found: list[tuple[str, Any]] = []
+        for service, pattern in backend_index.backend_url_patterns:
+            if not pattern.match(clean_url):
+                continue
+            backend_dict = backends.get_backend(service)  # type: ignore[call-overload]
+            if isinstance(backend_dict, BackendDict):
+                if "us-east-1" in backend_dict[DEFAULT_ACCOUNT_ID]:
+                    backend = backend_dict[DEFAULT_ACCOUNT_ID]["us-east-1"]
+                else:
+                    backend = backend_dict[DEFAULT_ACCOUNT_ID]["aws"]
+            else:
+                backend = backend_dict["global"]
+            handler = next(
+                (
+                    method
+                    for url, method in backend.urls.items()
+                    if re.compile(url).match(clean_url)
+                ),
+                None,
+            )
+            found.append((service, handler))
+            if handler is not None:
+                break
+        return tuple(found)
+
+    def found_for(clean_url: str) -> tuple[tuple[str, Any], ...]:
+        found = routes.get(clean_url)
+        if found is None:
+            found = routes[clean_url] = route(clean_url)
+        return found
+
+    def served_by_moto(url: str) -> bool:
+        """Whether moto's stubber will answer a request to `url` itself (settings as now)."""
+        parsed_url, _ = get_equivalent_url_in_aws_domain(url)
+        clean_url = f"{parsed_url.scheme}://{parsed_url.netloc}{parsed_url.path}"
+        if passthrough_url(clean_url):
+            return False
+        for service, method_to_execute in found_for(clean_url):
+            if passthrough_service(service) or not service_whitelisted(service):
+                return False
+            if method_to_execute is not None:
+                return True
+        return False
+
+    def process_request_routed(stubber: Any, request: Any) -> Any:
+        parsed_url, _ = get_equivalent_url_in_aws_domain(request.url)
+        clean_url = f"{parsed_url.scheme}://{parsed_url.netloc}{parsed_url.path}"
+        if passthrough_url(clean_url):
+            return None
+        found = found_for(clean_url)
+        for service, method_to_execute in found:
+            if passthrough_service(service):
+                return None
+            if not service_whitelisted(service):
+                raise ServiceNotWhitelisted(service)
+            if method_to_execute is None:
+                continue
+            from moto.moto_api import recorder
+
+            normalized_request = normalize_request(request)
+            try:
+                recorder._record_request(normalized_request)
+                status, headers, body = method_to_execute(
+                    normalized_request,
+                    normalized_request.raw_url,
+                    normalized_request.headers,
+                )
+            except HTTPException as e:
+                status = e.code
+                headers = e.get_headers()
+                body = e.get_body()
+            return status, headers, body
+        if re.compile(r"https?://.+\.amazonaws.com/.*").match(clean_url):
+            return 404, {}, "Not yet implemented"
+        return None
+
+    BotocoreStubber.process_request = process_request_routed  # type: ignore[method-assign]
+    _SERVED_BY_MOTO = served_by_moto
+
+    def undo() -> None:
+        global _SERVED_BY_MOTO
+        BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
+        _SERVED_BY_MOTO = None
+        routes.clear()
+
+    return undo
+
+
+def _build_moto_requests_directly() -> Callable[[], None]:
+    """Build moto's werkzeug request for a botocore request without EnvironBuilder; undo.
+
+    moto turns each botocore request into a werkzeug request through EnvironBuilder (about a
+    tenth of a call into moto). What the builder derives from the method and URL alone (the
+    path and query encodings, server name and port, the WSGI keys) is built by the builder
+    itself once per method and URL; each request then adds, in the builder's order and as
+    the builder writes them, its body stream, errors stream, CONTENT_TYPE, CONTENT_LENGTH and
+    headers. Only a request with a non-empty bytes or str body and distinct string headers
+    without line breaks takes this path; anything else is built by moto as before, and moto's
+    own finishing steps (preserved header names, CONTENT_LENGTH default) run on both.
+    """
+    import sys
+    from io import BytesIO
+    from urllib.parse import urlparse
+
+    from moto.core.request import Request
+    from werkzeug.test import EnvironBuilder
+
+    original = vars(Request)["from_primitives"]
+    from_primitives = original.__func__
+
+    @functools.lru_cache(maxsize=256)
+    def url_environ(method: str, url: str) -> tuple[tuple[str, Any], ...]:
+        parsed_url = urlparse(url)
+        builder = EnvironBuilder(
+            method=method,
+            base_url=f"{parsed_url.scheme}://{parsed_url.netloc}",
+            path=parsed_url.path,
+            query_string=parsed_url.query,
+        )
+        try:
+            return tuple(builder.get_environ().items())
+        finally:
+            builder.close()
+
+    def direct_headers(headers: Any) -> list[tuple[str, str]] | None:
+        """The header list moto would build, or None when the builder must handle it."""
+        items: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for key, value in headers.items():
+            if isinstance(value, bytes):
+                value = value.decode("utf-8")
+            if not isinstance(key, str) or not isinstance(value, str):
+                return None
+            lowered = key.lower()
+            if lowered == "transfer-encoding":
+                continue
+            if lowered in seen or "\n" in value or "\r" in value:
+                return None
+            seen.add(lowered)
+            items.append((key, value))
+        return items
+
+    def from_primitives_directly(
+        cls: type[Any], method: str, url: str, headers: Any, body: Any = None
+    ) -> Any:
+        if isinstance(body, str):
+            body = body.encode()
+        header_items = direct_headers(headers) if isinstance(body, bytes) and body else None
+        if header_items is None:
+            return from_primitives(cls, method, url, headers, body)
+        environ: dict[str, Any] = dict(url_environ(method, url))
+        environ["wsgi.input"] = BytesIO(body)
+        environ["wsgi.errors"] = sys.stderr  # the builder's default, read when it is built
+        content_type: str | None = None
+        for key, value in header_items:
+            if key.lower() == "content-type":
+                content_type = value
+        if content_type is not None:
+            environ["CONTENT_TYPE"] = content_type
+        environ["CONTENT_LENGTH"] = str(len(body))
+        for key, value in header_items:
+            if key.lower() not in ("content-type", "content-length"):
+                environ[f"HTTP_{key.upper().replace('-', '_')}"] = value
+        return finish(cls(environ), header_items)
+
+    def finish(request: Any, header_items: list[tuple[str, str]]) -> Any:
+        """moto's own steps after the builder (Request.from_primitives)."""
+        from moto.core.request import (
+            PRESERVED_HEADER_NAMES_ENVIRON_KEY,
+            environ_key_for_header,
+            should_preserve_original_header_name,
+        )
+
+        request.environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = {
+            environ_key_for_header(key): key
+            for key, _ in header_items
+            if should_preserve_original_header_name(key)
+        }
+        request.environ.setdefault("CONTENT_LENGTH", "0")
+        return request
+
+    Request.from_primitives = classmethod(from_primitives_directly)  # type: ignore[method-assign,assignment]
+
+    def undo() -> None:
+        Request.from_primitives = original  # type: ignore[method-assign]
+        url_environ.cache_clear()
+
+    return undo
+
+
 def _parse_expressions_once() -> Callable[[], None]:
     """Parse each DynamoDB update expression text once, and lex each condition once; undo.
 
@@ -459,6 +738,169 @@ def _parse_expressions_once() -> Callable[[], None]:
     return undo
 
 
+def _validate_update_expressions_faster() -> Callable[[], None]:
+    """Make moto's UpdateExpression validation cheaper, with the same checks in the same order.
+
+    moto validates an update by walking its tree once per check (ten walks), and each walk
+    rebuilt the walker's node-type map for every node it visited. Here:
+
+    - each walker builds its map once (every map is a literal of the walker's own bound
+      methods, so the map is the same on every call; the state the methods read is not
+      copied);
+    - the first three checks (clause counts, overlapping paths, key attributes updated) read
+      only the expression's tree, its ExpressionAttributeNames and the table's key names,
+      and change nothing. Once they pass for one tree (the parse cache gives one tree per
+      text), names and key names, they are skipped for the same three. A failure is never
+      recorded, so it is raised every time. The other checks (attribute values, the item's
+      paths, functions, arithmetic, types, empty keys) depend on the values or the item
+      and run on every call, in moto's order.
+    """
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
+    from moto.dynamodb.parsing.validators import (
+        ActionCountValidator,
+        OverlappingPathsValidator,
+        UpdateExpressionValidator,
+        UpdateHashRangeKeyValidator,
+    )
+
+    nodes_to_be_processed = DepthFirstTraverser.nodes_to_be_processed
+    process = DepthFirstTraverser.process
+    validate = UpdateExpressionValidator.validate
+    pure = (ActionCountValidator, OverlappingPathsValidator, UpdateHashRangeKeyValidator)
+    passed: dict[tuple[int, Any, tuple[str, ...]], Any] = {}  # key -> the tree (keeps its id)
+
+    def processing_map(walker: Any) -> dict[type, Callable[[Any], Any]]:
+        found = walker.__dict__.get("_localbus_map")
+        if found is None:
+            found = walker.__dict__["_localbus_map"] = walker._processing_map()
+        return found
+
+    def nodes_once(walker: Any) -> tuple[type, ...]:
+        found = walker.__dict__.get("_localbus_nodes")
+        if found is None:
+            found = walker.__dict__["_localbus_nodes"] = tuple(processing_map(walker))
+        return found
+
+    def process_with_map(walker: Any, node: Any) -> Any:
+        for class_key, processor in processing_map(walker).items():
+            if isinstance(node, class_key):
+                return processor(node)
+        return None
+
+    def validate_skipping_passed(validator: Any) -> Any:
+        processors = validator.processors
+        leading = len(pure)
+        if tuple(type(p) for p in processors[:leading]) != pure:
+            return validate(validator)  # a moto whose checks differ: leave them all in
+        names = validator.expression_attribute_names
+        expression = validator.expression_tree
+        try:
+            key = (
+                id(expression),
+                None if names is None else frozenset(names.items()),
+                tuple(validator.table.table_key_attrs),
+            )
+        except TypeError:  # unhashable names: moto will say what is wrong with them
+            return validate(validator)
+        node = validator.node_to_validate
+        if passed.get(key) is not expression:
+            for processor in processors[:leading]:
+                node = processor.traverse(node)
+            if len(passed) >= 4096:
+                passed.clear()
+            passed[key] = expression
+        for processor in processors[leading:]:
+            node = processor.traverse(node)
+        return node
+
+    init = UpdateExpressionValidator.__init__
+
+    def init_keeping_tree(validator: Any, expression: Any, *args: Any, **kwargs: Any) -> None:
+        init(validator, expression, *args, **kwargs)
+        validator.expression_tree = expression
+
+    DepthFirstTraverser.nodes_to_be_processed = nodes_once  # type: ignore[method-assign]
+    DepthFirstTraverser.process = process_with_map  # type: ignore[method-assign]
+    UpdateExpressionValidator.__init__ = init_keeping_tree  # type: ignore[method-assign]
+    UpdateExpressionValidator.validate = validate_skipping_passed  # type: ignore[method-assign]
+
+    def undo() -> None:
+        DepthFirstTraverser.nodes_to_be_processed = nodes_to_be_processed  # type: ignore[method-assign]
+        DepthFirstTraverser.process = process  # type: ignore[method-assign]
+        UpdateExpressionValidator.__init__ = init  # type: ignore[method-assign]
+        UpdateExpressionValidator.validate = validate  # type: ignore[method-assign]
+        passed.clear()
+
+    return undo
+
+
+def _copy_update_trees_faster() -> Callable[[], None]:
+    """Copy a parsed UpdateExpression tree for validation from its pickle; returns undo.
+
+    moto's validator deep-copies the expression's tree on every update (its checks rewrite
+    the copy in place): the largest deepcopy in a run. A tree made only of moto's plain
+    expression nodes (no __deepcopy__, __reduce__ or state methods of their own) and of
+    lists, strings, numbers, booleans and None is rebuilt by pickle exactly as deepcopy
+    rebuilds it (both go through __reduce_ex__: the same classes, the same attributes, the
+    parent links to the copied parents), so its pickle is taken once per tree (the parse
+    cache keeps one tree per text) and loaded for each update. Anything else, and every other
+    deepcopy in the module, is copied by copy.deepcopy as before.
+    """
+    import pickle
+
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.ast_nodes import Node
+
+    deepcopy = validators.deepcopy
+    atoms = (str, int, float, bool, type(None))
+    plain = (object.__reduce_ex__, object.__reduce__, object.__getstate__)
+    pickles: dict[int, tuple[Any, bytes | None]] = {}  # id(tree) -> (tree, pickle or None)
+
+    def plain_tree(value: Any, seen: set[int]) -> bool:
+        if isinstance(value, atoms):
+            return True
+        if id(value) in seen:
+            return True
+        seen.add(id(value))
+        if type(value) is list:
+            return all(plain_tree(child, seen) for child in value)
+        kind = type(value)
+        if not isinstance(value, Node) or hasattr(value, "__deepcopy__"):
+            return False
+        if (kind.__reduce_ex__, kind.__reduce__, kind.__getstate__) != plain:
+            return False
+        if hasattr(value, "__slots__") or not hasattr(value, "__dict__"):
+            return False
+        return all(plain_tree(child, seen) for child in vars(value).values())
+
+    def copy_tree(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        if memo is not None or not isinstance(value, Node):
+            return deepcopy(value, memo)
+        found = pickles.get(id(value))
+        if found is None or found[0] is not value:
+            blob = (
+                pickle.dumps(value, pickle.HIGHEST_PROTOCOL) if plain_tree(value, set()) else None
+            )
+            if len(pickles) >= 1024:
+                pickles.clear()
+            found = pickles[id(value)] = (value, blob)
+        if found[1] is None:
+            return deepcopy(value)
+        return pickle.loads(found[1])
+
+    validators.deepcopy = copy_tree
+
+    def undo() -> None:
+        validators.deepcopy = deepcopy
+        pickles.clear()
+
+    return undo
+
+
+# While moto's TransactWriteItems runs: id(table) -> (table, its backup), made once.
+_TRANSACTION_BACKUPS: ContextVar[dict[int, tuple[Any, Any]] | None] = ContextVar(
+    "localbus_transaction_backups", default=None
+)
 # Table name -> keys (hash, range) the running TransactWriteItems names; None outside one.
 _TRANSACTION_KEYS: ContextVar[dict[str, list[tuple[Any, Any]]] | None] = ContextVar(
     "localbus_transaction_keys", default=None
@@ -485,9 +927,11 @@ def _cheaper_transaction_backups() -> Callable[[], None]:
 
     def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> Any:
         token = _TRANSACTION_KEYS.set(_keys_named(backend, transact_items))
+        backups = _TRANSACTION_BACKUPS.set({})
         try:
             return original(backend, transact_items)
         finally:
+            _TRANSACTION_BACKUPS.reset(backups)
             _TRANSACTION_KEYS.reset(token)
 
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
@@ -525,7 +969,25 @@ def _keys_named(
 
 
 def _table_backup(table: Any, memo: dict[int, Any]) -> Any:
-    """Table.__deepcopy__: inside a transaction, a copy sharing the items it cannot change."""
+    """Table.__deepcopy__: inside a transaction, a copy sharing the items it cannot change.
+
+    moto copies a table once per operation naming it, all before the first operation runs,
+    and keeps the last copy: the table is the same each time, so one backup per table and
+    transaction is made and handed out for each.
+    """
+    made = _TRANSACTION_BACKUPS.get()
+    if made is not None and id(table) in made:
+        source, backup = made[id(table)]
+        if source is table:
+            memo[id(table)] = backup
+            return backup
+    backup = _new_table_backup(table, memo)
+    if made is not None:
+        made[id(table)] = (table, backup)
+    return backup
+
+
+def _new_table_backup(table: Any, memo: dict[int, Any]) -> Any:
     keys = (_TRANSACTION_KEYS.get() or {}).get(table.name)
     if keys is None or table.stream_shard is not None:
         # What copy.deepcopy does for an object without __deepcopy__ (moto's Table has none).

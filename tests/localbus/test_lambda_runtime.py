@@ -594,3 +594,30 @@ def test_a_handler_within_its_timeout_succeeds_and_stays_warm(
     # Then both succeed, in one warm container
     assert (first["count"], second["count"]) == (1, 2)
     assert not any(record.exceeded_timeout for record in runtime.invocations)
+
+
+def test_host_modules_replaced_or_removed_during_an_invocation_come_back(
+    runtime: LambdaRuntime, monkeypatch: pytest.MonkeyPatch
+):
+    # Given host modules, and something inside the invocation that replaces one and removes
+    # another from sys.modules (stand-in for handler code doing so)
+    replaced, removed = types.ModuleType("host_replaced"), types.ModuleType("host_removed")
+    monkeypatch.setitem(sys.modules, "host_replaced", replaced)
+    monkeypatch.setitem(sys.modules, "host_removed", removed)
+    share = runtime._schemas.share
+
+    def share_and_meddle() -> Any:
+        sys.modules["host_replaced"] = types.ModuleType("host_replaced")
+        del sys.modules["host_removed"]
+        return share()
+
+    monkeypatch.setattr(runtime._schemas, "share", share_and_meddle)
+    modules_before = dict(sys.modules)
+
+    # When a function is invoked
+    assert runtime.invoke("CounterA", {"n": 1})["origin"] == "alpha"
+
+    # Then the host has exactly its modules back, the same objects
+    assert sys.modules["host_replaced"] is replaced
+    assert sys.modules["host_removed"] is removed
+    assert all(sys.modules.get(name) is module for name, module in modules_before.items())

@@ -27,3 +27,14 @@ def test_bench_readme_quotes_the_published_run() -> None:
     text = README.read_text(encoding="utf-8")
     block = text[text.index(README_START) + len(README_START) : text.index(README_END)]
     assert block == "\n" + readme_block(record), "run: python -m bench (or write_readme)"
+
+
+def test_the_readme_performance_table_is_the_published_run() -> None:
+    import json
+
+    from bench.__main__ import PROJECT_README, TABLE_END, TABLE_START, project_readme_block
+
+    record = json.loads(RESULTS.read_text(encoding="utf-8"))
+    text = PROJECT_README.read_text(encoding="utf-8")
+    block = text[text.index(TABLE_START) + len(TABLE_START) : text.index(TABLE_END)]
+    assert block == "\n" + project_readme_block(record), "run: python -m bench (or write_readme)"
