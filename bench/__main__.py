@@ -164,7 +164,7 @@ def _patterns(args: argparse.Namespace) -> tuple[dict[str, Any], list[Row]]:
 def _put_events(args: argparse.Namespace) -> tuple[dict[str, Any], list[Row]]:
     from bench import bench_put_events
 
-    result = bench_put_events.run(args.entries)
+    result = bench_put_events.run(args.entries, rounds=args.runs)
     row = Row(
         f"put-events sender vs 1 call per entry ({result['entries']:,})",
         f"{result['sender_seconds']:.2f} s",
@@ -268,7 +268,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--only", default=",".join(BENCHES), help=f"comma list of {BENCHES}")
     parser.add_argument("--cdk-out", default=str(ROOT / "cdk.out"), help="cloud assembly")
-    parser.add_argument("--runs", type=int, default=3, help="best of N (synth, template to idle)")
+    parser.add_argument(
+        "--runs", type=int, default=3, help="best of N (synth, template to idle, put-events)"
+    )
     parser.add_argument("--orders", type=int, default=10_000, help="localbus throughput orders")
     parser.add_argument("--entries", type=int, default=10_000, help="put-events entries")
     parser.add_argument(

@@ -8,6 +8,7 @@ cannot be read (not deployed, a bare moto/LocalStack endpoint) the naming conven
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,6 +79,11 @@ class AwsTarget:
     note: Callable[[str], None] = field(default=lambda _message: None, repr=False)
     _clients: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
     _outputs: dict[str, str] | None = field(default=None, init=False, repr=False)
+    # put-events' first calls come from the Sender's threads at once: one of them makes the
+    # client (a Session and a client, ~40-60 ms CPU), the others wait for it and share it.
+    _client_lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         """Bad --stage or --endpoint-url is bad input (exit 2), before any call."""
@@ -88,13 +94,18 @@ class AwsTarget:
             raise InputError(problem)
 
     def client(self, service: str) -> Any:
-        if service not in self._clients:
-            try:
-                session = boto3.Session(profile_name=self.profile, region_name=self.region)
-                self._clients[service] = create_client(session, service, self.endpoint_url)
-            except (ValueError, ProfileNotFound) as error:  # "Invalid endpoint", bad region
-                raise InputError(f"cannot make an AWS {service} client: {error}") from error
-        return self._clients[service]
+        """The target's one `service` client (boto3 clients are thread-safe; Sessions are not)."""
+        client = self._clients.get(service)
+        if client is not None:
+            return client
+        with self._client_lock:
+            if service not in self._clients:
+                try:
+                    session = boto3.Session(profile_name=self.profile, region_name=self.region)
+                    self._clients[service] = create_client(session, service, self.endpoint_url)
+                except (ValueError, ProfileNotFound) as error:  # "Invalid endpoint", bad region
+                    raise InputError(f"cannot make an AWS {service} client: {error}") from error
+            return self._clients[service]
 
     @property
     def stack_name(self) -> str:

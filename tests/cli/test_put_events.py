@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+import ordersctl.targets.aws as aws_target
 from ordersctl.cli import app
 from tests.cli.client_proxy import replace_client_methods
 
@@ -351,6 +353,39 @@ def test_more_than_a_hundred_entries_go_in_batches_of_ten_with_progress(
     assert result.exit_code == 0, result.output
     assert sorted(spy.sizes) == [10] * 15
     assert json.loads(result.stdout)["PutEventsCalls"] == 15
+    assert len(wired_bus.drain(aws["sqs"])) == 150
+
+
+def test_the_concurrent_first_calls_share_one_events_client(
+    runner: CliRunner,
+    tmp_path: Path,
+    moto_endpoint: str,
+    wired_bus: Any,
+    aws: dict,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given 150 entries, sent 4 calls at a time (the default --concurrency), and a count of the
+    # clients the CLI makes (each costs a boto3 Session and a client, ~40-60 ms CPU)
+    path = write_entries(tmp_path / "many.json", json.loads(BATCH.read_text()) * 6)
+    made: list[str] = []
+    real_create = aws_target.create_client
+
+    def counting(session: Any, service: str, endpoint_url: str | None) -> Any:
+        made.append(service)
+        time.sleep(0.05)  # as slow as a cold client, so the 4 first calls overlap its making
+        return real_create(session, service, endpoint_url)
+
+    monkeypatch.setattr(aws_target, "create_client", counting)
+
+    # When they are put
+    result = runner.invoke(
+        app,
+        ["put-events", str(path), "--endpoint-url", moto_endpoint, "--bus", wired_bus.name],
+    )
+
+    # Then one events client made every call, and all 150 arrived
+    assert result.exit_code == 0, result.output
+    assert made.count("events") == 1
     assert len(wired_bus.drain(aws["sqs"])) == 150
 
 
