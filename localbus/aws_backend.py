@@ -356,6 +356,31 @@ _SHARED_LOADERS: dict[str | None, botocore.loaders.Loader] = {}
 _MOTO_LOADER = "<moto>"  # key of moto's own Loader in _SHARED_LOADERS
 
 
+_ABSENT = object()
+
+
+def _install(
+    *patches: tuple[Any, str, Any], cleanup: Callable[[], None] | None = None
+) -> Callable[[], None]:
+    """Set each (owner, name, value); returns the undo that puts back what the owner itself
+    held under each name (descriptors such as classmethods included), or removes the name
+    where it held none, and then runs `cleanup`."""
+    found = [(owner, name, vars(owner).get(name, _ABSENT)) for owner, name, _ in patches]
+    for owner, name, value in patches:
+        setattr(owner, name, value)
+
+    def undo() -> None:
+        for owner, name, original in reversed(found):
+            if original is _ABSENT:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
+        if cleanup is not None:
+            cleanup()
+
+    return undo
+
+
 def _share_botocore_loaders() -> Callable[[], None]:
     """Give every botocore session created from now on one Loader per data path; returns undo.
 
@@ -383,14 +408,10 @@ def _share_botocore_loaders() -> Callable[[], None]:
             list_from_one_scan(_SHARED_LOADERS[_MOTO_LOADER])
         return _SHARED_LOADERS[_MOTO_LOADER]
 
-    botocore.session.create_loader = shared_loader
-    moto_utils.create_loader = shared_moto_loader
-
-    def undo() -> None:
-        botocore.session.create_loader = create_loader
-        moto_utils.create_loader = create_moto_loader
-
-    return undo
+    return _install(
+        (botocore.session, "create_loader", shared_loader),
+        (moto_utils, "create_loader", shared_moto_loader),
+    )
 
 
 def _lighter_moto_requests() -> Callable[[], None]:
@@ -421,14 +442,14 @@ def _lighter_moto_requests() -> Callable[[], None]:
             names_by_class[clazz] = method_names(clazz)
         return names_by_class[clazz]
 
-    ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = authenticate_unless_off  # type: ignore[method-assign]
-    responses.method_names_from_class = method_names_once
-
-    def undo() -> None:
-        ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = authenticate  # type: ignore[method-assign]
-        responses.method_names_from_class = method_names
-
-    return undo
+    return _install(
+        (
+            ActionAuthenticatorMixin,
+            "_authenticate_and_authorize_normal_action",
+            authenticate_unless_off,
+        ),
+        (responses, "method_names_from_class", method_names_once),
+    )
 
 
 # While requests are routed: url -> whether moto's stubber answers it (see below).
@@ -476,12 +497,7 @@ def _sign_moto_requests_lightly() -> Callable[[], None]:
         auth._modify_request_before_signing(request)  # as add_auth: dates, token, no old auth
         auth._inject_signature_to_request(request, UNCOMPUTED_SIGNATURE)
 
-    SigV4Auth.add_auth = add_auth_unless_moto_only  # type: ignore[method-assign]
-
-    def undo() -> None:
-        SigV4Auth.add_auth = add_auth  # type: ignore[method-assign]
-
-    return undo
+    return _install((SigV4Auth, "add_auth", add_auth_unless_moto_only))
 
 
 def _route_moto_requests_once() -> Callable[[], None]:
@@ -506,7 +522,6 @@ def _route_moto_requests_once() -> Callable[[], None]:
     from moto.core.utils import get_equivalent_url_in_aws_domain
 
     global _SERVED_BY_MOTO
-    process_request = BotocoreStubber.process_request
     routes: dict[str, tuple[tuple[str, Any], ...]] = {}  # clean URL -> ((service, handler),...)
 
     def route(clean_url: str) -> tuple[tuple[str, Any], ...]:
@@ -590,16 +605,16 @@ def _route_moto_requests_once() -> Callable[[], None]:
             return 404, {}, "Not yet implemented"
         return None
 
-    BotocoreStubber.process_request = process_request_routed  # type: ignore[method-assign]
     _SERVED_BY_MOTO = served_by_moto
 
-    def undo() -> None:
+    def forget_routes() -> None:
         global _SERVED_BY_MOTO
-        BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
         _SERVED_BY_MOTO = None
         routes.clear()
 
-    return undo
+    return _install(
+        (BotocoreStubber, "process_request", process_request_routed), cleanup=forget_routes
+    )
 
 
 def _build_moto_requests_directly() -> Callable[[], None]:
@@ -695,13 +710,10 @@ def _build_moto_requests_directly() -> Callable[[], None]:
         request.environ.setdefault("CONTENT_LENGTH", "0")
         return request
 
-    Request.from_primitives = classmethod(from_primitives_directly)  # type: ignore[method-assign,assignment]
-
-    def undo() -> None:
-        Request.from_primitives = original  # type: ignore[method-assign]
-        url_environ.cache_clear()
-
-    return undo
+    return _install(
+        (Request, "from_primitives", classmethod(from_primitives_directly)),
+        cleanup=url_environ.cache_clear,
+    )
 
 
 def _parse_expressions_once() -> Callable[[], None]:
@@ -728,14 +740,10 @@ def _parse_expressions_once() -> Callable[[], None]:
     def lex_once(parser: Any) -> deque[Any]:
         return deque(tokens(parser.condition_expression))
 
-    UpdateExpressionParser.make = classmethod(parse)  # type: ignore[assignment]
-    ConditionExpressionParser._lex_condition_expression = lex_once  # type: ignore[method-assign]
-
-    def undo() -> None:
-        UpdateExpressionParser.make = make  # type: ignore[assignment]
-        ConditionExpressionParser._lex_condition_expression = lex  # type: ignore[method-assign]
-
-    return undo
+    return _install(
+        (UpdateExpressionParser, "make", classmethod(parse)),
+        (ConditionExpressionParser, "_lex_condition_expression", lex_once),
+    )
 
 
 def _validate_update_expressions_faster() -> Callable[[], None]:
@@ -763,8 +771,6 @@ def _validate_update_expressions_faster() -> Callable[[], None]:
         UpdateHashRangeKeyValidator,
     )
 
-    nodes_to_be_processed = DepthFirstTraverser.nodes_to_be_processed
-    process = DepthFirstTraverser.process
     validate = UpdateExpressionValidator.validate
     pure = (ActionCountValidator, OverlappingPathsValidator, UpdateHashRangeKeyValidator)
     passed: dict[tuple[int, Any, tuple[str, ...]], Any] = {}  # key -> the tree (keeps its id)
@@ -819,19 +825,13 @@ def _validate_update_expressions_faster() -> Callable[[], None]:
         init(validator, expression, *args, **kwargs)
         validator.expression_tree = expression
 
-    DepthFirstTraverser.nodes_to_be_processed = nodes_once  # type: ignore[method-assign]
-    DepthFirstTraverser.process = process_with_map  # type: ignore[method-assign]
-    UpdateExpressionValidator.__init__ = init_keeping_tree  # type: ignore[method-assign]
-    UpdateExpressionValidator.validate = validate_skipping_passed  # type: ignore[method-assign]
-
-    def undo() -> None:
-        DepthFirstTraverser.nodes_to_be_processed = nodes_to_be_processed  # type: ignore[method-assign]
-        DepthFirstTraverser.process = process  # type: ignore[method-assign]
-        UpdateExpressionValidator.__init__ = init  # type: ignore[method-assign]
-        UpdateExpressionValidator.validate = validate  # type: ignore[method-assign]
-        passed.clear()
-
-    return undo
+    return _install(
+        (DepthFirstTraverser, "nodes_to_be_processed", nodes_once),
+        (DepthFirstTraverser, "process", process_with_map),
+        (UpdateExpressionValidator, "__init__", init_keeping_tree),
+        (UpdateExpressionValidator, "validate", validate_skipping_passed),
+        cleanup=passed.clear,
+    )
 
 
 def _copy_update_trees_faster() -> Callable[[], None]:
@@ -888,13 +888,7 @@ def _copy_update_trees_faster() -> Callable[[], None]:
             return deepcopy(value)
         return pickle.loads(found[1])
 
-    validators.deepcopy = copy_tree
-
-    def undo() -> None:
-        validators.deepcopy = deepcopy
-        pickles.clear()
-
-    return undo
+    return _install((validators, "deepcopy", copy_tree), cleanup=pickles.clear)
 
 
 # While moto's TransactWriteItems runs: id(table) -> (table, its backup), made once.
@@ -934,14 +928,10 @@ def _cheaper_transaction_backups() -> Callable[[], None]:
             _TRANSACTION_BACKUPS.reset(backups)
             _TRANSACTION_KEYS.reset(token)
 
-    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
-    Table.__deepcopy__ = _table_backup  # type: ignore[attr-defined]
-
-    def undo() -> None:
-        DynamoDBBackend.transact_write_items = original  # type: ignore[method-assign]
-        del Table.__deepcopy__  # type: ignore[attr-defined]
-
-    return undo
+    return _install(
+        (DynamoDBBackend, "transact_write_items", transact_write_items),
+        (Table, "__deepcopy__", _table_backup),
+    )
 
 
 def _keys_named(
