@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -436,13 +436,11 @@ def _update_outcomes(client: Any) -> list[Any]:
     return outcomes
 
 
-def test_update_validation_answers_as_plain_moto(backend: AwsBackend, template: dict[str, Any]):
-    # Given update expressions that pass, then fail on their names, values or the item,
-    # through the backend (whose moto skips checks already passed for a tree and names)
-    answered = _update_outcomes(backend.client("dynamodb"))
-    backend.stop()
-
-    # When the same requests go to plain moto, the table made as the template makes it
+def _plain_moto_outcomes(
+    template: dict[str, Any], outcomes: Callable[[Any], list[Any]]
+) -> list[Any]:
+    """`outcomes` of a DynamoDB client of plain moto (no localbus patches), with the template's
+    ProvisionedTable made as the template makes it."""
     from moto import mock_aws
 
     properties = template["Resources"]["ProvisionedTable"]["Properties"]
@@ -452,7 +450,17 @@ def test_update_validation_answers_as_plain_moto(backend: AwsBackend, template: 
             **{key: properties[key] for key in ("TableName", "AttributeDefinitions", "KeySchema")},
             ProvisionedThroughput=properties["ProvisionedThroughput"],
         )
-        expected = _update_outcomes(client)
+        return outcomes(client)
+
+
+def test_update_validation_answers_as_plain_moto(backend: AwsBackend, template: dict[str, Any]):
+    # Given update expressions that pass, then fail on their names, values or the item,
+    # through the backend (whose moto skips checks already passed for a tree and names)
+    answered = _update_outcomes(backend.client("dynamodb"))
+    backend.stop()
+
+    # When the same requests go to plain moto, the table made as the template makes it
+    expected = _plain_moto_outcomes(template, _update_outcomes)
 
     # Then every answer is the same, errors included, in the same order
     assert answered == expected
@@ -748,16 +756,7 @@ def test_transactions_backed_up_once_per_table_answer_as_plain_moto(
     backend.stop()
 
     # When the same requests go to plain moto
-    from moto import mock_aws
-
-    properties = template["Resources"]["ProvisionedTable"]["Properties"]
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            **{key: properties[key] for key in ("TableName", "AttributeDefinitions", "KeySchema")},
-            ProvisionedThroughput=properties["ProvisionedThroughput"],
-        )
-        expected = _transaction_outcomes(client)
+    expected = _plain_moto_outcomes(template, _transaction_outcomes)
 
     # Then every answer, cancellation reasons and the table's order after each are the same
     assert answered == expected
