@@ -7,7 +7,10 @@ module>` alone, the interpreter's start-up excluded. Tracing is as deployed (the
 for active tracing, so Powertools' Tracer loads the X-Ray SDK). The baseline is `import boto3`
 in the same kind of process: the floor every Python Lambda that calls AWS pays. Best of N.
 Beside them, for reference (no target): boto3 plus Powertools' Logger(), Metrics() and
-Tracer(patch_modules=("botocore",)), what any traced Powertools handler pays before its own code.
+Tracer(patch_modules=("botocore",)), what any traced Powertools handler pays before its own code;
+and, per handler, its libraries alone: every module its import loads that is not this project's
+(found by importing it once), imported in the same order in a fresh process, so the handler's
+figure splits into what its libraries cost and what this project's modules add.
 
 Warm: in this process, through localbus's LambdaRuntime (the real handler, its own module copy
 and environment, as `ordersctl` runs it) with moto serving the boto3 calls and the template's
@@ -51,6 +54,18 @@ _TIMED_IMPORT = (
     "started = time.perf_counter()\n"
     "{statement}\n"
     "print(time.perf_counter() - started)\n"
+)
+# Prints, one per line, what `import {module}` loaded that is not this project's code: the
+# handler's libraries (standard library included).
+_LIBRARY_MODULES = (
+    "import sys\n"
+    "sys.path.insert(0, {path!r})\n"
+    "before = set(sys.modules)\n"
+    "import {module}\n"
+    "for name, loaded in list(sys.modules.items()):\n"
+    "    origin = getattr(loaded, '__file__', None) or ''\n"
+    "    if name not in before and not origin.startswith({path!r}):\n"
+    "        print(name)\n"
 )
 # Not a target, a reference: what boto3 plus a traced Powertools handler's three objects cost
 # before any code of ours (the floor the handlers build on).
@@ -103,19 +118,46 @@ def _timed_seconds(statement: str, environment: dict[str, str]) -> float:
     return float(completed.stdout.strip().splitlines()[-1])
 
 
+def library_modules(module: str, environment: dict[str, str]) -> list[str]:
+    """The modules importing `module` loads that are not under lambdas/ (in the order each
+    finished loading, which is the order sys.modules keeps)."""
+    completed = subprocess.run(
+        [sys.executable, "-c", _LIBRARY_MODULES.format(path=str(LAMBDAS), module=module)],
+        cwd=LAMBDAS,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"import {module} failed:\n{completed.stderr[-3000:]}")
+    return completed.stdout.split()
+
+
+def _import_all(modules: list[str]) -> str:
+    """A statement importing `modules` in order (one call each, submodules by full name)."""
+    return f"import importlib\nfor _name in {modules!r}:\n    importlib.import_module(_name)"
+
+
 def cold_imports(specs: dict[str, Any], runs: int = 5) -> dict[str, Any]:
-    """Best-of-`runs` import time of each handler module and of boto3, interleaved."""
+    """Best-of-`runs` import time of each handler module, its libraries alone and boto3."""
     modules = {spec.handler: spec.handler.rpartition(".")[0] for spec in specs.values()}
     environments = {spec.handler: _lambda_environment(spec) for spec in specs.values()}
     some_environment = next(iter(environments.values()))
+    libraries = {
+        handler: _import_all(library_modules(module, environments[handler]))
+        for handler, module in modules.items()
+    }
     boto3_runs: list[float] = []
     floor_runs: list[float] = []
     handler_runs: dict[str, list[float]] = {handler: [] for handler in modules}
+    library_runs: dict[str, list[float]] = {handler: [] for handler in modules}
     for _ in range(runs):
         boto3_runs.append(_import_seconds("boto3", some_environment))
         floor_runs.append(_timed_seconds(LIBRARY_FLOOR, some_environment))
         for handler, module in modules.items():
             handler_runs[handler].append(_import_seconds(module, environments[handler]))
+            library_runs[handler].append(_timed_seconds(libraries[handler], environments[handler]))
     boto3_ms = min(boto3_runs) * 1000
     return {
         "runs": runs,
@@ -130,6 +172,8 @@ def cold_imports(specs: dict[str, Any], runs: int = 5) -> dict[str, Any]:
                 "module": modules[handler],
                 "import_ms": round(min(seconds) * 1000, 1),
                 "over_boto3": round(min(seconds) * 1000 / boto3_ms, 2),
+                "libraries_ms": round(min(library_runs[handler]) * 1000, 1),
+                "libraries_over_boto3": round(min(library_runs[handler]) * 1000 / boto3_ms, 2),
             }
             for handler, seconds in handler_runs.items()
         },
@@ -317,7 +361,8 @@ def main() -> None:
     for figures in cold["handlers"].values():
         print(
             f"  import {figures['module']:<21}: {figures['import_ms']:7.1f} ms "
-            f"({figures['over_boto3']:.2f}x boto3)"
+            f"({figures['over_boto3']:.2f}x boto3; its libraries alone "
+            f"{figures['libraries_ms']:.1f} ms, {figures['libraries_over_boto3']:.2f}x)"
         )
     print("warm cost per record (moto serving the handlers' AWS calls)")
     for name, figures in result["warm"].items():
