@@ -10,6 +10,9 @@ about 5 s after this one on a busy machine). With ``--liftoff-only`` the engine 
 code, with the same results, without that work. bench/README.md ("Synth: where the time goes")
 has the figures.
 
+A node whose V8 lacks the flag (V8 lists it for testing) would refuse to start, so the wrapper
+asks each node once and runs it without the flag if refused (cached under node_modules/.cache).
+
 Left alone when ``JSII_NODE`` is already set (the caller chose a node) or off POSIX (the
 wrapper, stacks/jsii-node, is a shell script).
 """
