@@ -1,4 +1,4 @@
-"""The cold-import bench's split of a handler's import into its libraries and this project's code."""
+"""The cold-import bench: a handler's import split into its libraries and this project's code."""
 
 from __future__ import annotations
 
