@@ -104,9 +104,10 @@ def _import_seconds(module: str, environment: dict[str, str]) -> float:
     return _timed_seconds(f"import {module}", environment)
 
 
-def _timed_seconds(statement: str, environment: dict[str, str]) -> float:
+def _run_in_lambda_python(code: str, environment: dict[str, str], what: str) -> str:
+    """Run `code` in a fresh Python in lambdas/ with `environment`; its standard output."""
     completed = subprocess.run(
-        [sys.executable, "-c", _TIMED_IMPORT.format(path=str(LAMBDAS), statement=statement)],
+        [sys.executable, "-c", code],
         cwd=LAMBDAS,
         env=environment,
         capture_output=True,
@@ -114,24 +115,20 @@ def _timed_seconds(statement: str, environment: dict[str, str]) -> float:
         check=False,
     )
     if completed.returncode != 0:
-        raise RuntimeError(f"{statement} failed:\n{completed.stderr[-3000:]}")
-    return float(completed.stdout.strip().splitlines()[-1])
+        raise RuntimeError(f"{what} failed:\n{completed.stderr[-3000:]}")
+    return completed.stdout
+
+
+def _timed_seconds(statement: str, environment: dict[str, str]) -> float:
+    code = _TIMED_IMPORT.format(path=str(LAMBDAS), statement=statement)
+    return float(_run_in_lambda_python(code, environment, statement).strip().splitlines()[-1])
 
 
 def library_modules(module: str, environment: dict[str, str]) -> list[str]:
     """The modules importing `module` loads that are not under lambdas/ (in the order each
     finished loading, which is the order sys.modules keeps)."""
-    completed = subprocess.run(
-        [sys.executable, "-c", _LIBRARY_MODULES.format(path=str(LAMBDAS), module=module)],
-        cwd=LAMBDAS,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"import {module} failed:\n{completed.stderr[-3000:]}")
-    return completed.stdout.split()
+    code = _LIBRARY_MODULES.format(path=str(LAMBDAS), module=module)
+    return _run_in_lambda_python(code, environment, f"import {module}").split()
 
 
 def _import_all(modules: list[str]) -> str:
