@@ -228,6 +228,35 @@ def test_s3_eventbridge_sns_an_upload_is_notified_on_the_topic() -> None:
         assert as_json(published["input"])["detail"]["bucket"]["name"] == bucket
 
 
+def test_s3_eventbridge_wildcard_only_the_csv_under_an_xyz_folder_reaches_the_queue() -> None:
+    # README: upload-to-s3.sh makes <date>/<timestamp>/ABC/ and .../XYZ/ (put-object of the
+    # folder key) and copies a csv into each; of those four Object Created events only the
+    # XYZ csv matches the rule's `"wildcard": "*/XYZ/*.csv"` and is sent to the queue.
+    folder = "2024-01-17/1705479398"
+    uploads = [
+        f"{folder}/ABC/",
+        f"{folder}/ABC/abc-data.csv",
+        f"{folder}/XYZ/",
+        f"{folder}/XYZ/xyz-data.csv",
+    ]
+    with (
+        pytest.warns(UserWarning, match="MyS3Bucket: resource type AWS::S3::Bucket"),
+        load("s3-eventbridge-wildcard-sam/template.yaml") as bus,
+    ):
+        bucket = bus.resolver.physical_id("MyS3Bucket")
+        assert bucket == "serverlessland-s3-eventbridge-wildcard-sam"
+        for key in uploads:
+            bus.inject_event(s3_object_created(bucket, key))
+        # The same key in a bucket the rule does not name
+        bus.inject_event(s3_object_created("someone-elses-bucket", f"{folder}/XYZ/xyz-data.csv"))
+        bus.run_until_idle()
+
+        [message] = bus.queue("MyQueue").messages()
+        event = json.loads(message["Body"])
+        assert event["detail"]["object"]["key"] == f"{folder}/XYZ/xyz-data.csv"
+        assert event["detail"]["bucket"]["name"] == bucket
+
+
 def test_sqs_pipe_to_cloudwatch_logs_writes_only_rejected_and_returned_orders() -> None:
     # README: of the four messages it sends, the log group holds exactly these two lines.
     sent = [
