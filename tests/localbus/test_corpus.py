@@ -257,6 +257,25 @@ def test_s3_eventbridge_wildcard_only_the_csv_under_an_xyz_folder_reaches_the_qu
         assert event["detail"]["bucket"]["name"] == bucket
 
 
+def test_eventbridge_sfn_each_watched_ec2_state_starts_the_workflow_with_the_detail() -> None:
+    # README: launch an instance (an execution runs), stop it ("It's Stopped"), terminate it
+    # ("It's Gone"). The SAM EventBridgeRule event watches running, stopped and terminated on
+    # the default bus and passes `InputPath: $.detail`, so each execution's input is the
+    # detail alone; EC2's other states (pending, stopping, shutting-down) start nothing.
+    with load("eventbridge-sfn/template.yaml") as bus:
+        for state in ("pending", "running", "stopping", "stopped", "shutting-down", "terminated"):
+            detail = {**EC2_STATE_CHANGE["detail"], "state": state}
+            bus.inject_event({**EC2_STATE_CHANGE, "detail": detail})
+        bus.run_until_idle()
+
+        assert bus.unsupported == []
+        executions = bus.state_machines[only(bus, "AWS::StepFunctions::StateMachine")].executions
+        assert [execution["input"] for execution in executions] == [
+            {"instance-id": "i-1234567890abcdef0", "state": state}
+            for state in ("running", "stopped", "terminated")
+        ]
+
+
 def test_sqs_pipe_to_cloudwatch_logs_writes_only_rejected_and_returned_orders() -> None:
     # README: of the four messages it sends, the log group holds exactly these two lines.
     sent = [
