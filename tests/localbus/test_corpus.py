@@ -276,6 +276,59 @@ def test_eventbridge_sfn_each_watched_ec2_state_starts_the_workflow_with_the_det
         ]
 
 
+def inspector_finding(severity: str, status: str, score: float) -> dict[str, Any]:
+    """An "Inspector2 Finding" event with the fields Amazon Inspector documents."""
+    arn = f"arn:aws:inspector2:eu-west-1:123456789012:finding/{severity.lower()}-{score}"
+    return {
+        "version": "0",
+        "detail-type": "Inspector2 Finding",
+        "source": "aws.inspector2",
+        "resources": ["arn:aws:lambda:eu-west-1:123456789012:function:vulnerable-lambda-fn"],
+        "detail": {
+            "awsAccountId": "123456789012",
+            "description": "A vulnerability in a package the function uses.",
+            "findingArn": arn,
+            "firstObservedAt": "Dec 4, 2026, 10:00:00 PM",
+            "inspectorScore": score,
+            "severity": severity,
+            "status": status,
+            "title": "CVE-2023-32681 - requests",
+            "type": "PACKAGE_VULNERABILITY",
+            "updatedAt": "Dec 4, 2026, 10:00:00 PM",
+        },
+    }
+
+
+def test_inspector_findings_are_stored_and_only_critical_above_8_notified() -> None:
+    # README ("Validation"): the findings of severity CRITICAL and HIGH are stored in the
+    # DynamoDB table (by the Python function), and a CRITICAL one scored above 8 is also
+    # e-mailed (published to the topic). Findings come from Amazon Inspector; injected here.
+    findings = [
+        inspector_finding("HIGH", "ACTIVE", 7.5),
+        inspector_finding("CRITICAL", "ACTIVE", 9.8),
+        inspector_finding("CRITICAL", "ACTIVE", 8),  # not above 8: stored, not notified
+        inspector_finding("CRITICAL", "CLOSED", 9.1),  # not active: neither
+        inspector_finding("MEDIUM", "ACTIVE", 5.3),  # neither
+    ]
+    with load("inspector-eventbridge-multi-destinations/template.yaml") as bus:
+        for finding in findings:
+            bus.inject_event(finding)
+        bus.run_until_idle()
+
+        assert bus.unsupported == []
+        stored = {
+            (item["Severity"], float(item["Score"]), item["Status"])
+            for item in bus.table_items("DynamoDBTable")
+        }
+        assert stored == {
+            ("HIGH", 7.5, "ACTIVE"),
+            ("CRITICAL", 9.8, "ACTIVE"),
+            ("CRITICAL", 8, "ACTIVE"),
+        }
+        [notified] = steps(bus, "delivered", "VulnerabilityNotifierTopic")
+        assert as_json(notified["input"])["detail"]["inspectorScore"] == 9.8
+
+
 def test_sqs_pipe_to_cloudwatch_logs_writes_only_rejected_and_returned_orders() -> None:
     # README: of the four messages it sends, the log group holds exactly these two lines.
     sent = [
