@@ -304,11 +304,20 @@ class RuleTarget:
         sqs = target.get("SqsParameters") or {}
         self.message_group_id = sqs.get("MessageGroupId")
         self.http_parameters = target.get("HttpParameters")
+        self.input_error: InvalidTargetInputError | None = None
         try:
-            validate_target_input(target)
+            self._validate_input()
         except InvalidTargetInputError as error:
-            # CloudFormation would fail on PutTargets; locally each delivery fails as InvalidInput.
-            bus.report_unsupported("rule target input AWS rejects", rule_ref.logical_id, str(error))
+            # CloudFormation would fail on PutTargets (CreateSchedule for a schedule); locally
+            # each delivery fails as InvalidInput.
+            self.input_error = error
+            bus.report_unsupported(self.input_rejected, rule_ref.logical_id, str(error))
+
+    # What AWS refuses of a target's input when the rule's targets are put.
+    input_rejected: ClassVar[str] = "rule target input AWS rejects"
+
+    def _validate_input(self) -> None:
+        validate_target_input(self.target)
 
     @property
     def label(self) -> str:

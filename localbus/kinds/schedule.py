@@ -4,7 +4,9 @@ A schedule fires on the simulated clock (localbus.schedule_expression: rate, cro
 ScheduleExpressionTimezone, between StartDate and EndDate; State DISABLED never fires). With a
 FlexibleTimeWindow (Mode FLEXIBLE) each firing happens at a reproducible offset within
 MaximumWindowInMinutes after the scheduled time. Its Target gets Input as written (no Input:
-`{}`); templated targets: SqsParameters.MessageGroupId, EventBridgeParameters DetailType and
+`{}`): any text, but well-formed JSON for Lambda, Step Functions and EventBridge targets, as
+Scheduler requires (other input is reported at load and each delivery fails InvalidInput);
+templated targets: SqsParameters.MessageGroupId, EventBridgeParameters DetailType and
 Source (Input is the event's detail). RetryPolicy (MaximumRetryAttempts default 185,
 MaximumEventAgeInSeconds default 86400) and DeadLetterConfig work as for rule targets, the
 DLQ message being the input with SCHEDULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE,
@@ -26,19 +28,48 @@ from localbus.engine import Engine, Kind
 from localbus.kinds.event_bus import RuleTarget, _RuleDelivery
 from localbus.resources import EVENT_BUS, ResourceRef
 from localbus.schedule_expression import ScheduleExpression, ScheduleExpressionError, start_timer
+from localbus.transform import InvalidTargetInputError
 
 SCHEDULE = "AWS::Scheduler::Schedule"
 SCHEDULE_GROUP = "AWS::Scheduler::ScheduleGroup"
 UNIVERSAL_TARGET = "arn:aws:scheduler:::aws-sdk:"
 
 
+# Scheduler's Target.Input (API reference): text or well-formed JSON, at least one character;
+# JSON is required only for templated Lambda, Step Functions and EventBridge targets.
+_JSON_INPUT_SERVICES = {"lambda": "Lambda", "states": "Step Functions", "events": "EventBridge"}
+
+
 class ScheduleTarget(RuleTarget):
     """A schedule's Target: a rule target's delivery, retries and DLQ, with Scheduler's input."""
+
+    input_rejected: ClassVar[str] = "schedule target input Scheduler rejects"
+
+    def _validate_input(self) -> None:
+        value = self.target.get("Input")
+        if value is None:
+            return
+        if not isinstance(value, str):
+            raise InvalidTargetInputError(f"Input must be a string, got {type(value).__name__}")
+        if not value:
+            raise InvalidTargetInputError("Input must be at least 1 character (or left out)")
+        arn = self.ref.arn if self.ref is not None and self.ref.arn else self.arn
+        service = arn.split(":")[2] if isinstance(arn, str) and arn.count(":") >= 2 else ""
+        if service in _JSON_INPUT_SERVICES:
+            try:
+                json.loads(value)
+            except ValueError:
+                raise InvalidTargetInputError(
+                    f"Input for a {_JSON_INPUT_SERVICES[service]} target must be well-formed "
+                    "JSON (any text is accepted only for other targets, such as SQS or SNS)"
+                ) from None
 
     def _common(self) -> dict[str, Any]:
         return {"schedule": self.rule_ref.logical_id}
 
     def _payload(self, job: _RuleDelivery) -> str:
+        if self.input_error is not None:
+            raise self.input_error
         return str(self.target.get("Input") or "{}")
 
     def _dead_letter_message(

@@ -503,6 +503,17 @@ def test_eventbridge_scheduler_invokes_the_python_function_every_five_minutes() 
         assert bus.dead_letters() == {}
 
 
+def test_eventbridge_scheduler_sends_its_text_to_the_queue_every_five_minutes() -> None:
+    # README: the schedule sends a message to the queue every 5 minutes (its Input is plain
+    # text, which Scheduler passes to an SQS target as the message body).
+    with load("eventbridge-schedule-to-sqs-sam/template.yaml") as bus:
+        assert bus.unsupported == []
+        bus.advance(10 * 60 + 1)
+
+        bodies = [message["Body"] for message in bus.queue("TargetSQSQueue").messages()]
+        assert bodies == ["This message was sent using EventBridge Scheduler!"] * 2
+
+
 def test_localbus_run_until_lets_a_schedule_fire(capsys: pytest.CaptureFixture[str]) -> None:
     template = CORPUS / "eventbridge-scheduled-lambda" / "template.yaml"
     code = main(["run", str(template), "--until", "180", "--json"])

@@ -249,3 +249,41 @@ def test_invalid_schedules_and_universal_targets_are_reported_at_load(tmp_path: 
         assert "Sdk: Scheduler universal target" in text
         assert "BadRule: invalid ScheduleExpression" in text
         assert bus.schedules == {}
+
+
+def test_scheduler_input_is_any_text_except_for_lambda_step_functions_and_bus_targets(
+    tmp_path: Path,
+) -> None:
+    # Scheduler's Target.Input (API reference): "The text, or well-formed JSON, passed to the
+    # target. If you are configuring a templated Lambda, AWS Step Functions, or Amazon
+    # EventBridge target, the input must be a well-formed JSON. For all other target types, a
+    # JSON is not required." serverless-patterns' eventbridge-schedule-to-sqs-sam sends text.
+    text = "This message was sent using EventBridge Scheduler!"
+    resources = {
+        "Out": queue(),
+        "Workflow": {
+            "Type": "AWS::StepFunctions::StateMachine",
+            "Properties": {"DefinitionString": '{"StartAt": "A", "States": {}}'},
+        },
+        "TextToQueue": schedule("rate(5 minutes)", {"Arn": arn("Out"), "Input": text}),
+        "TextToWorkflow": schedule("rate(5 minutes)", {"Arn": arn("Workflow"), "Input": text}),
+        "JsonToWorkflow": schedule(
+            "rate(5 minutes)", {"Arn": arn("Workflow"), "Input": '{"job": "nightly"}'}
+        ),
+    }
+    with pytest.warns(UserWarning, match="TextToWorkflow"), open_bus(tmp_path, resources) as bus:
+        # Then only the text sent to the state machine is reported, with the rule it breaks
+        [reported] = bus.unsupported
+        assert reported.startswith("TextToWorkflow: schedule target input Scheduler rejects")
+        assert "well-formed JSON" in reported
+
+        # When the schedules fire once
+        bus.advance(301)
+
+        # Then the queue got the text as its message body, as Scheduler sends it
+        assert [m["Body"] for m in bus.queue("Out").messages()] == [text]
+        # And the state machine was started by the JSON input only; the text one failed
+        executions = bus.state_machines["Workflow"].executions
+        assert [execution["input"] for execution in executions] == [{"job": "nightly"}]
+        [failed] = bus.trace.find("failed", schedule="TextToWorkflow")
+        assert failed["error"].startswith("InvalidInput")
