@@ -164,7 +164,16 @@ class CloudAssembly:
                     archive.extractall(target)
                 self._extracted[key] = target
             return self._extracted[key]
-        raise AssetNotFoundError(f"asset {source} is neither a folder nor a zip file")
+        if source.is_file():
+            # `sam package` and `aws cloudformation package` zip a function's code even when
+            # it names one file (FORCE_ZIP): that file alone, at the root of the code.
+            key = (stack.name, str(source))
+            if key not in self._extracted:
+                target = self._scratch_dir(stack.name, source.stem)
+                shutil.copy2(source, target / source.name)
+                self._extracted[key] = target
+            return self._extracted[key]
+        raise AssetNotFoundError(f"asset {source} is neither a folder nor a file")
 
     def _inline_code_dir(self, stack: StackArtifact, logical_id: str, source: str) -> Path:
         # Lambda stores inline Python code as index.py (the handler is "index.<function>").

@@ -171,6 +171,45 @@ def test_a_plain_lambda_code_path_is_relative_to_the_template(tmp_path: Path) ->
         assert step["error"] is None
 
 
+def test_a_code_path_naming_one_file_runs_as_the_zip_of_that_file(tmp_path: Path) -> None:
+    # Given a SAM function whose CodeUri is one .py file (serverless-patterns'
+    # cloudtrail-eventbridge-lambda-dynamodb-sam: `CodeUri: src/function.py`). `sam package`
+    # and `aws cloudformation package` zip a function's code even when it is one file
+    # (FORCE_ZIP), so the function runs with that file at the root of its code.
+    write(tmp_path / "app" / "src" / "function.py", HANDLER)
+    write(tmp_path / "app" / "src" / "other.py", "raise RuntimeError('not in the zip')\n")
+    template = write(
+        tmp_path / "app" / "template.yaml",
+        """\
+        Transform: AWS::Serverless-2016-10-31
+        Resources:
+          Fn:
+            Type: AWS::Serverless::Function
+            Properties:
+              CodeUri: src/function.py
+              Handler: function.handler
+              Runtime: python3.12
+              Events:
+                Placed:
+                  Type: EventBridgeRule
+                  Properties:
+                    Pattern: {source: [shop.orders]}
+        """,
+    )
+
+    # When it is loaded and an event is put
+    with LocalBus.from_template(template, seed=1) as bus:
+        assert bus.unsupported == []
+        bus.put_events(Entries=[ENTRY])
+        bus.run_until_idle()
+
+        # Then the function ran from a folder holding that file alone
+        [step] = invocations(bus, "Fn")
+        assert step["error"] is None
+        code_dir = Path(bus.lambdas._runtime.specs["Fn"].asset_dir)
+        assert sorted(path.name for path in code_dir.iterdir()) == ["function.py"]
+
+
 def test_an_undeclared_parameter_is_refused_as_cloudformation_does(tmp_path: Path) -> None:
     template = write(tmp_path / "t.yaml", "Resources:\n  Q: {Type: AWS::SQS::Queue}\n")
 
