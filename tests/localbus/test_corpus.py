@@ -446,6 +446,32 @@ def test_cdk_pipe_to_eventbridge_puts_order_created_events_on_the_bus() -> None:
         assert (received["source"], received["detail_type"]) == ("myapp.orders", "OrderCreated")
 
 
+def test_cdk_pipe_filters_complete_statuses_and_renames_fields_for_the_workflow() -> None:
+    # README: of its three send-message commands, the pipe's filter passes the two COMPLETE
+    # ones, and its input template renames id, team and status to playerid, teamname and
+    # teamstatus. Step Functions has no batch API, so each start gets a JSON array, one
+    # element here (BatchSize 1): "Even if batch size is 1, the request is sent as a JSON
+    # array" (EventBridge Pipes batching and concurrency).
+    sent = [
+        '{"id":"id1","team": "Team1", "status": "COMPLETE"}',
+        '{"id":"id2","team": "Team2", "status": "COMPLETE"}',
+        '{"id":"id3","team": "Team3", "status": "NOTSTARTED"}',
+    ]
+    example = "eventbridge-pipes-sqs-to-stepfunctions-filter-transform-python-cdk"
+    with load(f"{example}/cdk.out") as bus:
+        for body in sent:
+            bus.queue(only(bus, "AWS::SQS::Queue")).send(body)
+        bus.run_until_idle()
+
+        assert bus.unsupported == []
+        workflow = bus.state_machines[only(bus, "AWS::StepFunctions::StateMachine")]
+        assert [execution["input"] for execution in workflow.executions] == [
+            [{"playerid": "id1", "teamname": "Team1", "teamstatus": "COMPLETE"}],
+            [{"playerid": "id2", "teamname": "Team2", "teamstatus": "COMPLETE"}],
+        ]
+        assert bus.queue(only(bus, "AWS::SQS::Queue")).messages() == []
+
+
 # ---- the command, as a new user runs it ------------------------------------------------------
 
 
