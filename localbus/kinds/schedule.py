@@ -146,7 +146,9 @@ class Schedule:
             "account": engine.account_id,
             "time": engine.clock.event_time(due),
             "region": engine.region,
-            "resources": [self.ref.arn],
+            # Scheduler calls PutEvents with no Resources (an event it put, as deployed:
+            # serverless-patterns' eventbridge-schedule-to-eventbridge-cdk-python README).
+            "resources": [],
             "detail": detail if isinstance(detail, dict) else {},
         }
 

@@ -472,6 +472,26 @@ def test_cdk_pipe_filters_complete_statuses_and_renames_fields_for_the_workflow(
         assert bus.queue(only(bus, "AWS::SQS::Queue")).messages() == []
 
 
+def test_cdk_schedule_puts_its_event_on_the_bus_and_the_rule_invokes_the_function() -> None:
+    # README: every 5 minutes the schedule puts an event on the bus; the rule's function logs
+    # it, "with same format as below": detail-type ScheduleTriggered, source scheduled.events,
+    # the Input as detail and "resources": [] (Scheduler calls PutEvents with no resources).
+    with load("eventbridge-schedule-to-eventbridge-cdk-python/cdk.out") as bus:
+        assert bus.unsupported == []
+        bus.advance(10 * 60 + 1)
+        bus.run_until_idle()
+
+        invoked = steps(bus, "delivered", only(bus, "AWS::Lambda::Function"))
+        assert len(invoked) == 2
+        event = as_json(invoked[0]["input"])
+        assert (event["detail-type"], event["source"]) == ("ScheduleTriggered", "scheduled.events")
+        assert event["resources"] == []
+        assert event["detail"] == {
+            "metadata": {"eventId": "MY_SCHEDULED_EVENT"},
+            "data": {"firstName": "Pubudu", "lastName": "Jayawardana"},
+        }
+
+
 # ---- the command, as a new user runs it ------------------------------------------------------
 
 

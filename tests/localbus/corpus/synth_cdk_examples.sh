@@ -8,7 +8,8 @@ CORPUS="$ROOT/tests/localbus/corpus"
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 AWS_EC2_METADATA_DISABLED=true
 for app_dir in eventbridge-lambda-cdk/cdk eventbridge-sns-cdk eventbridge-sqs-cdk/cdk \
     eventbridge-pipes-sqs-to-multiple-sqs eventbridge-pipes-sqs-to-eventbridge-cdk-python \
-    eventbridge-pipes-sqs-to-stepfunctions-filter-transform-python-cdk; do
+    eventbridge-pipes-sqs-to-stepfunctions-filter-transform-python-cdk \
+    eventbridge-schedule-to-eventbridge-cdk-python; do
   example="${app_dir%%/*}"
   rm -rf "$CORPUS/$example/cdk.out"
   (cd "$CORPUS/$app_dir" && "$ROOT/node_modules/.bin/cdk" synth -q --no-notices \
