@@ -81,8 +81,9 @@ class ApiDestination:
 
     def call(
         self, body: str, *, http: Mapping[str, Any], cause: Cause, extra: Mapping[str, Any]
-    ) -> int:
-        """One HTTP request; returns the status. Raises DeliveryError when it failed."""
+    ) -> tuple[int, Any]:
+        """One HTTP request; returns its status and response body (what a pipe's enrichment
+        passes on). Raises DeliveryError when it failed."""
         engine = self._engine
         request = self._request(body, http)
         if self.route is not None:
@@ -111,7 +112,7 @@ class ApiDestination:
             **{"input": body, **extra, "http_method": self.method, "url": request["url"]},
             status_code=status,
         )
-        return status
+        return status, response
 
     def _request(self, body: str, http: Mapping[str, Any]) -> dict[str, Any]:
         url = self.endpoint

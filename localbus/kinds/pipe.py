@@ -9,7 +9,10 @@ MaximumBatchingWindowInSeconds default 0):
    through EnrichmentParameters.InputTemplate if set): a list result is the new batch; a
    single non-empty object is one item; null, "", {} or [] means nothing goes on. Fewer items
    than records: the records past the end are traced "dropped" (items are matched to records
-   by position).
+   by position). Or an API destination (no batches: one request per record, its body the
+   record or the InputTemplate's rendering, EnrichmentParameters.HttpParameters with JSON paths
+   read from the record; the response body goes on as that record's item; an HTTP error is an
+   enrichment error).
 3. target, each item through TargetParameters.InputTemplate if set: an event bus (each item is
    the Detail of a new event with EventBridgeEventBusParameters DetailType / Source /
    Resources), an SQS queue (one message per item), an SNS topic (one publish per item) or a
@@ -76,7 +79,11 @@ class SqsPipe(FilteredSqsConsumer):
         self.name = ref.name
         self.enrichment_arn = props.get("Enrichment")
         self.enrichment = bus.index.find(self.enrichment_arn) if self.enrichment_arn else None
-        self.enrichment_template = (props.get("EnrichmentParameters") or {}).get("InputTemplate")
+        enrichment_params = props.get("EnrichmentParameters") or {}
+        self.enrichment_template = enrichment_params.get("InputTemplate")
+        # An API destination enrichment's HttpParameters, whose JSON paths read each record.
+        self.enrichment_http = {"HttpParameters": enrichment_params.get("HttpParameters") or {}}
+        self.enrichment_dynamic = dynamic_parameters(self.enrichment_http)
         self.target_arn = props.get("Target")
         self.target = bus.find_target(self.target_arn)
         target_params = props.get("TargetParameters") or {}
@@ -88,14 +95,19 @@ class SqsPipe(FilteredSqsConsumer):
 
     def unsupported_reason(self) -> str | None:
         """Why the pipe cannot be emulated (it then does not run), or None."""
-        if self.enrichment_arn and (self.enrichment is None or self.enrichment.type != FUNCTION):
-            return f"enrichment {self.enrichment_arn} is not a Lambda function of the template"
+        if self.enrichment_arn and (
+            self.enrichment is None or self.enrichment.type not in (FUNCTION, API_DESTINATION)
+        ):
+            return (
+                f"enrichment {self.enrichment_arn} is not a Lambda function or an API "
+                "destination of the template"
+            )
         target = self.target
         if target is None:
             return f"target {self.target_arn} is not in the template"
         if target.type not in PIPE_TARGETS:
             return f"target {self.target_arn}: {target.type} targets are not emulated"
-        for where, path in self.dynamic:
+        for where, path in [*self.dynamic, *self.enrichment_dynamic]:
             if "*" in path:
                 return f"dynamic parameter {'.'.join(where)} uses a wildcard: {path}"
         return None
@@ -156,6 +168,8 @@ class SqsPipe(FilteredSqsConsumer):
         causes = [message.cause for message, _ in batch]
         if not self.enrichment_arn:
             return records, causes
+        if self.enrichment is not None and self.enrichment.type == API_DESTINATION:
+            return self._enrich_by_api(batch)
         if self.enrichment is None or self.enrichment.type != FUNCTION:
             raise PipeFailure("enrichment", f"UnsupportedEnrichment: {self.enrichment_arn}")
         payload = (
@@ -201,6 +215,66 @@ class SqsPipe(FilteredSqsConsumer):
         # Items past the records (more out than in) descend from the whole batch.
         item_causes = [causes[i] if i < len(causes) else all_causes for i in range(len(items))]
         return items, item_causes
+
+    def _enrich_by_api(
+        self, batch: list[tuple[Message, dict[str, Any]]]
+    ) -> tuple[list[Any], list[Cause]]:
+        """An API destination enrichment: one request per record, since it takes no batches
+        (its body the record, or EnrichmentParameters.InputTemplate rendered from it; its
+        HttpParameters' JSON paths read from the record); the response body is what goes on
+        for that record, as a Lambda enrichment's result would."""
+        bus = self._bus
+        enrichment = self.enrichment
+        assert enrichment is not None
+        fault = bus.faults.take_delivery_fault(enrichment.logical_id)
+        if fault is not None:
+            raise PipeFailure("enrichment", f"{fault.error_code}: {fault.message}")
+        destination = bus.resources[enrichment.logical_id]
+        items: list[Any] = []
+        causes: list[Cause] = []
+        for message, record in batch:
+            request = (
+                self._render(self.enrichment_template, record)
+                if self.enrichment_template
+                else record
+            )
+            http = apply_dynamic(
+                self.enrichment_http,
+                self.enrichment_dynamic,
+                record,
+                stage="enrichment",
+                field="EnrichmentParameters",
+            )["HttpParameters"]
+            try:
+                _, response = destination.call(
+                    request if isinstance(request, str) else json.dumps(request),
+                    http=http,
+                    cause=message.cause,
+                    extra={"via": self.ref.logical_id},
+                )
+            except DeliveryError as error:
+                raise PipeFailure("enrichment", str(error)) from None
+            enriched = _as_items(_json_or_text(response) if isinstance(response, str) else response)
+            if enriched:
+                output = enriched[0] if len(enriched) == 1 else enriched
+                bus.record(
+                    "enriched",
+                    message.cause,
+                    self.ref,
+                    message_id=message.message_id,
+                    output=output,
+                )
+            else:
+                bus.record(
+                    "dropped",
+                    message.cause,
+                    self.ref,
+                    message_id=message.message_id,
+                    reason="the enrichment's response was empty",
+                )
+            items += enriched
+            causes += [message.cause] * len(enriched)
+        return items, causes
 
     # -- target --------------------------------------------------------------------------
 

@@ -59,9 +59,17 @@ def dynamic_parameters(params: Any, where: tuple[str, ...] = ()) -> Dynamic:
     return found
 
 
-def apply_dynamic(target_params: dict[str, Any], dynamic: Dynamic, item: Any) -> dict[str, Any]:
-    """TargetParameters for one item, each dynamic path replaced by the item's value; a path
-    that matches nothing fails the target stage, as AWS's InvalidParameter does."""
+def apply_dynamic(
+    target_params: dict[str, Any],
+    dynamic: Dynamic,
+    item: Any,
+    *,
+    stage: str = "target",
+    field: str = "TargetParameters",
+) -> dict[str, Any]:
+    """TargetParameters (or EnrichmentParameters) for one item, each dynamic path replaced by
+    the item's value; a path that matches nothing fails the stage, as AWS's InvalidParameter
+    does."""
     if not dynamic:
         return target_params
     data = filter_view(item) if isinstance(item, dict) and "body" in item else item
@@ -70,9 +78,8 @@ def apply_dynamic(target_params: dict[str, Any], dynamic: Dynamic, item: Any) ->
         value = _select(data, path)
         if value is _MISSING:
             raise PipeFailure(
-                "target",
-                f"InvalidParameter: TargetParameters.{'.'.join(where)} {path} matches "
-                "nothing in the event",
+                stage,
+                f"InvalidParameter: {field}.{'.'.join(where)} {path} matches nothing in the event",
             )
         node = params
         for key in where[:-1]:

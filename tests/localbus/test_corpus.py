@@ -349,6 +349,35 @@ def test_sqs_pipe_to_cloudwatch_logs_writes_only_rejected_and_returned_orders() 
         assert bus.unsupported == []
 
 
+def test_sqs_pipe_enriched_by_an_api_destination_logs_the_zip_code_details() -> None:
+    # README: a message with a US zip code (event.json) is enriched by GET
+    # https://api.zippopotam.us/us/<zip> (the zip taken from the body as a path parameter), and
+    # the API's answer is written to the log group. The API is on the internet, so a local
+    # handler answers for it (reported at load as an endpoint outside the template).
+    example = "eventbridge-pipes-sqs-enrich-with-api-destination"
+    answer = {"post code": "90210", "country": "United States", "places": [{"state": "CA"}]}
+    with (
+        pytest.warns(UserWarning, match="register_http_handler"),
+        load(f"{example}/template.yaml") as bus,
+    ):
+        requests: list[dict[str, Any]] = []
+        bus.register_http_handler(
+            "MyApiDestination",
+            lambda request: requests.append(request) or {"statusCode": 200, "body": answer},
+        )
+        bus.queue("SourceQueue").send((CORPUS / example / "event.json").read_text())
+        bus.run_until_idle()
+
+        [request] = requests
+        assert (request["method"], request["url"]) == (
+            "GET",
+            "https://api.zippopotam.us/us/90210",
+        )
+        assert request["headers"]["MyWebhook"] == "MyAPIkey"  # the connection's API key
+        [logged] = bus.logs["TargetCWLogGroup"]
+        assert json.loads(logged["message"]) == answer
+
+
 def test_pipe_sets_the_fifo_message_group_from_the_event() -> None:
     # README: put-events events/test-event.json; the output FIFO queue's message has the
     # MessageGroupId taken from the event's accountId by the pipe's dynamic parameter.

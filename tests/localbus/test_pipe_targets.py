@@ -486,3 +486,104 @@ def test_api_destination_on_a_rest_api_defined_by_an_openapi_body_as_sam_writes_
         assert invoked[0]["requestContext"]["stage"] == "Prod"
         [message] = bus.dead_letters()["RuleDlq"]
         assert message["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "HTTP503"
+
+
+def zip_lookup_stack(**enrichment: Any) -> dict[str, Any]:
+    """Queue Zips -> pipe enriched by an API destination (GET .../us/*) -> queue Places."""
+    return {
+        "Zips": queue(visibility_timeout=30, dlq="ZipsDlq", max_receive_count=2),
+        "ZipsDlq": queue(),
+        "Places": queue(),
+        "Lookup": {
+            "Type": "AWS::Events::ApiDestination",
+            "Properties": {
+                "HttpMethod": "GET",
+                "InvocationEndpoint": "https://api.example.com/us/*",
+            },
+        },
+        "Pipe": {
+            "Type": "AWS::Pipes::Pipe",
+            "Properties": {
+                "RoleArn": "arn:aws:iam::123456789012:role/pipe",
+                "Source": arn("Zips"),
+                "SourceParameters": {"SqsQueueParameters": {"BatchSize": 1}},
+                "Enrichment": arn("Lookup"),
+                "EnrichmentParameters": {
+                    "HttpParameters": {"PathParameterValues": ["$.body.zip"]},
+                    **enrichment,
+                },
+                "Target": arn("Places"),
+            },
+        },
+    }
+
+
+def test_an_api_destination_enrichment_answers_each_record_and_its_response_goes_on(
+    tmp_path: Path,
+) -> None:
+    # Given a pipe enriched by an API destination whose path takes the message's zip code (as
+    # serverless-patterns' eventbridge-pipes-sqs-enrich-with-api-destination), its endpoint
+    # answered by a local handler
+    with (
+        pytest.warns(UnsupportedFeatureWarning, match="register_http_handler"),
+        open_bus(tmp_path, zip_lookup_stack()) as bus,
+    ):
+        # (only the endpoint outside the template is reported; the pipe runs)
+        assert [m.split(":")[0] for m in bus.unsupported] == ["Lookup"]
+        seen: list[dict[str, Any]] = []
+
+        def places(request: dict[str, Any]) -> dict[str, Any]:
+            seen.append(request)
+            zip_code = request["url"].rsplit("/", 1)[-1]
+            return {"statusCode": 200, "body": json.dumps({"post code": zip_code, "n": 1})}
+
+        bus.register_http_handler("Lookup", places)
+
+        # When two messages arrive
+        for zip_code in ("33162", "10001"):
+            bus.queue("Zips").send(json.dumps({"zip": zip_code}))
+        bus.run_until_idle()
+
+        # Then each record was one GET with its zip in the path and the SQS record as body
+        assert [request["url"] for request in seen] == [
+            "https://api.example.com/us/33162",
+            "https://api.example.com/us/10001",
+        ]
+        assert all(request["method"] == "GET" for request in seen)
+        assert json.loads(seen[0]["body"])["body"] == '{"zip": "33162"}'
+        # And each response body is what the target got
+        assert bus.queue("Places").bodies() == [
+            {"post code": "33162", "n": 1},
+            {"post code": "10001", "n": 1},
+        ]
+        assert bus.queue("Zips").messages() == []
+        assert [s["output"] for s in bus.trace.find("enriched")] == [
+            {"post code": "33162", "n": 1},
+            {"post code": "10001", "n": 1},
+        ]
+
+
+def test_an_api_destination_enrichment_that_fails_leaves_the_record_for_the_dlq(
+    tmp_path: Path,
+) -> None:
+    # Given the same pipe, with an InputTemplate for the request and an endpoint that fails
+    template = {"InputTemplate": '{"zip": "<$.body.zip>"}'}
+    with (
+        pytest.warns(UnsupportedFeatureWarning, match="register_http_handler"),
+        open_bus(tmp_path, zip_lookup_stack(**template)) as bus,
+    ):
+        bodies: list[str] = []
+        bus.register_http_handler("Lookup", lambda request: bodies.append(request["body"]) or 503)
+
+        # When a message arrives and the endpoint answers 503 on every try
+        bus.queue("Zips").send(json.dumps({"zip": "33162"}))
+        bus.run_until_idle()
+
+        # Then the request body was the rendered template, the target got nothing, and the
+        # message went to the DLQ after the queue's two receives, the reason in the trace
+        assert [json.loads(body) for body in bodies] == [{"zip": "33162"}] * 2
+        assert bus.queue("Places").messages() == []
+        assert len(bus.queue("ZipsDlq").messages()) == 1
+        failures = bus.trace.find("failed", resource="Pipe")
+        assert [f["stage"] for f in failures] == ["enrichment"] * 2
+        assert "HTTP503" in failures[0]["error"]
