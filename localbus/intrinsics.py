@@ -601,6 +601,27 @@ def _subscription_arn(resolver: Resolver, logical_id: str) -> str:
     return f"{topic}:{resolver._uuid(logical_id)}"
 
 
+def _function_arn_of(resolver: Resolver, logical_id: str) -> str:
+    """The unqualified ARN of the function an alias or version names (FunctionName: a name, a
+    Ref of the function, or an ARN, qualified or not)."""
+    properties = resolver.resource(logical_id).get("Properties") or {}
+    function = _as_text(resolver._eval(properties.get("FunctionName", ""), logical_id))
+    if function.startswith("arn:"):
+        return ":".join(function.split(":")[:7])
+    return resolver._service_arn("lambda", f"function:{function}")
+
+
+def _alias_arn(resolver: Resolver, logical_id: str) -> str:
+    properties = resolver.resource(logical_id).get("Properties") or {}
+    name = _as_text(resolver._eval(properties.get("Name", ""), logical_id))
+    return f"{_function_arn_of(resolver, logical_id)}:{name}"
+
+
+def _version_arn(resolver: Resolver, logical_id: str) -> str:
+    # Locally every version is the function's first: invocations run $LATEST anyway.
+    return f"{_function_arn_of(resolver, logical_id)}:1"
+
+
 def _esm_arn(resolver: Resolver, logical_id: str) -> str:
     return resolver._service_arn("lambda", f"event-source-mapping:{resolver._uuid(logical_id)}")
 
@@ -632,6 +653,10 @@ _ARNS: dict[str, Any] = {
     "AWS::SNS::Subscription": _subscription_arn,
     "AWS::Lambda::Function": _simple_arn("lambda", "function:{name}"),
     "AWS::Lambda::EventSourceMapping": _esm_arn,
+    # Qualified function ARNs: a target naming one invokes the function (the index drops the
+    # qualifier), as SAM's AutoPublishAlias and CDK's aliases have rules and queues do.
+    "AWS::Lambda::Alias": _alias_arn,
+    "AWS::Lambda::Version": _version_arn,
     "AWS::DynamoDB::Table": _simple_arn("dynamodb", "table/{name}"),
     "AWS::DynamoDB::GlobalTable": _simple_arn("dynamodb", "table/{name}"),
     "AWS::Pipes::Pipe": _simple_arn("pipes", "pipe/{name}"),
@@ -660,6 +685,8 @@ _REFS: dict[str, Any] = {
     "AWS::SNS::Subscription": _own_arn,
     "AWS::Lambda::Function": _name,
     "AWS::Lambda::EventSourceMapping": lambda r, lid: r._uuid(lid),
+    "AWS::Lambda::Alias": _own_arn,
+    "AWS::Lambda::Version": _own_arn,
     "AWS::DynamoDB::Table": _name,
     "AWS::DynamoDB::GlobalTable": _name,
     "AWS::Pipes::Pipe": _name,
@@ -691,6 +718,8 @@ _ATTRIBUTES: dict[tuple[str, str], Any] = {
     ("AWS::Lambda::Function", "Arn"): _own_arn,
     ("AWS::Lambda::EventSourceMapping", "Id"): lambda r, lid: r._uuid(lid),
     ("AWS::Lambda::EventSourceMapping", "EventSourceMappingArn"): _own_arn,
+    ("AWS::Lambda::Alias", "AliasArn"): _own_arn,
+    ("AWS::Lambda::Version", "Version"): lambda r, lid: "1",
     ("AWS::DynamoDB::Table", "Arn"): _own_arn,
     ("AWS::DynamoDB::Table", "StreamArn"): _table_stream_arn,
     ("AWS::DynamoDB::GlobalTable", "Arn"): _own_arn,

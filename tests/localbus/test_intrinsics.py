@@ -48,6 +48,13 @@ NAMED = resolver_for(
         ),
         "Key": resource("AWS::KMS::Key"),
         "Mapping": resource("AWS::Lambda::EventSourceMapping"),
+        "Live": resource("AWS::Lambda::Alias", FunctionName={"Ref": "Function"}, Name="live"),
+        "Version": resource("AWS::Lambda::Version", FunctionName={"Ref": "Function"}),
+        "ByArn": resource(
+            "AWS::Lambda::Alias",
+            FunctionName={"Fn::GetAtt": ["Function", "Arn"]},
+            Name="canary",
+        ),
     }
 )
 
@@ -76,6 +83,12 @@ NAMED = resolver_for(
         ({"Fn::GetAtt": ["Topic", "TopicName"]}, "alerts"),
         ({"Ref": "Function"}, "scorer"),
         ({"Fn::GetAtt": ["Function", "Arn"]}, f"arn:aws:lambda:{ARN}:function:scorer"),
+        # An alias's and a version's Ref is their ARN (the function's, qualified)
+        ({"Ref": "Live"}, f"arn:aws:lambda:{ARN}:function:scorer:live"),
+        ({"Fn::GetAtt": ["Live", "AliasArn"]}, f"arn:aws:lambda:{ARN}:function:scorer:live"),
+        ({"Ref": "ByArn"}, f"arn:aws:lambda:{ARN}:function:scorer:canary"),
+        ({"Ref": "Version"}, f"arn:aws:lambda:{ARN}:function:scorer:1"),
+        ({"Fn::GetAtt": ["Version", "Version"]}, "1"),
         ({"Ref": "Table"}, "history"),
         ({"Fn::GetAtt": ["Table", "Arn"]}, f"arn:aws:dynamodb:{ARN}:table/history"),
         ({"Ref": "Pipe"}, "risk"),

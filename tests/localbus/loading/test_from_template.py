@@ -210,6 +210,57 @@ def test_a_code_path_naming_one_file_runs_as_the_zip_of_that_file(tmp_path: Path
         assert sorted(path.name for path in code_dir.iterdir()) == ["function.py"]
 
 
+def test_a_sam_function_with_autopublishalias_is_invoked_through_its_alias(
+    tmp_path: Path,
+) -> None:
+    # Given a SAM function with AutoPublishAlias, as gradual deployments have it: SAM points
+    # its EventBridgeRule target and its SQS event source mapping at the alias (Ref of an
+    # AWS::Lambda::Alias, whose Ref is the alias ARN, function:<name>:live)
+    write(tmp_path / "app" / "src" / "app.py", HANDLER)
+    template = write(
+        tmp_path / "app" / "template.yaml",
+        """\
+        Transform: AWS::Serverless-2016-10-31
+        Resources:
+          Fn:
+            Type: AWS::Serverless::Function
+            Properties:
+              CodeUri: src/
+              Handler: app.handler
+              Runtime: python3.12
+              AutoPublishAlias: live
+              Events:
+                Placed:
+                  Type: EventBridgeRule
+                  Properties:
+                    Pattern: {source: [shop.orders]}
+                Queued:
+                  Type: SQS
+                  Properties:
+                    Queue: !GetAtt Work.Arn
+          Work:
+            Type: AWS::SQS::Queue
+        """,
+    )
+
+    # When an event is put and a message is sent
+    with LocalBus.from_template(template, seed=1) as bus:
+        assert bus.unsupported == []
+        alias = bus.resolver.ref("FnAliaslive")
+        assert alias == f"{bus.resolver.arn('Fn')}:live"
+        assert bus.template["Resources"]["FnPlaced"]["Properties"]["Targets"][0]["Arn"] == {
+            "Ref": "FnAliaslive"
+        }
+        bus.put_events(Entries=[ENTRY])
+        bus.queue("Work").send('{"id": "m-1"}')
+        bus.run_until_idle()
+
+        # Then both reached the function (locally every invocation runs $LATEST)
+        steps = invocations(bus, "Fn")
+        assert [step["error"] for step in steps] == [None, None]
+        assert bus.queue("Work").messages() == []
+
+
 def test_an_undeclared_parameter_is_refused_as_cloudformation_does(tmp_path: Path) -> None:
     template = write(tmp_path / "t.yaml", "Resources:\n  Q: {Type: AWS::SQS::Queue}\n")
 
