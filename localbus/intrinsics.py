@@ -61,6 +61,7 @@ NAME_PROPERTY: dict[str, str] = {
     "AWS::SQS::Queue": "QueueName",
     "AWS::SNS::Topic": "TopicName",
     "AWS::Lambda::Function": "FunctionName",
+    "AWS::Lambda::LayerVersion": "LayerName",
     "AWS::DynamoDB::Table": "TableName",
     "AWS::DynamoDB::GlobalTable": "TableName",
     "AWS::Pipes::Pipe": "Name",
@@ -657,6 +658,8 @@ _ARNS: dict[str, Any] = {
     # qualifier), as SAM's AutoPublishAlias and CDK's aliases have rules and queues do.
     "AWS::Lambda::Alias": _alias_arn,
     "AWS::Lambda::Version": _version_arn,
+    # A layer's first version (locally its content is not loaded: see lambda_runtime).
+    "AWS::Lambda::LayerVersion": _simple_arn("lambda", "layer:{name}:1"),
     "AWS::DynamoDB::Table": _simple_arn("dynamodb", "table/{name}"),
     "AWS::DynamoDB::GlobalTable": _simple_arn("dynamodb", "table/{name}"),
     "AWS::Pipes::Pipe": _simple_arn("pipes", "pipe/{name}"),
@@ -687,6 +690,7 @@ _REFS: dict[str, Any] = {
     "AWS::Lambda::EventSourceMapping": lambda r, lid: r._uuid(lid),
     "AWS::Lambda::Alias": _own_arn,
     "AWS::Lambda::Version": _own_arn,
+    "AWS::Lambda::LayerVersion": _own_arn,
     "AWS::DynamoDB::Table": _name,
     "AWS::DynamoDB::GlobalTable": _name,
     "AWS::Pipes::Pipe": _name,
@@ -720,6 +724,7 @@ _ATTRIBUTES: dict[tuple[str, str], Any] = {
     ("AWS::Lambda::EventSourceMapping", "EventSourceMappingArn"): _own_arn,
     ("AWS::Lambda::Alias", "AliasArn"): _own_arn,
     ("AWS::Lambda::Version", "Version"): lambda r, lid: "1",
+    ("AWS::Lambda::LayerVersion", "LayerVersionArn"): _own_arn,
     ("AWS::DynamoDB::Table", "Arn"): _own_arn,
     ("AWS::DynamoDB::Table", "StreamArn"): _table_stream_arn,
     ("AWS::DynamoDB::GlobalTable", "Arn"): _own_arn,

@@ -50,6 +50,7 @@ NAMED = resolver_for(
         "Mapping": resource("AWS::Lambda::EventSourceMapping"),
         "Live": resource("AWS::Lambda::Alias", FunctionName={"Ref": "Function"}, Name="live"),
         "Version": resource("AWS::Lambda::Version", FunctionName={"Ref": "Function"}),
+        "Deps": resource("AWS::Lambda::LayerVersion", LayerName="deps"),
         "ByArn": resource(
             "AWS::Lambda::Alias",
             FunctionName={"Fn::GetAtt": ["Function", "Arn"]},
@@ -89,6 +90,8 @@ NAMED = resolver_for(
         ({"Ref": "ByArn"}, f"arn:aws:lambda:{ARN}:function:scorer:canary"),
         ({"Ref": "Version"}, f"arn:aws:lambda:{ARN}:function:scorer:1"),
         ({"Fn::GetAtt": ["Version", "Version"]}, "1"),
+        ({"Ref": "Deps"}, f"arn:aws:lambda:{ARN}:layer:deps:1"),
+        ({"Fn::GetAtt": ["Deps", "LayerVersionArn"]}, f"arn:aws:lambda:{ARN}:layer:deps:1"),
         ({"Ref": "Table"}, "history"),
         ({"Fn::GetAtt": ["Table", "Arn"]}, f"arn:aws:dynamodb:{ARN}:table/history"),
         ({"Ref": "Pipe"}, "risk"),
