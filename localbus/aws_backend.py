@@ -66,6 +66,10 @@ _TABLE_PROPERTIES = (
 )
 
 _DEFAULT_THROUGHPUT = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+# The S3 calls after which a bucket sends events to EventBridge (localbus.kinds.bucket).
+_S3_WRITES = frozenset(
+    {"PutObject", "CopyObject", "CompleteMultipartUpload", "DeleteObject", "DeleteObjects"}
+)
 
 
 class AwsBackend:
@@ -87,6 +91,8 @@ class AwsBackend:
         self.tables: dict[str, str] = {}  # logical id -> table name
         self._hook: PutEventsHook | None = None
         self._send_message_hook: SendMessageHook | None = None
+        self._s3_write_hook: Callable[..., None] | None = None
+        self.buckets: dict[str, str] = {}  # logical id -> bucket name
         self._mock: Any = None
         self._saved_environ: dict[str, str | None] = {}
         self._original_make_api_call: Any = None
@@ -137,6 +143,7 @@ class AwsBackend:
                 self._undo.append(_validate_update_expressions_faster())
                 self._undo.append(_copy_update_trees_faster())
             self._create_tables()
+            self._create_buckets()
         except BaseException:
             self.stop()
             raise
@@ -166,6 +173,46 @@ class AwsBackend:
         ValueError raised by the hook reaches the caller as a ValidationException ClientError.
         """
         self._hook = hook
+
+    def set_s3_write_hook(self, hook: Callable[..., None] | None) -> None:
+        """Call `hook(operation, params, response, size)` after each successful S3 PutObject,
+        CopyObject, CompleteMultipartUpload, DeleteObject or DeleteObjects (size: the object's
+        bytes after a write, else None), to send what S3 sends to EventBridge."""
+        self._s3_write_hook = hook
+
+    def _create_buckets(self) -> None:
+        s3 = self.client("s3")
+        for logical_id in self.resolver.resources_of_type("AWS::S3::Bucket"):
+            name = self.resolver.physical_id(logical_id)
+            request: dict[str, Any] = {"Bucket": name}
+            if self.region != "us-east-1":
+                request["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+            try:
+                s3.create_bucket(**request)
+                versioning = self.resolver.properties(logical_id).get("VersioningConfiguration")
+                if (versioning or {}).get("Status") == "Enabled":
+                    s3.put_bucket_versioning(
+                        Bucket=name, VersioningConfiguration={"Status": "Enabled"}
+                    )
+            except (UnsupportedError, ClientError, ParamValidationError) as error:
+                self.reporter.unsupported("S3 bucket", f"Resources.{logical_id}", str(error))
+                continue
+            self.buckets[logical_id] = name
+
+    def _s3_written(
+        self, original: Callable[..., Any], client: BaseClient, operation: str, params: dict
+    ) -> Any:
+        response = original(client, operation, params)
+        hook = self._s3_write_hook
+        if hook is not None:
+            size = None
+            if operation not in ("DeleteObject", "DeleteObjects"):
+                head = original(
+                    client, "HeadObject", {"Bucket": params["Bucket"], "Key": params["Key"]}
+                )
+                size = int(head.get("ContentLength") or 0)
+            hook(operation, params, response, size)
+        return response
 
     def set_send_message_hook(self, hook: SendMessageHook | None) -> None:
         """Route SQS SendMessage to `hook(queue_url, request)`; a None answer falls to moto."""
@@ -198,6 +245,12 @@ class AwsBackend:
                 response = backend._send_message(client, api_params)
                 if response is not None:
                     return response
+            if (
+                backend._s3_write_hook is not None
+                and operation_name in _S3_WRITES
+                and client.meta.service_model.service_name == "s3"
+            ):
+                return backend._s3_written(original, client, operation_name, api_params)
             if (
                 backend._hook is None
                 or operation_name != "PutEvents"

@@ -101,6 +101,8 @@ class LocalBus(Engine):
             backend.set_put_events_hook(self._handler_put_events)
             if hasattr(backend, "set_send_message_hook"):
                 backend.set_send_message_hook(self._handler_send_message)
+            if hasattr(backend, "set_s3_write_hook"):
+                backend.set_s3_write_hook(self._handler_s3_write)
 
     @classmethod
     def from_cdk_out(
@@ -209,6 +211,8 @@ class LocalBus(Engine):
             self.backend.set_put_events_hook(None)
             if hasattr(self.backend, "set_send_message_hook"):
                 self.backend.set_send_message_hook(None)
+            if hasattr(self.backend, "set_s3_write_hook"):
+                self.backend.set_s3_write_hook(None)
             self.backend.stop()
         runtime_close = getattr(self.lambdas._runtime, "close", None)
         if callable(runtime_close):

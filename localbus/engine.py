@@ -54,6 +54,7 @@ IGNORED_TYPES: dict[str, str] = {
     "AWS::Lambda::Permission": "permissions are not enforced locally",
     "AWS::SQS::QueuePolicy": "permissions are not enforced locally",
     "AWS::SNS::TopicPolicy": "permissions are not enforced locally",
+    "AWS::S3::BucketPolicy": "permissions are not enforced locally",
     "AWS::Events::EventBusPolicy": "permissions are not enforced locally",
     "AWS::KMS::Key": "encryption is not emulated",
     "AWS::KMS::Alias": "encryption is not emulated",
@@ -359,6 +360,21 @@ class Engine:
         response = self.put_entries(entries, parents=cause, via=function)
         produced.extend(e["EventId"] for e in response["Entries"] if "EventId" in e)
         return {key: response[key] for key in ("FailedEntryCount", "Entries")}
+
+    def _handler_s3_write(
+        self, operation: str, params: dict[str, Any], response: dict[str, Any], size: int | None
+    ) -> None:
+        """An object a handler wrote or deleted in a bucket of the template: the events S3
+        sends to the default bus, linked to the event the handler runs for."""
+        name = str(params.get("Bucket", ""))
+        ref = self.index.find(name, "AWS::S3::Bucket")
+        bucket = self.collections.get("buckets", {}).get(ref.logical_id) if ref else None
+        if bucket is None:
+            return
+        events = bucket.object_events(operation, params, response, size)
+        if events:
+            cause, _, _ = self._causes[-1] if self._causes else ((), [], None)
+            bucket.send(events, cause)
 
     def _handler_send_message(self, queue_url: str, request: dict[str, Any]) -> dict | None:
         """SQS SendMessage from inside a handler to a queue of the template: onto that queue,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from localbus.engine import Kind
 from localbus.kinds.api_destination import ApiDestinationKind
 from localbus.kinds.archive import ArchiveKind
+from localbus.kinds.bucket import BucketKind
 from localbus.kinds.event_bus import EventBusKind
 from localbus.kinds.function import FunctionKind
 from localbus.kinds.log_group import LogGroupKind
@@ -27,6 +28,7 @@ KINDS: tuple[type[Kind], ...] = (
     FunctionKind,
     LogGroupKind,
     TableKind,
+    BucketKind,
     StateMachineKind,
     ApiDestinationKind,
     EventBusKind,

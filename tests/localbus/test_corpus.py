@@ -211,27 +211,27 @@ def test_eventbridge_sns_lambda_an_ec2_state_change_reaches_the_function_through
 
 def test_s3_eventbridge_sns_an_upload_is_notified_on_the_topic() -> None:
     # README: upload an object to the bucket (EventBridge notifications on); the notification
-    # reaches the topic (and the e-mail subscribed to it).
-    # The bucket itself is not emulated (reported at load); its events are injected.
-    with (
-        pytest.warns(UserWarning, match="MyS3Bucket: resource type AWS::S3::Bucket"),
-        load("s3-eventbridge-sns-sam/template.yaml") as bus,
-    ):
+    # reaches the topic (and the e-mail subscribed to it). The upload goes to the stack's bucket
+    # through boto3, as `aws s3 cp` would; another bucket's event (injected) is not notified.
+    with load("s3-eventbridge-sns-sam/template.yaml") as bus:
+        assert bus.unsupported == []
         bucket = bus.resolver.physical_id("MyS3Bucket")
         assert bucket == "serverlessland-s3-eventbridge-sns-sam"
-        bus.inject_event(s3_object_created(bucket, "README.md"))
+        bus.backend.client("s3").put_object(Bucket=bucket, Key="README.md", Body=b"# hello\n")
         bus.inject_event(s3_object_created("someone-elses-bucket", "README.md"))
         bus.run_until_idle()
 
         [published] = steps(bus, "delivered", "MySNSTopic")
-        assert as_json(published["input"])["detail"]["object"]["key"] == "README.md"
-        assert as_json(published["input"])["detail"]["bucket"]["name"] == bucket
+        detail = as_json(published["input"])["detail"]
+        assert (detail["bucket"]["name"], detail["object"]["key"]) == (bucket, "README.md")
+        assert (detail["object"]["size"], detail["reason"]) == (8, "PutObject")
 
 
 def test_s3_eventbridge_wildcard_only_the_csv_under_an_xyz_folder_reaches_the_queue() -> None:
     # README: upload-to-s3.sh makes <date>/<timestamp>/ABC/ and .../XYZ/ (put-object of the
-    # folder key) and copies a csv into each; of those four Object Created events only the
-    # XYZ csv matches the rule's `"wildcard": "*/XYZ/*.csv"` and is sent to the queue.
+    # folder key) and copies a csv into each; of those four uploads only the XYZ csv matches
+    # the rule's `"wildcard": "*/XYZ/*.csv"` and is sent to the queue. The uploads go to the
+    # stack's bucket through boto3, in the script's order.
     folder = "2024-01-17/1705479398"
     uploads = [
         f"{folder}/ABC/",
@@ -239,15 +239,14 @@ def test_s3_eventbridge_wildcard_only_the_csv_under_an_xyz_folder_reaches_the_qu
         f"{folder}/XYZ/",
         f"{folder}/XYZ/xyz-data.csv",
     ]
-    with (
-        pytest.warns(UserWarning, match="MyS3Bucket: resource type AWS::S3::Bucket"),
-        load("s3-eventbridge-wildcard-sam/template.yaml") as bus,
-    ):
+    with load("s3-eventbridge-wildcard-sam/template.yaml") as bus:
+        assert bus.unsupported == []
         bucket = bus.resolver.physical_id("MyS3Bucket")
         assert bucket == "serverlessland-s3-eventbridge-wildcard-sam"
+        s3 = bus.backend.client("s3")
         for key in uploads:
-            bus.inject_event(s3_object_created(bucket, key))
-        # The same key in a bucket the rule does not name
+            s3.put_object(Bucket=bucket, Key=key, Body=b"" if key.endswith("/") else b"a,b\n")
+        # The same key in a bucket the rule does not name (injected)
         bus.inject_event(s3_object_created("someone-elses-bucket", f"{folder}/XYZ/xyz-data.csv"))
         bus.run_until_idle()
 
