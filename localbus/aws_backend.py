@@ -183,11 +183,11 @@ class AwsBackend:
     def _create_buckets(self) -> None:
         s3 = self.client("s3")
         for logical_id in self.resolver.resources_of_type("AWS::S3::Bucket"):
-            name = self.resolver.physical_id(logical_id)
-            request: dict[str, Any] = {"Bucket": name}
-            if self.region != "us-east-1":
-                request["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
             try:
+                name = self.resolver.physical_id(logical_id)
+                request: dict[str, Any] = {"Bucket": name}
+                if self.region != "us-east-1":
+                    request["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
                 s3.create_bucket(**request)
                 versioning = self.resolver.properties(logical_id).get("VersioningConfiguration")
                 if (versioning or {}).get("Status") == "Enabled":

@@ -7,6 +7,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from localbus import LocalBus
 
 # A function that stores each order it is sent as an object, then deletes the order's draft.
@@ -145,3 +147,29 @@ def test_a_bucket_without_eventbridge_is_there_for_the_handlers_but_sends_nothin
         assert bus.queue("Seen").bodies() == []
         [invoked] = bus.trace.find("delivered", resource="Store")
         assert invoked["error"] is None
+
+
+def test_a_bucket_named_by_a_parameter_without_a_value_is_reported_not_fatal(
+    tmp_path: Path,
+) -> None:
+    # Given a bucket whose name is a parameter with no default (serverless-patterns'
+    # s3-eventbridge), loaded without the parameter
+    path = tmp_path / "template.json"
+    path.write_text(
+        json.dumps(
+            {
+                "Parameters": {"BucketName": {"Type": "String"}},
+                "Resources": {
+                    "Images": {
+                        "Type": "AWS::S3::Bucket",
+                        "Properties": {"BucketName": {"Ref": "BucketName"}},
+                    },
+                    "Work": {"Type": "AWS::SQS::Queue"},
+                },
+            }
+        )
+    )
+    # When it is loaded, Then it loads, and the missing value is reported for the bucket
+    with pytest.warns(UserWarning, match="BucketName"), LocalBus.from_template(path) as bus:
+        assert any("Images" in m and "BucketName" in m for m in bus.unsupported)
+        assert bus.queue("Work").messages() == []
