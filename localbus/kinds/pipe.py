@@ -197,24 +197,28 @@ class SqsPipe(FilteredSqsConsumer):
         items = _as_items(outcome.result)
         for index, (message, _) in enumerate(batch):
             if index < len(items):
-                bus.record(
-                    "enriched",
-                    message.cause,
-                    self.ref,
-                    message_id=message.message_id,
-                    output=items[index],
-                )
+                self._trace_enrichment(message, output=items[index])
             else:
-                bus.record(
-                    "dropped",
-                    message.cause,
-                    self.ref,
-                    message_id=message.message_id,
-                    reason=f"enrichment returned {len(items)} item(s) for {len(batch)} record(s)",
+                self._trace_enrichment(
+                    message,
+                    dropped=f"enrichment returned {len(items)} item(s) for {len(batch)} record(s)",
                 )
         # Items past the records (more out than in) descend from the whole batch.
         item_causes = [causes[i] if i < len(causes) else all_causes for i in range(len(items))]
         return items, item_causes
+
+    def _trace_enrichment(
+        self, message: Message, *, output: Any = None, dropped: str | None = None
+    ) -> None:
+        """One record's enrichment in the trace: what came out for it, or why nothing did."""
+        if dropped is None:
+            self._bus.record(
+                "enriched", message.cause, self.ref, message_id=message.message_id, output=output
+            )
+        else:
+            self._bus.record(
+                "dropped", message.cause, self.ref, message_id=message.message_id, reason=dropped
+            )
 
     def _enrich_by_api(
         self, batch: list[tuple[Message, dict[str, Any]]]
@@ -256,22 +260,11 @@ class SqsPipe(FilteredSqsConsumer):
                 raise PipeFailure("enrichment", str(error)) from None
             enriched = _as_items(_json_or_text(response) if isinstance(response, str) else response)
             if enriched:
-                output = enriched[0] if len(enriched) == 1 else enriched
-                bus.record(
-                    "enriched",
-                    message.cause,
-                    self.ref,
-                    message_id=message.message_id,
-                    output=output,
+                self._trace_enrichment(
+                    message, output=enriched[0] if len(enriched) == 1 else enriched
                 )
             else:
-                bus.record(
-                    "dropped",
-                    message.cause,
-                    self.ref,
-                    message_id=message.message_id,
-                    reason="the enrichment's response was empty",
-                )
+                self._trace_enrichment(message, dropped="the enrichment's response was empty")
             items += enriched
             causes += [message.cause] * len(enriched)
         return items, causes
