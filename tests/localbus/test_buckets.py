@@ -173,3 +173,52 @@ def test_a_bucket_named_by_a_parameter_without_a_value_is_reported_not_fatal(
     with pytest.warns(UserWarning, match="BucketName"), LocalBus.from_template(path) as bus:
         assert any("Images" in m and "BucketName" in m for m in bus.unsupported)
         assert bus.queue("Work").messages() == []
+
+
+def test_copies_multipart_uploads_and_batch_deletes_send_their_events(tmp_path: Path) -> None:
+    # Given the bucket that sends events, written from outside any handler
+    with LocalBus.from_template(template(tmp_path, eventbridge=True)) as bus:
+        s3 = bus.backend.client("s3")
+        s3.put_object(Bucket="orders-archive", Key="a.csv", Body=b"1,2\n")
+
+        # When the object is copied, a large one uploaded in parts, and both deleted at once
+        s3.copy_object(
+            Bucket="orders-archive",
+            Key="b.csv",
+            CopySource={"Bucket": "orders-archive", "Key": "a.csv"},
+        )
+        upload = s3.create_multipart_upload(Bucket="orders-archive", Key="big.bin")
+        part = s3.upload_part(
+            Bucket="orders-archive",
+            Key="big.bin",
+            UploadId=upload["UploadId"],
+            PartNumber=1,
+            Body=b"x" * 1024,
+        )
+        s3.complete_multipart_upload(
+            Bucket="orders-archive",
+            Key="big.bin",
+            UploadId=upload["UploadId"],
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+        )
+        s3.delete_objects(
+            Bucket="orders-archive", Delete={"Objects": [{"Key": "a.csv"}, {"Key": "b.csv"}]}
+        )
+        bus.run_until_idle()
+
+        # Then each call sent what S3 sends, with its reason and size; one event per deleted key
+        events = bus.queue("Seen").bodies()
+        assert [
+            (e["detail-type"], e["detail"]["object"]["key"], e["detail"].get("reason"))
+            for e in events
+        ] == [
+            ("Object Created", "a.csv", "PutObject"),
+            ("Object Created", "b.csv", "CopyObject"),
+            ("Object Created", "big.bin", "CompleteMultipartUpload"),
+            ("Object Deleted", "a.csv", "DeleteObject"),
+            ("Object Deleted", "b.csv", "DeleteObject"),
+        ]
+        assert [e["detail"]["object"].get("size") for e in events[:3]] == [4, 4, 1024]
+        # A copy keeps the source's content, so its etag; a multipart etag names its parts
+        assert events[1]["detail"]["object"]["etag"] == events[0]["detail"]["object"]["etag"]
+        assert events[2]["detail"]["object"]["etag"].endswith("-1")
