@@ -206,6 +206,8 @@ class EventBusKind(Kind):
                     where,
                     "deliveries fail with UnsupportedTarget",
                 )
+            elif rule_target.not_emulated is not None:
+                report_not_emulated_target(engine, "rule", where, rule_target)
             elif rule_target.ref is None:
                 engine.reporter.note(
                     "rule target outside the template",
@@ -279,6 +281,28 @@ class _RuleDelivery:
     attempts: int = 0
 
 
+# The AWS services whose targets localbus delivers to: a target of one of these that is not in
+# the template is missing (ResourceNotFoundException, as for a deleted resource).
+EMULATED_TARGET_SERVICES = frozenset({"events", "lambda", "logs", "sns", "sqs", "states"})
+
+
+def foreign_service(arn: Any) -> str | None:
+    """The service of a target ARN that localbus does not emulate, else None."""
+    if not isinstance(arn, str) or not arn.startswith("arn:") or arn.count(":") < 5:
+        return None
+    service = arn.split(":")[2]
+    return None if service in EMULATED_TARGET_SERVICES else service
+
+
+def report_not_emulated_target(engine: Engine, kind: str, where: str, target: RuleTarget) -> None:
+    engine.report_unsupported(
+        f"{kind} target of service {target.not_emulated}",
+        where,
+        f"{target.arn} is not emulated: each delivery is recorded with its input "
+        "(trace: delivered, not_emulated), not carried out",
+    )
+
+
 class RuleTarget:
     """One Target of an AWS::Events::Rule, prepared once at load time."""
 
@@ -297,6 +321,9 @@ class RuleTarget:
         self.target_id = str(target.get("Id", ""))
         self.arn = target.get("Arn")
         self.ref = bus.find_target(self.arn)
+        # A target outside the template in a service localbus does not emulate (SSM, ECS,
+        # Kinesis...): AWS may well accept it, so each delivery is recorded, not failed.
+        self.not_emulated = foreign_service(self.arn) if self.ref is None else None
         retry = target.get("RetryPolicy") or {}
         self.max_retries = int(retry.get("MaximumRetryAttempts", RULE_MAX_RETRIES))
         self.max_age_s = float(retry.get("MaximumEventAgeInSeconds", RULE_MAX_EVENT_AGE_S))
@@ -355,6 +382,15 @@ class RuleTarget:
             payload = self._payload(job)
         except InvalidTargetInputError as error:
             self._failed(job, DeliveryError("InvalidInput", str(error), retryable=False), None)
+            return
+        if self.not_emulated is not None:
+            bus.record(
+                "delivered",
+                job.cause,
+                where,
+                **{**common, "input": payload, "attempt": job.attempts},
+                not_emulated=self.not_emulated,
+            )
             return
         try:
             send_to(

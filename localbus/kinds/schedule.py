@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 from localbus.clock import parse_time
 from localbus.engine import Engine, Kind
-from localbus.kinds.event_bus import RuleTarget, _RuleDelivery
+from localbus.kinds.event_bus import RuleTarget, _RuleDelivery, report_not_emulated_target
 from localbus.resources import EVENT_BUS, ResourceRef
 from localbus.schedule_expression import ScheduleExpression, ScheduleExpressionError, start_timer
 from localbus.transform import InvalidTargetInputError
@@ -188,7 +188,9 @@ class ScheduleKind(Kind):
         if str(window.get("Mode", "OFF")).upper() == "FLEXIBLE":
             window_s = float(window.get("MaximumWindowInMinutes") or 0) * 60
         rule_target = ScheduleTarget(engine, rule_ref=ref, rule_name=ref.name, target=target)
-        if rule_target.ref is None:
+        if rule_target.not_emulated is not None:
+            report_not_emulated_target(engine, "schedule", where, rule_target)
+        elif rule_target.ref is None:
             engine.reporter.note(
                 "schedule target outside the template",
                 where,

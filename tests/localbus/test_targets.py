@@ -634,3 +634,44 @@ def test_step_functions_rule_target_records_the_start_with_the_transformed_input
         [step] = [s for s in bus.trace.find("delivered") if s["resource"] == "Workflow"]
         assert step["rule"] == "ToWorkflow" and step["execution_arn"] == execution["executionArn"]
         assert any("state machine" in note and "Workflow" in note for note in bus.notes)
+
+
+def test_a_target_of_a_service_localbus_does_not_emulate_is_recorded_not_failed(
+    tmp_path: Path,
+) -> None:
+    # Given a rule whose target is an AWS-owned SSM Automation document (serverless-patterns'
+    # eventbridge-rule-to-ssm-automation-sam): no template resource, and a service localbus
+    # does not emulate, so it cannot tell whether AWS would accept it
+    document = "arn:aws:ssm:eu-west-1::automation-definition/AWSSupport-ConfigureEC2Metadata"
+    resources = {
+        "Bus": event_bus("orders"),
+        "RuleDlq": queue(),
+        "Automate": rule(
+            "Bus",
+            ORDERS,
+            target(
+                "ssm",
+                document,
+                InputTransformer={
+                    "InputPathsMap": {"order": "$.detail.orderId"},
+                    "InputTemplate": '{"InstanceId": ["<order>"]}',
+                },
+                DeadLetterConfig={"Arn": arn("RuleDlq")},
+            ),
+        ),
+    }
+    with pytest.warns(UserWarning, match="ssm"), open_bus(tmp_path, resources) as bus:
+        # Then the load says so, naming the target and what happens to its deliveries
+        [reported] = bus.unsupported
+        assert "Automate.Targets.ssm" in reported and "recorded" in reported
+
+        # When an event is put
+        bus.put_events(Entries=[entry({"orderId": "o-13"}, bus="orders")])
+        bus.run_until_idle()
+
+        # Then the delivery is recorded with the input AWS would send, not failed or lost
+        [delivered] = bus.trace.find("delivered", rule="Automate")
+        assert delivered["not_emulated"] == "ssm"
+        assert json.loads(delivered["input"]) == {"InstanceId": ["o-13"]}
+        assert bus.trace.find("failed") == []
+        assert len(bus.queue("RuleDlq")) == 0
