@@ -198,15 +198,7 @@ class EventBusKind(Kind):
         for target in props.get("Targets") or []:
             rule_target = RuleTarget(engine, rule_ref=ref, rule_name=ref.name, target=target)
             where = f"{logical_id}.Targets.{target.get('Id')}"
-            if rule_target.ref is not None and not hasattr(
-                engine.resources.get(rule_target.ref.logical_id), "accept"
-            ):
-                engine.report_unsupported(
-                    f"rule target of type {rule_target.ref.type}",
-                    where,
-                    "deliveries fail with UnsupportedTarget",
-                )
-            elif rule_target.not_emulated is not None:
+            if rule_target.not_emulated is not None:
                 report_not_emulated_target(engine, "rule", where, rule_target)
             elif rule_target.ref is None:
                 engine.reporter.note(
@@ -295,8 +287,9 @@ def foreign_service(arn: Any) -> str | None:
 
 
 def report_not_emulated_target(engine: Engine, kind: str, where: str, target: RuleTarget) -> None:
+    what = str(target.not_emulated)
     engine.report_unsupported(
-        f"{kind} target of service {target.not_emulated}",
+        f"{kind} target of {'type' if what.startswith('AWS::') else 'service'} {what}",
         where,
         f"{target.arn} is not emulated: each delivery is recorded with its input "
         "(trace: delivered, not_emulated), not carried out",
@@ -321,9 +314,17 @@ class RuleTarget:
         self.target_id = str(target.get("Id", ""))
         self.arn = target.get("Arn")
         self.ref = bus.find_target(self.arn)
-        # A target outside the template in a service localbus does not emulate (SSM, ECS,
-        # Kinesis...): AWS may well accept it, so each delivery is recorded, not failed.
-        self.not_emulated = foreign_service(self.arn) if self.ref is None else None
+        # A target localbus cannot carry out, AWS would deliver to: a resource of a type it
+        # does not emulate (a Kinesis stream of the template), or one outside the template in
+        # a service it does not emulate (an SSM Automation document). Each delivery is
+        # recorded with its input, not failed.
+        self.not_emulated: str | None = (
+            foreign_service(self.arn)
+            if self.ref is None
+            else None
+            if hasattr(bus.resources.get(self.ref.logical_id), "accept")
+            else self.ref.type
+        )
         retry = target.get("RetryPolicy") or {}
         self.max_retries = int(retry.get("MaximumRetryAttempts", RULE_MAX_RETRIES))
         self.max_age_s = float(retry.get("MaximumEventAgeInSeconds", RULE_MAX_EVENT_AGE_S))

@@ -526,8 +526,9 @@ def test_on_failure_destination_on_a_topic_publishes_the_record(tmp_path: Path) 
         assert record["responsePayload"]["errorType"] == "RuntimeError"
 
 
-def test_rule_target_of_an_unsupported_type_is_reported_and_fails(tmp_path: Path) -> None:
-    # Given a rule that targets a Kinesis stream (not emulated)
+def test_rule_target_of_an_unsupported_type_is_reported_and_recorded(tmp_path: Path) -> None:
+    # Given a rule that targets a Kinesis stream of the template (not emulated; AWS would
+    # put the event on it)
     resources = {
         "Bus": event_bus("orders"),
         "Webhook": {"Type": "AWS::Kinesis::Stream", "Properties": {"Name": "hook"}},
@@ -546,11 +547,14 @@ def test_rule_target_of_an_unsupported_type_is_reported_and_fails(tmp_path: Path
         bus.put_events(Entries=[entry({"orderId": "o-18"}, bus="orders")])
         bus.run_until_idle()
 
-        # Then the load reported the target, and the delivery failed saying why
-        assert any("ToWebhook.Targets.api" in line for line in bus.unsupported)
-        [failed] = bus.trace.find("failed")
-        assert failed["error"].startswith("UnsupportedTarget")
-        assert failed["resource"] == "Webhook"
+        # Then the load reported the target, and the delivery was recorded with its input,
+        # marked as not carried out, rather than failed
+        [reported] = [line for line in bus.unsupported if "ToWebhook.Targets.api" in line]
+        assert "type AWS::Kinesis::Stream" in reported and "recorded" in reported
+        [delivered] = bus.trace.find("delivered", rule="ToWebhook")
+        assert delivered["not_emulated"] == "AWS::Kinesis::Stream"
+        assert json.loads(delivered["input"])["detail"] == {"orderId": "o-18"}
+        assert bus.trace.find("failed") == []
 
 
 def test_fifo_queue_target_keeps_the_message_group_id(tmp_path: Path) -> None:
