@@ -10,9 +10,9 @@ the default bus (S3 user guide, "EventBridge event message structure"):
 - DeleteObject, DeleteObjects: "Object Deleted", `deletion-type` "Permanently Deleted" (or
   "Delete Marker Created" on a versioned bucket).
 
-The event's parent is the event the writing handler ran for. Writes from outside the process
-(`localbus serve` clients) and S3's direct notifications (Lambda/Queue/TopicConfigurations) are
-not emulated; the latter are reported at load.
+The event's parent is the event the writing handler ran for. Writes through `localbus serve`'s
+endpoint (any client, Node.js handlers) send the same events (localbus.serve.s3). S3's direct
+notifications (Lambda/Queue/TopicConfigurations) are not emulated, and reported at load.
 """
 
 from __future__ import annotations

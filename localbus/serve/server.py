@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 import localbus.serve.cloudformation as cloudformation
 import localbus.serve.eventbridge as eventbridge
 import localbus.serve.lambda_api as lambda_api
+import localbus.serve.s3 as s3
 import localbus.serve.sns as sns
 import localbus.serve.sqs as sqs
 from localbus.runtimes.runtime_api import QuietServer
@@ -172,6 +173,8 @@ class LocalBusServer:
             return self._forward(request)
         if request.path.startswith("/2015-03-31/functions/"):
             return lambda_api.handle(request, bus) or self._forward(request)
+        if request.signing_service == "s3":
+            return self._s3(request)
         if request.method == "POST" and request.is_form:
             service = request.signing_service
             if service == "sns":
@@ -181,6 +184,27 @@ class LocalBusServer:
             if service == "cloudformation":
                 return cloudformation.handle(request, bus) or self._forward(request)
         return self._forward(request)
+
+    def _s3(self, request: Request) -> Response:
+        """S3 goes to moto; a write to an EventBridge-enabled bucket of the template then sends
+        the bucket's events (localbus.serve.s3)."""
+        response = self._forward(request)
+        write = s3.s3_write(request)
+        if write is None or response.status >= 300:
+            return response
+        parsed = s3.write_response(write, response)
+        bus = self.bus
+
+        def send() -> None:
+            size = None
+            if write.operation not in ("DeleteObject", "DeleteObjects"):
+                head = bus.backend.client("s3").head_object(Bucket=write.bucket, Key=write.key)
+                size = int(head.get("ContentLength") or 0)
+            params = {"Bucket": write.bucket, "Key": write.key}
+            bus._handler_s3_write(write.operation, params, parsed, size)
+
+        self.engine.call(send)
+        return response
 
     def _forward(self, request: Request) -> Response:
         assert self._moto is not None
