@@ -256,6 +256,28 @@ def test_s3_eventbridge_wildcard_only_the_csv_under_an_xyz_folder_reaches_the_qu
         assert event["detail"]["bucket"]["name"] == bucket
 
 
+def test_s3_eventbridge_sfn_each_uploaded_image_starts_the_cat_detector() -> None:
+    # README: upload two images to the ingestion bucket; two executions of the workflow start,
+    # each with the S3 "Object Created" event as its input (bucket name and key). The images
+    # are uploaded to the stack's bucket through boto3; localbus records executions, it does
+    # not run the definition (which calls Rekognition).
+    with load("s3-eventbridge-sfn/template.yaml") as bus:
+        assert bus.unsupported == []
+        bucket = bus.resolver.physical_id("IngestionBucket")
+        s3 = bus.backend.client("s3")
+        for key in ("cat.jpg", "car.jpg"):
+            s3.put_object(Bucket=bucket, Key=key, Body=b"\xff\xd8\xff\xe0 not really a jpeg")
+        bus.run_until_idle()
+
+        workflow = bus.state_machines["CatDetectorStateMachine"]
+        inputs = [execution["input"] for execution in workflow.executions]
+        assert [(i["detail-type"], i["detail"]["object"]["key"]) for i in inputs] == [
+            ("Object Created", "cat.jpg"),
+            ("Object Created", "car.jpg"),
+        ]
+        assert {i["detail"]["bucket"]["name"] for i in inputs} == {bucket}
+
+
 def test_eventbridge_sfn_each_watched_ec2_state_starts_the_workflow_with_the_detail() -> None:
     # README: launch an instance (an execution runs), stop it ("It's Stopped"), terminate it
     # ("It's Gone"). The SAM EventBridgeRule event watches running, stopped and terminated on
