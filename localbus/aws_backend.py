@@ -229,6 +229,47 @@ class AwsBackend:
         response.setdefault("ResponseMetadata", {"HTTPStatusCode": 200, "RetryAttempts": 0})
         return response
 
+    def _send_message_batch(self, client: BaseClient, api_params: dict[str, Any]) -> Any:
+        """SendMessageBatch to a queue of the template: each entry as SendMessage, answered per
+        entry; the batch rules SQS checks first (entries, at most 10, distinct Ids) refused with
+        its codes. A queue outside the template: None (moto serves the whole batch)."""
+        operation = client.meta.service_model.operation_model("SendMessageBatch")
+        validate_parameters(api_params, operation.input_shape)
+        assert self._send_message_hook is not None
+        entries = list(api_params.get("Entries") or [])
+        ids = [str(entry["Id"]) for entry in entries]
+        refusal = (
+            ("EmptyBatchRequest", "There should be at least one entry in the request.")
+            if not entries
+            else (
+                "TooManyEntriesInBatchRequest",
+                f"Maximum number of entries per request are 10. You have sent {len(entries)}.",
+            )
+            if len(entries) > 10
+            else ("BatchEntryIdsNotDistinct", "Id values must be unique within a batch.")
+            if len(set(ids)) != len(ids)
+            else None
+        )
+        if refusal is not None:
+            # SQS checks the batch before anything is sent, whichever the queue.
+            code, message = refusal
+            raise client.exceptions.from_code(f"AWS.SimpleQueueService.{code}")(
+                {"Error": {"Code": f"AWS.SimpleQueueService.{code}", "Message": message}},
+                "SendMessageBatch",
+            )
+        queue_url = str(api_params["QueueUrl"])
+        successful = []
+        for entry in entries:
+            result = self._send_message_hook(queue_url, {**entry, "QueueUrl": queue_url})
+            if result is None:
+                return None  # not a template queue: the first entry says so, nothing was sent
+            successful.append({"Id": entry["Id"], **result})
+        return {
+            "Successful": successful,
+            "Failed": [],
+            "ResponseMetadata": {"HTTPStatusCode": 200, "RetryAttempts": 0},
+        }
+
     def _patch_put_events(self) -> None:
         # Patching the client's API call (not moto's events backend) catches every client, even
         # one made from a session created before moto was imported or before credentials existed.
@@ -239,10 +280,15 @@ class AwsBackend:
         def _make_api_call(client: BaseClient, operation_name: str, api_params: dict) -> Any:
             if (
                 backend._send_message_hook is not None
-                and operation_name == "SendMessage"
+                and operation_name in ("SendMessage", "SendMessageBatch")
                 and client.meta.service_model.service_name == "sqs"
             ):
-                response = backend._send_message(client, api_params)
+                send = (
+                    backend._send_message
+                    if operation_name == "SendMessage"
+                    else backend._send_message_batch
+                )
+                response = send(client, api_params)
                 if response is not None:
                     return response
             if (

@@ -399,6 +399,37 @@ def test_sqs_pipe_enriched_by_an_api_destination_logs_the_zip_code_details() -> 
         assert json.loads(logged["message"]) == answer
 
 
+def test_sqs_pipe_enriched_by_lambda_to_an_api_destination_on_the_stacks_api() -> None:
+    # README: testing/testing.py sends three orders with SendMessageBatch; the pipe's Lambda
+    # enrichment adds "type": "Food", the API destination POSTs each to the stack's own API
+    # Gateway, whose Lambda proxy writes it to the DynamoDB table: three items, Type Food.
+    example = "eventbridge-pipes-sqs-lambda-api-destination"
+    orders = [
+        {"order_id": "103", "address": "address-1", "amount": "50"},
+        {"order_id": "104", "address": "address-2", "amount": "100"},
+        {"order_id": "105", "address": "address-3", "amount": "101"},
+    ]
+    with load(f"{example}/template.yaml") as bus:
+        assert bus.unsupported == []
+        sqs = bus.backend.client("sqs")
+        sqs.send_message_batch(
+            QueueUrl=bus.resolver.ref("SourceQueue"),
+            Entries=[
+                {"Id": str(i + 1), "MessageBody": json.dumps(order)}
+                for i, order in enumerate(orders)
+            ],
+        )
+        bus.run_until_idle()
+
+        stored = sorted(bus.table_items("DynamoDBTable"), key=lambda item: item["id"])
+        assert stored == [
+            {"id": o["order_id"], "Address": o["address"], "Amount": o["amount"], "Type": "Food"}
+            for o in orders
+        ]
+        calls = bus.api_destinations["TargetApiDestination"].calls
+        assert [(call["method"], call["status"]) for call in calls] == [("POST", 200)] * 3
+
+
 def test_pipe_sets_the_fifo_message_group_from_the_event() -> None:
     # README: put-events events/test-event.json; the output FIFO queue's message has the
     # MessageGroupId taken from the event's accountId by the pipe's dynamic parameter.
