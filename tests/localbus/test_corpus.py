@@ -278,6 +278,30 @@ def test_s3_eventbridge_sfn_each_uploaded_image_starts_the_cat_detector() -> Non
         assert {i["detail"]["bucket"]["name"] for i in inputs} == {bucket}
 
 
+def test_rekognition_labels_of_an_uploaded_image_land_in_the_output_bucket() -> None:
+    # README: put an image in the input bucket (`aws s3api put-object`); the rule on its Object
+    # Created event runs the Python function, which calls Rekognition DetectLabels and writes
+    # the labels to rekognition-output-<name>.json in the output bucket. (moto answers
+    # DetectLabels with its own fixed labels.)
+    with load("rekognition-s3-detectlabels-python/template.yaml") as bus:
+        assert bus.unsupported == []
+        s3 = bus.backend.client("s3")
+        source = bus.resolver.physical_id("InputBucket")
+        output = bus.resolver.physical_id("OutputBucket")
+        assert (source, output) == (
+            "rekognition-s3-detectlabels-python-input-bucket-123456789012",
+            "rekognition-s3-detectlabels-python-output-bucket-123456789012",
+        )
+        s3.put_object(Bucket=source, Key="cat.jpg", Body=b"\xff\xd8\xff\xe0 a cat")
+        bus.run_until_idle()
+
+        [invoked] = steps(bus, "delivered", "RekognitionFunction")
+        assert invoked["error"] is None
+        written = s3.get_object(Bucket=output, Key="rekognition-output-cat.json")
+        labels = json.loads(written["Body"].read())
+        assert labels and all("Name" in label and "Confidence" in label for label in labels)
+
+
 def test_eventbridge_sfn_each_watched_ec2_state_starts_the_workflow_with_the_detail() -> None:
     # README: launch an instance (an execution runs), stop it ("It's Stopped"), terminate it
     # ("It's Gone"). The SAM EventBridgeRule event watches running, stopped and terminated on
