@@ -89,3 +89,38 @@ def test_s3_writes_through_the_endpoint_send_the_buckets_events(tmp_path: Path) 
         assert events[1]["detail"]["object"]["etag"] == events[0]["detail"]["object"]["etag"]
     finally:
         served.stop()
+
+
+def test_writes_are_told_apart_by_method_path_query_and_host() -> None:
+    # The REST shapes S3 clients send, path-style and virtual-hosted (bucket in the host)
+    from localbus.serve.protocol import Request
+    from localbus.serve.s3 import s3_write
+
+    endpoint = "http://127.0.0.1:4010"
+
+    def write(
+        method: str, path: str, query: str = "", host: str = "127.0.0.1:4010", **headers: str
+    ):
+        request = Request(
+            method=method,
+            path=path,
+            query={name: [""] for name in query.split("&") if name},
+            headers={"host": host, **headers},
+            body=b"",
+            endpoint_url=endpoint,
+        )
+        found = s3_write(request)
+        return None if found is None else (found.operation, found.bucket, found.key)
+
+    assert write("PUT", "/b/in/a%20b.csv") == ("PutObject", "b", "in/a b.csv")
+    assert write("PUT", "/in/a.csv", host="b.127.0.0.1:4010") == ("PutObject", "b", "in/a.csv")
+    assert write("PUT", "/b/k", **{"x-amz-copy-source": "/b/a"}) == ("CopyObject", "b", "k")
+    assert write("POST", "/b/k", "uploadId") == ("CompleteMultipartUpload", "b", "k")
+    assert write("DELETE", "/b/k") == ("DeleteObject", "b", "k")
+    assert write("POST", "/b", "delete") == ("DeleteObjects", "b", "")
+    # Not writes S3 reports: a bucket, a part, a tag set, an aborted upload, the start of one
+    assert write("PUT", "/b") is None
+    assert write("PUT", "/b/k", "partNumber&uploadId") is None
+    assert write("PUT", "/b/k", "tagging") is None
+    assert write("DELETE", "/b/k", "uploadId") is None
+    assert write("POST", "/b/k", "uploads") is None
