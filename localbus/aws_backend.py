@@ -175,9 +175,9 @@ class AwsBackend:
         self._hook = hook
 
     def set_s3_write_hook(self, hook: Callable[..., None] | None) -> None:
-        """Call `hook(operation, params, response, size)` after each successful S3 PutObject,
-        CopyObject, CompleteMultipartUpload, DeleteObject or DeleteObjects (size: the object's
-        bytes after a write, else None), to send what S3 sends to EventBridge."""
+        """Call `hook(operation, params, response)` after each successful S3 PutObject,
+        CopyObject, CompleteMultipartUpload, DeleteObject or DeleteObjects, to send what S3
+        sends to EventBridge."""
         self._s3_write_hook = hook
 
     def _create_buckets(self) -> None:
@@ -203,15 +203,8 @@ class AwsBackend:
         self, original: Callable[..., Any], client: BaseClient, operation: str, params: dict
     ) -> Any:
         response = original(client, operation, params)
-        hook = self._s3_write_hook
-        if hook is not None:
-            size = None
-            if operation not in ("DeleteObject", "DeleteObjects"):
-                head = original(
-                    client, "HeadObject", {"Bucket": params["Bucket"], "Key": params["Key"]}
-                )
-                size = int(head.get("ContentLength") or 0)
-            hook(operation, params, response, size)
+        if self._s3_write_hook is not None:
+            self._s3_write_hook(operation, params, response)
         return response
 
     def set_send_message_hook(self, hook: SendMessageHook | None) -> None:

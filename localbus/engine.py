@@ -362,7 +362,7 @@ class Engine:
         return {key: response[key] for key in ("FailedEntryCount", "Entries")}
 
     def _handler_s3_write(
-        self, operation: str, params: dict[str, Any], response: dict[str, Any], size: int | None
+        self, operation: str, params: dict[str, Any], response: dict[str, Any]
     ) -> None:
         """An object a handler wrote or deleted in a bucket of the template: the events S3
         sends to the default bus, linked to the event the handler runs for."""
@@ -371,7 +371,7 @@ class Engine:
         bucket = self.collections.get("buckets", {}).get(ref.logical_id) if ref else None
         if bucket is None:
             return
-        events = bucket.object_events(operation, params, response, size)
+        events = bucket.object_events(operation, params, response)
         if events:
             cause, _, _ = self._causes[-1] if self._causes else ((), [], None)
             bucket.send(events, cause)

@@ -37,20 +37,19 @@ class Bucket:
         self._sequence = 0  # S3's sequencer grows with each event (orders a key's events)
 
     def object_events(
-        self,
-        operation: str,
-        params: Mapping[str, Any],
-        response: Mapping[str, Any],
-        size: int | None = None,
+        self, operation: str, params: Mapping[str, Any], response: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
         """The events S3 sends for one successful write or delete call (none when this bucket
         does not send events to EventBridge)."""
         if not self.eventbridge:
             return []
         if operation in CREATED:
+            key = str(params["Key"])
+            # No write call answers with the size: asked of the object, only when it is sent.
+            head = self._engine.backend.client("s3").head_object(Bucket=params["Bucket"], Key=key)
             obj = {
-                "key": str(params["Key"]),
-                "size": int(size or 0),
+                "key": key,
+                "size": int(head.get("ContentLength") or 0),
                 "etag": str(response.get("ETag") or _copy_etag(response)).strip('"'),
             }
             return [self._event("Object Created", obj, response.get("VersionId"), operation)]

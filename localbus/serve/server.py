@@ -193,17 +193,8 @@ class LocalBusServer:
         if write is None or response.status >= 300:
             return response
         parsed = s3.write_response(write, response)
-        bus = self.bus
-
-        def send() -> None:
-            size = None
-            if write.operation not in ("DeleteObject", "DeleteObjects"):
-                head = bus.backend.client("s3").head_object(Bucket=write.bucket, Key=write.key)
-                size = int(head.get("ContentLength") or 0)
-            params = {"Bucket": write.bucket, "Key": write.key}
-            bus._handler_s3_write(write.operation, params, parsed, size)
-
-        self.engine.call(send)
+        params = {"Bucket": write.bucket, "Key": write.key}
+        self.engine.call(lambda: self.bus._handler_s3_write(write.operation, params, parsed))
         return response
 
     def _forward(self, request: Request) -> Response:
