@@ -286,6 +286,18 @@ def foreign_service(arn: Any) -> str | None:
     return None if service in EMULATED_TARGET_SERVICES else service
 
 
+def _not_emulated(engine: Engine, ref: ResourceRef | None, arn: Any) -> str | None:
+    """What a target AWS would deliver to but localbus cannot carry out is (each delivery is
+    recorded with its input, not failed): the type of a template resource it does not emulate
+    (a Kinesis stream), or the service of an ARN outside the template that it does not emulate
+    (an SSM Automation document); None for a target it delivers to, or a missing one."""
+    if ref is None:
+        return foreign_service(arn)
+    if hasattr(engine.resources.get(ref.logical_id), "accept"):
+        return None
+    return ref.type
+
+
 def report_not_emulated_target(engine: Engine, kind: str, where: str, target: RuleTarget) -> None:
     what = str(target.not_emulated)
     engine.report_unsupported(
@@ -314,17 +326,7 @@ class RuleTarget:
         self.target_id = str(target.get("Id", ""))
         self.arn = target.get("Arn")
         self.ref = bus.find_target(self.arn)
-        # A target localbus cannot carry out, AWS would deliver to: a resource of a type it
-        # does not emulate (a Kinesis stream of the template), or one outside the template in
-        # a service it does not emulate (an SSM Automation document). Each delivery is
-        # recorded with its input, not failed.
-        self.not_emulated: str | None = (
-            foreign_service(self.arn)
-            if self.ref is None
-            else None
-            if hasattr(bus.resources.get(self.ref.logical_id), "accept")
-            else self.ref.type
-        )
+        self.not_emulated = _not_emulated(bus, self.ref, self.arn)
         retry = target.get("RetryPolicy") or {}
         self.max_retries = int(retry.get("MaximumRetryAttempts", RULE_MAX_RETRIES))
         self.max_age_s = float(retry.get("MaximumEventAgeInSeconds", RULE_MAX_EVENT_AGE_S))
