@@ -8,6 +8,7 @@ import sys
 import threading
 import types
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -131,26 +132,31 @@ def handler(event, context):
 """
 
 
-def test_functions_share_compiled_schemas_and_validate_as_before(tmp_path: Path):
-    # Given two functions that compile the same JSON Schema with fastjsonschema
-    import fastjsonschema
-
-    compile_ = fastjsonschema.compile
+@contextmanager
+def two_inline_functions(tmp_path: Path, stack: str, code: str) -> Iterator[LambdaRuntime]:
+    """A runtime for a stack of two functions, First and Second, with the same inline code."""
     function = {
         "Type": "AWS::Lambda::Function",
         "Properties": {
             "Handler": "index.handler",
             "Runtime": "python3.12",
-            "Code": {"ZipFile": SCHEMA_CODE},
+            "Code": {"ZipFile": code},
         },
     }
     template = {"Resources": {"First": function, "Second": function}}
-    path = tmp_path / "Schemas.template.json"
+    path = tmp_path / f"{stack}.template.json"
     path.write_text(json.dumps(template))
     with CloudAssembly.from_template(path) as loaded:
-        resolver = Resolver(template, stack_name="Schemas")
-        runtime = LambdaRuntime(specs_from_template(template, resolver, loaded))
+        resolver = Resolver(template, stack_name=stack)
+        yield LambdaRuntime(specs_from_template(template, resolver, loaded))
 
+
+def test_functions_share_compiled_schemas_and_validate_as_before(tmp_path: Path):
+    # Given two functions that compile the same JSON Schema with fastjsonschema
+    import fastjsonschema
+
+    compile_ = fastjsonschema.compile
+    with two_inline_functions(tmp_path, "Schemas", SCHEMA_CODE) as runtime:
         # When each validates an event
         first, second = runtime.invoke("First", {"n": 1}), runtime.invoke("Second", {"n": 2})
 
@@ -193,21 +199,7 @@ def handler(event, context):
 
 def test_functions_share_schemas_compiled_with_their_own_formats(tmp_path: Path):
     # Given two functions compiling one schema with a custom format function of their own
-    function = {
-        "Type": "AWS::Lambda::Function",
-        "Properties": {
-            "Handler": "index.handler",
-            "Runtime": "python3.12",
-            "Code": {"ZipFile": FORMATS_CODE},
-        },
-    }
-    template = {"Resources": {"First": function, "Second": function}}
-    path = tmp_path / "Formats.template.json"
-    path.write_text(json.dumps(template))
-    with CloudAssembly.from_template(path) as loaded:
-        resolver = Resolver(template, stack_name="Formats")
-        runtime = LambdaRuntime(specs_from_template(template, resolver, loaded))
-
+    with two_inline_functions(tmp_path, "Formats", FORMATS_CODE) as runtime:
         # When each validates events
         first = runtime.invoke("First", {"n": "2"})
         second = runtime.invoke("Second", {"n": "4"})
