@@ -66,10 +66,6 @@ _TABLE_PROPERTIES = (
 )
 
 _DEFAULT_THROUGHPUT = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
-# The S3 calls after which a bucket sends events to EventBridge (localbus.kinds.bucket).
-_S3_WRITES = frozenset(
-    {"PutObject", "CopyObject", "CompleteMultipartUpload", "DeleteObject", "DeleteObjects"}
-)
 
 
 class AwsBackend:
@@ -92,6 +88,7 @@ class AwsBackend:
         self._hook: PutEventsHook | None = None
         self._send_message_hook: SendMessageHook | None = None
         self._s3_write_hook: Callable[..., None] | None = None
+        self._s3_write_operations: frozenset[str] = frozenset()
         self.buckets: dict[str, str] = {}  # logical id -> bucket name
         self._mock: Any = None
         self._saved_environ: dict[str, str | None] = {}
@@ -174,11 +171,13 @@ class AwsBackend:
         """
         self._hook = hook
 
-    def set_s3_write_hook(self, hook: Callable[..., None] | None) -> None:
-        """Call `hook(operation, params, response)` after each successful S3 PutObject,
-        CopyObject, CompleteMultipartUpload, DeleteObject or DeleteObjects, to send what S3
-        sends to EventBridge."""
+    def set_s3_write_hook(
+        self, hook: Callable[..., None] | None, operations: Iterable[str] = ()
+    ) -> None:
+        """Call `hook(operation, params, response)` after each successful S3 call among
+        `operations` (localbus.kinds.bucket's WRITES), to send what S3 sends to EventBridge."""
         self._s3_write_hook = hook
+        self._s3_write_operations = frozenset(operations) if hook is not None else frozenset()
 
     def _create_buckets(self) -> None:
         s3 = self.client("s3")
@@ -285,8 +284,7 @@ class AwsBackend:
                 if response is not None:
                     return response
             if (
-                backend._s3_write_hook is not None
-                and operation_name in _S3_WRITES
+                operation_name in backend._s3_write_operations
                 and client.meta.service_model.service_name == "s3"
             ):
                 return backend._s3_written(original, client, operation_name, api_params)

@@ -31,6 +31,7 @@ from localbus.engine import Engine, LocalBusError, validate_request
 from localbus.kinds import KINDS
 from localbus.kinds.api_destination import API_DESTINATION, ApiDestination, HttpHandler
 from localbus.kinds.archive import REPLAY_SLICE_S, Archive
+from localbus.kinds.bucket import WRITES as bucket_writes
 from localbus.kinds.event_bus import EventBus, Rule
 from localbus.kinds.function import Lambdas
 from localbus.kinds.kafka_source import KafkaPipe
@@ -102,7 +103,7 @@ class LocalBus(Engine):
             if hasattr(backend, "set_send_message_hook"):
                 backend.set_send_message_hook(self._handler_send_message)
             if hasattr(backend, "set_s3_write_hook"):
-                backend.set_s3_write_hook(self._handler_s3_write)
+                backend.set_s3_write_hook(self._handler_s3_write, bucket_writes)
 
     @classmethod
     def from_cdk_out(

@@ -24,8 +24,9 @@ from localbus.engine import Engine, Kind
 from localbus.resources import DEFAULT_BUS, Cause, ResourceRef
 
 BUCKET = "AWS::S3::Bucket"
-CREATED = {"PutObject", "CopyObject", "CompleteMultipartUpload"}
-DELETED = {"DeleteObject", "DeleteObjects"}
+CREATED = frozenset({"PutObject", "CopyObject", "CompleteMultipartUpload"})
+DELETED = frozenset({"DeleteObject", "DeleteObjects"})
+WRITES = CREATED | DELETED  # the S3 calls after which a bucket may send events
 _DIRECT_NOTIFICATIONS = ("LambdaConfigurations", "QueueConfigurations", "TopicConfigurations")
 
 
