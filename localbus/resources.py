@@ -65,6 +65,13 @@ class ResourceIndex:
         return [ref for ref in self._refs.values() if ref.type == type_]
 
 
+def arn_service(arn: Any) -> str:
+    """The service part of an ARN (arn:aws:<service>:...), "" for anything else."""
+    if not isinstance(arn, str) or not arn.startswith("arn:") or arn.count(":") < 5:
+        return ""
+    return arn.split(":")[2]
+
+
 def _normalise_arn(value: str) -> str:
     if value.startswith("arn:"):
         parts = value.split(":")

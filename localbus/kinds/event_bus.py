@@ -19,7 +19,15 @@ from typing import Any, ClassVar
 from localbus.delivery import Delivery, DeliveryError, json_or_text, send_to, sqs_attributes
 from localbus.engine import Engine, Kind
 from localbus.patterns import InvalidPatternError, compile_pattern
-from localbus.resources import DEFAULT_BUS, EVENT_BUS, QUEUE, RULE, Cause, ResourceRef
+from localbus.resources import (
+    DEFAULT_BUS,
+    EVENT_BUS,
+    QUEUE,
+    RULE,
+    Cause,
+    ResourceRef,
+    arn_service,
+)
 from localbus.schedule_expression import ScheduleExpression, ScheduleExpressionError, start_timer
 from localbus.transform import InvalidTargetInputError, target_input, validate_target_input
 
@@ -280,10 +288,8 @@ EMULATED_TARGET_SERVICES = frozenset({"events", "lambda", "logs", "sns", "sqs", 
 
 def foreign_service(arn: Any) -> str | None:
     """The service of a target ARN that localbus does not emulate, else None."""
-    if not isinstance(arn, str) or not arn.startswith("arn:") or arn.count(":") < 5:
-        return None
-    service = arn.split(":")[2]
-    return None if service in EMULATED_TARGET_SERVICES else service
+    service = arn_service(arn)
+    return None if not service or service in EMULATED_TARGET_SERVICES else service
 
 
 def _not_emulated(engine: Engine, ref: ResourceRef | None, arn: Any) -> str | None:

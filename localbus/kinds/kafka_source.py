@@ -49,7 +49,7 @@ from localbus.kinds.pipe_steps import (
     dynamic_parameters,
     render_template,
 )
-from localbus.resources import EVENT_BUS, FUNCTION, ResourceRef
+from localbus.resources import EVENT_BUS, FUNCTION, ResourceRef, arn_service
 
 if TYPE_CHECKING:
     from localbus.engine import Engine
@@ -235,7 +235,7 @@ class KafkaPipe:
             self._put_events(items)
         except PipeFailure as failure:
             called = self.enrichment if failure.stage == "enrichment" else self.target
-            service = called.arn.split(":")[2] if called is not None and called.arn else ""
+            service = arn_service(called.arn) if called is not None else ""
             logged_to = self.log.failed(
                 execution_id, failure.stage, failure.error, service, payloads
             )

@@ -46,7 +46,16 @@ from localbus.kinds.pipe_steps import (
 from localbus.kinds.pipe_steps import as_items as _as_items
 from localbus.kinds.pipe_steps import json_or_text as _json_or_text
 from localbus.kinds.queue import Message, Queue
-from localbus.resources import EVENT_BUS, FUNCTION, LOG_GROUP, QUEUE, TOPIC, Cause, ResourceRef
+from localbus.resources import (
+    EVENT_BUS,
+    FUNCTION,
+    LOG_GROUP,
+    QUEUE,
+    TOPIC,
+    Cause,
+    ResourceRef,
+    arn_service,
+)
 
 if TYPE_CHECKING:
     from localbus.engine import Engine
@@ -140,7 +149,7 @@ class SqsPipe(FilteredSqsConsumer):
         except PipeFailure as failure:
             called = self.enrichment if failure.stage == "enrichment" else self.target
             # error.awsService in the log record: the service part of the called resource's ARN
-            service = called.arn.split(":")[2] if called is not None and called.arn else ""
+            service = arn_service(called.arn) if called is not None else ""
             logged_to = self.log.failed(
                 execution_id, failure.stage, failure.error, service, records
             )

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 from localbus.clock import parse_time
 from localbus.engine import Engine, Kind
 from localbus.kinds.event_bus import RuleTarget, _RuleDelivery, report_not_emulated_target
-from localbus.resources import EVENT_BUS, ResourceRef
+from localbus.resources import EVENT_BUS, ResourceRef, arn_service
 from localbus.schedule_expression import ScheduleExpression, ScheduleExpressionError, start_timer
 from localbus.transform import InvalidTargetInputError
 
@@ -53,8 +53,7 @@ class ScheduleTarget(RuleTarget):
             raise InvalidTargetInputError(f"Input must be a string, got {type(value).__name__}")
         if not value:
             raise InvalidTargetInputError("Input must be at least 1 character (or left out)")
-        arn = self.ref.arn if self.ref is not None and self.ref.arn else self.arn
-        service = arn.split(":")[2] if isinstance(arn, str) and arn.count(":") >= 2 else ""
+        service = arn_service((self.ref.arn if self.ref is not None else "") or self.arn)
         if service in _JSON_INPUT_SERVICES:
             try:
                 json.loads(value)
